@@ -1,0 +1,846 @@
+#include "core/conf.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- diagnostics */
+
+void conf_diag_add(struct conf_diag *d, const char *file, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n = line > 0 ? snprintf(msg, sizeof msg, "%s:%d: ", file, line)
+	                 : snprintf(msg, sizeof msg, "%s: ", file);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof msg - (size_t) n, fmt, ap);
+	va_end(ap);
+	char **m = realloc(d->msgs, (d->n + 1) * sizeof *m);
+	if (!m)
+		return;
+	d->msgs = m;
+	d->msgs[d->n] = strdup(msg);
+	if (d->msgs[d->n])
+		d->n++;
+}
+
+void conf_diag_done(struct conf_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	d->msgs = NULL;
+	d->n = 0;
+}
+
+/* ---- the key table */
+
+enum conf_type {
+	CT_STR,
+	CT_HOSTNAME,
+	CT_BOOL,
+	CT_UINT,
+	CT_DURATION,
+	CT_IP4,
+	CT_IP4_LIST,
+	CT_ENUM,
+	CT_CUSTOM
+};
+
+typedef int (*conf_custom_fn)(void *obj, char *value, int line, char *err, size_t errlen);
+
+struct conf_key {
+	const char *section, *name;
+	enum conf_type type;
+	size_t off;       /* field in the section's object */
+	size_t size;      /* CT_STR: buffer size; CT_IP4_LIST: capacity */
+	size_t count_off; /* CT_IP4_LIST: size_t count field */
+	uint64_t min, max;
+	const char *const *enum_names;
+	conf_custom_fn custom;
+	const char *def;
+	bool repeat; /* may appear more than once; each occurrence adds */
+	const char *help;
+};
+
+static const char *const mode_names[] = {"full", "proxy", "off", NULL};
+static const char *const level_names[] = {"error", "warning", "info", "debug", NULL};
+static const int level_values[] = {LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG};
+
+static int parse_interfaces(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_range(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_search(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_route(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_mac(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_client_id(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_log_level(void *obj, char *value, int line, char *err, size_t errlen);
+
+#define S(f) offsetof(struct conf, f)
+#define N(f) offsetof(struct conf_subnet, f)
+#define H(f) offsetof(struct conf_host, f)
+#define STR(sec, key, field, def, help)                                                            \
+	{                                                                                          \
+		sec, key, CT_STR, S(field), sizeof(((struct conf *) 0)->field), 0, 0, 0, NULL,     \
+		        NULL, def, false, help                                                     \
+	}
+
+static const struct conf_key keys[] = {
+        /* [server] */
+        {"server", "name", CT_HOSTNAME, S(server.name), CONF_NAME_MAX, 0, 0, 0, NULL, NULL,
+         "netbay", false, "the server's own host name, answered in DNS as NAME.<domain>"},
+        STR("server", "data-dir", server.data_dir, "/var/lib/netbay",
+            "where the lease and device database lives"),
+        {"server", "interfaces", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_interfaces, NULL, false,
+         "comma-separated interfaces to serve; empty: all"},
+        {"server", "log-level", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_log_level, "info", false,
+         "error | warning | info | debug"},
+
+        /* [dhcp] */
+        {"dhcp", "mode", CT_ENUM, S(dhcp.mode), 0, 0, 0, 0, mode_names, NULL, "full", false,
+         "full (addresses and boot) | proxy (PXE only, beside another DHCP server) | off"},
+        {"dhcp", "authoritative", CT_BOOL, S(dhcp.authoritative), 0, 0, 0, 0, NULL, NULL, "yes",
+         false, "NAK requests for addresses this server does not know in its own subnets"},
+        {"dhcp", "offer-hold", CT_DURATION, S(dhcp.offer_hold_sec), 0, 0, 1, 3600, NULL, NULL,
+         "30s", false, "how long an offered address is held for the client that was offered it"},
+        {"dhcp", "decline-hold", CT_DURATION, S(dhcp.decline_hold_sec), 0, 0, 1, 604800, NULL, NULL,
+         "1h", false, "how long an address a client DECLINEd stays out of use"},
+        {"dhcp", "new-client-rate", CT_UINT, S(dhcp.new_client_rate), 0, 0, 0, 1000000, NULL, NULL,
+         "50", false, "new clients per second allowed per interface or relay (0: unlimited)"},
+        {"dhcp", "new-client-burst", CT_UINT, S(dhcp.new_client_burst), 0, 0, 1, 1000000, NULL,
+         NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
+
+        /* [subnet CIDR] */
+        {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_range, NULL, true,
+         "FIRST-LAST addresses to lease (repeatable)"},
+        {"subnet", "router", CT_IP4_LIST, N(routers), CONF_MAX_LIST, N(n_routers), 0, 0, NULL, NULL,
+         NULL, false, "option 3, comma-separated"},
+        {"subnet", "dns", CT_IP4_LIST, N(dns), CONF_MAX_LIST, N(n_dns), 0, 0, NULL, NULL, NULL,
+         false, "option 6, comma-separated"},
+        {"subnet", "ntp", CT_IP4_LIST, N(ntp), CONF_MAX_LIST, N(n_ntp), 0, 0, NULL, NULL, NULL,
+         false, "option 42, comma-separated"},
+        {"subnet", "domain", CT_HOSTNAME, N(domain), CONF_DOMAIN_MAX, 0, 0, 0, NULL, NULL, NULL,
+         false, "option 15"},
+        {"subnet", "domain-search", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_search, NULL, false,
+         "option 119, comma-separated domains"},
+        {"subnet", "mtu", CT_UINT, N(mtu), 0, 0, 68, 65535, NULL, NULL, NULL, false, "option 26"},
+        {"subnet", "route", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_route, NULL, true,
+         "option 121: DEST/PREFIX via GATEWAY (repeatable)"},
+        {"subnet", "lease-time", CT_DURATION, N(lease_sec), 0, 0, 60, 31536000, NULL, NULL, "12h",
+         false, "lease duration"},
+        {"subnet", "t1", CT_DURATION, N(t1_sec), 0, 0, 1, 31536000, NULL, NULL, NULL, false,
+         "renewal time (option 58); default half the lease"},
+        {"subnet", "t2", CT_DURATION, N(t2_sec), 0, 0, 1, 31536000, NULL, NULL, NULL, false,
+         "rebinding time (option 59); default 7/8 of the lease"},
+
+        /* [host NAME] */
+        {"host", "mac", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_mac, NULL, false,
+         "hardware address the reservation matches"},
+        {"host", "client-id", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_client_id, NULL, false,
+         "client identifier (option 61): hex bytes aa:bb:... or text"},
+        {"host", "address", CT_IP4, H(addr), 0, 0, 0, 0, NULL, NULL, NULL, false,
+         "the reserved address (outside every range)"},
+};
+
+#define N_KEYS NB_ARRAY_SIZE(keys)
+
+/* ---- loading state */
+
+struct conf_state {
+	struct conf *c;
+	struct conf_diag *d;
+	const char *file;
+	int line;
+	const char *section; /* current section kind, NULL while skipping */
+	bool had_header;
+	void *obj;        /* object keys write into */
+	int seen[N_KEYS]; /* line where each key was last set in the current object */
+	/* the text source */
+	FILE *f;
+	const char *text;
+	bool failed;
+};
+
+static void diag(struct conf_state *st, const char *fmt, ...) NB_PRINTF(2, 3);
+static void diag(struct conf_state *st, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	conf_diag_add(st->d, st->file, st->line, "%s", msg);
+	st->failed = true;
+}
+
+static int add_ip4(const char *item, void *data)
+{
+	uint32_t *out = ((uint32_t **) data)[0];
+	size_t *n = ((size_t **) data)[1];
+	size_t cap = (size_t) ((uintptr_t) ((void **) data)[2]);
+	uint32_t a;
+	if (ip4_parse(item, &a) < 0)
+		return -EINVAL;
+	if (*n == cap)
+		return -E2BIG;
+	out[(*n)++] = a;
+	return 0;
+}
+
+static int set_value(struct conf_state *st, const struct conf_key *k, void *obj, char *value)
+{
+	uint8_t *base = obj;
+	char err[200] = "";
+	uint64_t u;
+	uint32_t d;
+	bool b;
+	int r = 0;
+
+	switch (k->type) {
+	case CT_STR:
+	case CT_HOSTNAME:
+		if (strlen(value) >= k->size) {
+			snprintf(err, sizeof err, "too long (at most %zu characters)", k->size - 1);
+			r = -EINVAL;
+		} else if (k->type == CT_HOSTNAME && *value && !nb_hostname_valid(value)) {
+			snprintf(err, sizeof err, "'%s' is not a valid host or domain name", value);
+			r = -EINVAL;
+		} else {
+			memcpy(base + k->off, value, strlen(value) + 1);
+		}
+		break;
+	case CT_BOOL:
+		r = nb_parse_bool(value, &b);
+		if (r == 0)
+			*(bool *) (base + k->off) = b;
+		else
+			snprintf(err, sizeof err, "'%s' is not yes or no", value);
+		break;
+	case CT_UINT:
+		r = nb_parse_uint(value, k->min, k->max, &u);
+		if (r == 0)
+			*(uint32_t *) (base + k->off) = (uint32_t) u;
+		else
+			snprintf(err, sizeof err, "'%s' is not a number from %llu to %llu", value,
+			         (unsigned long long) k->min, (unsigned long long) k->max);
+		break;
+	case CT_DURATION:
+		r = nb_parse_duration(value, &d);
+		if (r == 0 && (d < k->min || d > k->max))
+			r = -ERANGE;
+		if (r == 0)
+			*(uint32_t *) (base + k->off) = d;
+		else
+			snprintf(err, sizeof err,
+			         "'%s' is not a duration from %llus to %llus (e.g. 90s, 15m, 12h, "
+			         "7d)",
+			         value, (unsigned long long) k->min, (unsigned long long) k->max);
+		break;
+	case CT_IP4:
+		r = ip4_parse(value, (uint32_t *) (base + k->off));
+		if (r < 0)
+			snprintf(err, sizeof err, "'%s' is not an IPv4 address", value);
+		break;
+	case CT_IP4_LIST: {
+		size_t *n = (size_t *) (base + k->count_off);
+		void *ctx[3] = {base + k->off, n, (void *) (uintptr_t) k->size};
+		*n = 0;
+		r = nb_split_list(value, add_ip4, ctx);
+		if (r == -E2BIG)
+			snprintf(err, sizeof err, "more than %zu addresses", k->size);
+		else if (r < 0)
+			snprintf(err, sizeof err, "not a comma-separated list of IPv4 addresses");
+		break;
+	}
+	case CT_ENUM:
+		r = -EINVAL;
+		for (int i = 0; k->enum_names[i]; i++)
+			if (strcmp(value, k->enum_names[i]) == 0) {
+				*(int *) (base + k->off) = i;
+				r = 0;
+			}
+		if (r < 0) {
+			int n = snprintf(err, sizeof err, "'%s' is not one of:", value);
+			for (int i = 0; k->enum_names[i] && n < (int) sizeof err; i++)
+				n += snprintf(err + n, sizeof err - (size_t) n, " %s",
+				              k->enum_names[i]);
+		}
+		break;
+	case CT_CUSTOM:
+		r = k->custom(obj, value, st->line, err, sizeof err);
+		break;
+	}
+	if (r < 0) {
+		diag(st, "%s: %s", k->name, err[0] ? err : "invalid value");
+		return r;
+	}
+	return 0;
+}
+
+static void apply_defaults(struct conf_state *st, const char *section, void *obj)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0 || !keys[i].def)
+			continue;
+		char buf[CONF_PATH_MAX];
+		snprintf(buf, sizeof buf, "%s", keys[i].def);
+		if (set_value(st, &keys[i], obj, buf) < 0)
+			abort(); /* a default that does not parse is a programmer error */
+	}
+}
+
+/* ---- sections */
+
+static void *new_subnet(struct conf_state *st, const char *arg)
+{
+	struct conf *c = st->c;
+	uint32_t net;
+	unsigned prefix;
+	int r = ip4_cidr_parse(arg, &net, &prefix);
+	if (r == -EDOM) {
+		char a[IP4_STRLEN], buf[40];
+		const char *slash = strchr(arg, '/');
+		uint32_t host = 0;
+		snprintf(buf, sizeof buf, "%.*s", (int) (slash - arg), arg);
+		unsigned p = (unsigned) atoi(slash + 1);
+		(void) ip4_parse(buf, &host);
+		diag(st, "subnet %s has host bits set (did you mean %s/%u?)", arg,
+		     ip4_fmt(host & ip4_mask(p), a), p);
+		return NULL;
+	}
+	if (r < 0 || prefix > 30) {
+		diag(st, "subnet '%s' is not NETWORK/PREFIX with a prefix of at most 30", arg);
+		return NULL;
+	}
+	struct conf_subnet *s = realloc(c->subnets, (c->n_subnets + 1) * sizeof *s);
+	if (!s)
+		return NULL;
+	c->subnets = s;
+	s = &c->subnets[c->n_subnets++];
+	memset(s, 0, sizeof *s);
+	s->line = st->line;
+	s->net = net;
+	s->prefix = prefix;
+	apply_defaults(st, "subnet", s);
+	return s;
+}
+
+static void *new_host(struct conf_state *st, const char *arg)
+{
+	struct conf *c = st->c;
+	if (!nb_hostname_valid(arg) || strlen(arg) >= CONF_NAME_MAX || strchr(arg, '.')) {
+		diag(st, "host '%s': the name must be a single DNS label (letters, digits, '-')",
+		     arg);
+		return NULL;
+	}
+	struct conf_host *h = realloc(c->hosts, (c->n_hosts + 1) * sizeof *h);
+	if (!h)
+		return NULL;
+	c->hosts = h;
+	h = &c->hosts[c->n_hosts++];
+	memset(h, 0, sizeof *h);
+	h->line = st->line;
+	snprintf(h->name, sizeof h->name, "%s", arg);
+	apply_defaults(st, "host", h);
+	return h;
+}
+
+static const struct conf_section {
+	const char *name;
+	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
+} sections[] = {
+        {"server", NULL},
+        {"dhcp", NULL},
+        {"subnet", new_subnet},
+        {"host", new_host},
+};
+
+static void begin_section(struct conf_state *st, char *header)
+{
+	char *arg = strpbrk(header, " \t");
+	if (arg) {
+		*arg++ = 0;
+		arg = nb_strstrip(arg);
+	}
+	st->section = NULL;
+	st->obj = NULL;
+	for (size_t i = 0; i < NB_ARRAY_SIZE(sections); i++) {
+		const struct conf_section *s = &sections[i];
+		if (strcmp(header, s->name) != 0)
+			continue;
+		if (!s->new_obj && arg && *arg) {
+			diag(st, "[%s] takes no argument", header);
+			return;
+		}
+		if (s->new_obj && (!arg || !*arg)) {
+			diag(st, "[%s] needs an argument, e.g. [subnet 10.0.0.0/24] or [host pc1]",
+			     header);
+			return;
+		}
+		if (s->new_obj) {
+			st->obj = s->new_obj(st, arg);
+			if (!st->obj)
+				return;
+			for (size_t k = 0; k < N_KEYS; k++)
+				if (strcmp(keys[k].section, s->name) == 0)
+					st->seen[k] = 0;
+		} else {
+			st->obj = st->c;
+		}
+		st->section = s->name;
+		return;
+	}
+	diag(st, "unknown section [%s]", header);
+}
+
+/* ---- the reader: counts lines, checks syntax of every line, handles
+ * section headers itself (so each object knows its line), and hands inih
+ * only left-trimmed lines (no accidental multi-line continuations). */
+
+static bool next_line(struct conf_state *st, char **buf, size_t *cap)
+{
+	if (st->f) {
+		ssize_t n = getline(buf, cap, st->f);
+		return n >= 0;
+	}
+	if (!st->text || !*st->text)
+		return false;
+	const char *e = strchr(st->text, '\n');
+	size_t n = e ? (size_t) (e - st->text) + 1 : strlen(st->text);
+	if (n + 1 > *cap) {
+		char *b = realloc(*buf, n + 1);
+		if (!b)
+			return false;
+		*buf = b;
+		*cap = n + 1;
+	}
+	memcpy(*buf, st->text, n);
+	(*buf)[n] = 0;
+	st->text += n;
+	return true;
+}
+
+static char *conf_reader(char *str, int num, void *stream)
+{
+	struct conf_state *st = stream;
+	static __thread char *buf;
+	static __thread size_t cap;
+
+	if (!next_line(st, &buf, &cap)) {
+		free(buf);
+		buf = NULL;
+		cap = 0;
+		return NULL;
+	}
+	st->line++;
+	char *s = nb_strstrip(buf);
+	str[0] = 0;
+	if ((int) strlen(s) + 2 > num) {
+		diag(st, "line too long (at most %d characters)", num - 2);
+		return str;
+	}
+	if (!*s || *s == ';' || *s == '#')
+		return str;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+		char *rest = close ? nb_strstrip(close + 1) : NULL;
+		if (!close || (*rest && *rest != ';' && *rest != '#')) {
+			diag(st, "malformed section header '%s'", s);
+			st->section = NULL;
+			return str;
+		}
+		*close = 0;
+		st->had_header = true;
+		begin_section(st, nb_strstrip(s + 1));
+		return str; /* inih sees an empty line: sections are ours */
+	}
+	char *eq = strchr(s, '=');
+	if (!eq || eq == s) {
+		diag(st, "expected 'key = value', got '%s'", s);
+		return str;
+	}
+	if (!st->had_header) {
+		*eq = 0;
+		diag(st, "'%s' appears before any [section]", nb_strstrip(s));
+		return str;
+	}
+	snprintf(str, (size_t) num, "%s\n", s);
+	return str;
+}
+
+static int conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct conf_state *st = user;
+	char buf[CONF_PATH_MAX];
+
+	(void) section;
+	if (!st->section)
+		return 1; /* inside a section already reported as bad */
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct conf_key *k = &keys[i];
+		if (strcmp(k->section, st->section) != 0 || strcmp(k->name, name) != 0)
+			continue;
+		if (st->seen[i] && !k->repeat) {
+			diag(st, "%s is already set on line %d", name, st->seen[i]);
+			return 1;
+		}
+		st->seen[i] = st->line;
+		snprintf(buf, sizeof buf, "%s", value);
+		(void) set_value(st, k, st->obj, buf);
+		return 1;
+	}
+	diag(st, "unknown key '%s' in [%s]", name, st->section);
+	return 1;
+}
+
+/* ---- custom parsers */
+
+static int parse_interfaces(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	char *save = NULL;
+	c->server.n_interfaces = 0;
+	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		if (c->server.n_interfaces == CONF_MAX_LIST) {
+			snprintf(err, errlen, "more than %d interfaces", CONF_MAX_LIST);
+			return -E2BIG;
+		}
+		if (strlen(t) >= IF_NAMESIZE) {
+			snprintf(err, errlen, "'%s' is too long for an interface name", t);
+			return -EINVAL;
+		}
+		snprintf(c->server.interfaces[c->server.n_interfaces++], IF_NAMESIZE, "%s", t);
+	}
+	return 0;
+}
+
+static int parse_log_level(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	for (size_t i = 0; level_names[i]; i++)
+		if (strcmp(value, level_names[i]) == 0) {
+			c->server.log_level = level_values[i];
+			return 0;
+		}
+	snprintf(err, errlen, "'%s' is not one of: error warning info debug", value);
+	return -EINVAL;
+}
+
+static int parse_range(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf_subnet *s = obj;
+	char *dash = strchr(value, '-');
+	uint32_t a, b;
+	if (!dash) {
+		snprintf(err, errlen, "'%s' is not FIRST-LAST", value);
+		return -EINVAL;
+	}
+	*dash = 0;
+	if (ip4_parse(nb_strstrip(value), &a) < 0 || ip4_parse(nb_strstrip(dash + 1), &b) < 0) {
+		snprintf(err, errlen, "not FIRST-LAST with two IPv4 addresses");
+		return -EINVAL;
+	}
+	if (a > b) {
+		snprintf(err, errlen, "the first address is above the last");
+		return -EINVAL;
+	}
+	if (s->n_ranges == CONF_MAX_RANGES) {
+		snprintf(err, errlen, "more than %d ranges in one subnet", CONF_MAX_RANGES);
+		return -E2BIG;
+	}
+	s->ranges[s->n_ranges++] = (struct conf_range){.start = a, .end = b, .line = line};
+	return 0;
+}
+
+static int parse_search(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf_subnet *s = obj;
+	char *save = NULL;
+	s->n_search = 0;
+	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		if (s->n_search == CONF_MAX_LIST) {
+			snprintf(err, errlen, "more than %d domains", CONF_MAX_LIST);
+			return -E2BIG;
+		}
+		if (!nb_hostname_valid(t) || strlen(t) >= CONF_DOMAIN_MAX) {
+			snprintf(err, errlen, "'%s' is not a valid domain", t);
+			return -EINVAL;
+		}
+		snprintf(s->search[s->n_search++], CONF_DOMAIN_MAX, "%s", t);
+	}
+	return 0;
+}
+
+static int parse_route(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf_subnet *s = obj;
+	char dest[40], via[8], gw[40];
+	uint32_t net, g;
+	unsigned prefix;
+	if (sscanf(value, "%39s %7s %39s", dest, via, gw) != 3 || strcmp(via, "via") != 0 ||
+	    ip4_cidr_parse(dest, &net, &prefix) < 0 || ip4_parse(gw, &g) < 0) {
+		snprintf(err, errlen, "'%s' is not DEST/PREFIX via GATEWAY (host bits clear)",
+		         value);
+		return -EINVAL;
+	}
+	if (s->n_routes == CONF_MAX_ROUTES) {
+		snprintf(err, errlen, "more than %d routes", CONF_MAX_ROUTES);
+		return -E2BIG;
+	}
+	s->routes[s->n_routes++] =
+	        (struct conf_route){.dest = net, .gw = g, .prefix = (uint8_t) prefix};
+	return 0;
+}
+
+static int parse_mac(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf_host *h = obj;
+	if (hwaddr_parse(value, &h->mac) < 0) {
+		snprintf(err, errlen, "'%s' is not a MAC address", value);
+		return -EINVAL;
+	}
+	h->has_mac = true;
+	return 0;
+}
+
+static int parse_client_id(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf_host *h = obj;
+	size_t n = 0, len = strlen(value);
+	bool hex = len >= 2 && len % 3 == 2;
+	for (size_t i = 0; hex && i < len; i++) {
+		char ch = value[i];
+		bool want_sep = i % 3 == 2;
+		if (want_sep ? ch != ':'
+		             : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		                 (ch >= 'A' && ch <= 'F')))
+			hex = false;
+	}
+	if (hex) {
+		for (size_t i = 0; i < len; i += 3) {
+			if (n == CONF_CLIENT_ID_MAX)
+				goto toolong;
+			h->client_id[n++] =
+			        (uint8_t) strtoul((char[3]){value[i], value[i + 1], 0}, NULL, 16);
+		}
+	} else {
+		if (len > CONF_CLIENT_ID_MAX)
+			goto toolong;
+		memcpy(h->client_id, value, len);
+		n = len;
+	}
+	if (n < 2) {
+		snprintf(err, errlen, "a client identifier has at least 2 bytes (RFC 2132 9.14)");
+		return -EINVAL;
+	}
+	h->client_id_len = n;
+	return 0;
+toolong:
+	snprintf(err, errlen, "longer than %d bytes", CONF_CLIENT_ID_MAX);
+	return -EINVAL;
+}
+
+/* ---- cross-checks over the whole file */
+
+static bool ranges_overlap(uint32_t a1, uint32_t a2, uint32_t b1, uint32_t b2)
+{
+	return a1 <= b2 && b1 <= a2;
+}
+
+static void check_subnets(struct conf_state *st)
+{
+	struct conf *c = st->c;
+	char a[IP4_STRLEN], b[IP4_STRLEN];
+
+	for (size_t i = 0; i < c->n_subnets; i++) {
+		struct conf_subnet *s = &c->subnets[i];
+		uint32_t bcast = s->net | ~ip4_mask(s->prefix);
+		st->line = s->line;
+		for (size_t j = 0; j < i; j++) {
+			struct conf_subnet *o = &c->subnets[j];
+			if (ranges_overlap(s->net, bcast, o->net, o->net | ~ip4_mask(o->prefix)))
+				diag(st, "subnet %s/%u overlaps subnet %s/%u on line %d",
+				     ip4_fmt(s->net, a), s->prefix, ip4_fmt(o->net, b), o->prefix,
+				     o->line);
+		}
+		for (size_t r = 0; r < s->n_ranges; r++) {
+			struct conf_range *rg = &s->ranges[r];
+			st->line = rg->line ? rg->line : s->line;
+			if (!ip4_in(rg->start, s->net, s->prefix) ||
+			    !ip4_in(rg->end, s->net, s->prefix))
+				diag(st, "range %s-%s is outside subnet %s/%u",
+				     ip4_fmt(rg->start, a), ip4_fmt(rg->end, b),
+				     ip4_fmt(s->net, (char[IP4_STRLEN]){0}), s->prefix);
+			else if (rg->start == s->net || rg->end == bcast)
+				diag(st, "range %s-%s includes the network or broadcast address",
+				     ip4_fmt(rg->start, a), ip4_fmt(rg->end, b));
+			for (size_t q = 0; q < r; q++)
+				if (ranges_overlap(rg->start, rg->end, s->ranges[q].start,
+				                   s->ranges[q].end))
+					diag(st,
+					     "range %s-%s overlaps another range of this subnet",
+					     ip4_fmt(rg->start, a), ip4_fmt(rg->end, b));
+		}
+		st->line = s->line;
+		for (size_t r = 0; r < s->n_routers; r++)
+			if (!ip4_in(s->routers[r], s->net, s->prefix))
+				diag(st, "router %s is outside subnet %s/%u",
+				     ip4_fmt(s->routers[r], a), ip4_fmt(s->net, b), s->prefix);
+		uint32_t t1 = conf_subnet_t1(s), t2 = conf_subnet_t2(s);
+		if (!(t1 < t2 && t2 < s->lease_sec))
+			diag(st, "lease timers must satisfy t1 (%us) < t2 (%us) < lease-time (%us)",
+			     t1, t2, s->lease_sec);
+	}
+}
+
+static bool host_in_pool(const struct conf *c, uint32_t addr)
+{
+	for (size_t i = 0; i < c->n_subnets; i++)
+		for (size_t r = 0; r < c->subnets[i].n_ranges; r++)
+			if (addr >= c->subnets[i].ranges[r].start &&
+			    addr <= c->subnets[i].ranges[r].end)
+				return true;
+	return false;
+}
+
+static void check_hosts(struct conf_state *st)
+{
+	struct conf *c = st->c;
+	char a[IP4_STRLEN], m[HWADDR_STRLEN];
+
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		struct conf_host *h = &c->hosts[i];
+		st->line = h->line;
+		if (!h->has_mac && !h->client_id_len)
+			diag(st, "host %s needs a mac or a client-id", h->name);
+		if (!h->addr) {
+			diag(st, "host %s needs an address", h->name);
+			continue;
+		}
+		const struct conf_subnet *s = conf_subnet_find(c, h->addr);
+		if (!s && c->dhcp.mode == DHCP_MODE_FULL)
+			diag(st, "host %s: %s is in no [subnet]", h->name, ip4_fmt(h->addr, a));
+		else if (host_in_pool(c, h->addr))
+			diag(st,
+			     "host %s: %s sits inside a range (reservations must be outside the "
+			     "pools)",
+			     h->name, ip4_fmt(h->addr, a));
+		for (size_t j = 0; j < i; j++) {
+			struct conf_host *o = &c->hosts[j];
+			if (o->addr == h->addr)
+				diag(st,
+				     "host %s: address %s is already reserved for %s on line %d",
+				     h->name, ip4_fmt(h->addr, a), o->name, o->line);
+			if (h->has_mac && o->has_mac &&
+			    memcmp(&h->mac, &o->mac, sizeof h->mac) == 0)
+				diag(st, "host %s: mac %s is already reserved for %s on line %d",
+				     h->name, hwaddr_fmt(&h->mac, m), o->name, o->line);
+			if (h->client_id_len && h->client_id_len == o->client_id_len &&
+			    memcmp(h->client_id, o->client_id, h->client_id_len) == 0)
+				diag(st, "host %s: client-id is already reserved for %s on line %d",
+				     h->name, o->name, o->line);
+			if (strcmp(h->name, o->name) == 0)
+				diag(st, "host %s is already defined on line %d", h->name, o->line);
+		}
+	}
+}
+
+static void check_all(struct conf_state *st)
+{
+	if (st->c->dhcp.mode == DHCP_MODE_FULL && st->c->n_subnets == 0) {
+		st->line = 0;
+		diag(st,
+		     "[dhcp] mode = full needs at least one [subnet] (or set mode = proxy or off)");
+	}
+	check_subnets(st);
+	check_hosts(st);
+}
+
+/* ---- public */
+
+static int load(struct conf_state *st, const char *name, struct conf_diag *d,
+                struct conf **ret_conf)
+{
+	NB_CLEANUP(conf_freep) struct conf *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->path, sizeof c->path, "%s", name);
+	st->c = c;
+	st->d = d;
+	st->file = name;
+	st->obj = c;
+	apply_defaults(st, "server", c);
+	apply_defaults(st, "dhcp", c);
+	st->section = NULL;
+	st->obj = NULL;
+
+	(void) ini_parse_stream(conf_reader, st, conf_handler, st);
+	check_all(st);
+	if (st->failed)
+		return -EINVAL;
+	*ret_conf = steal_ptr(&c);
+	return 0;
+}
+
+int conf_load(const char *path, struct conf_diag *d, struct conf **ret_conf)
+{
+	struct conf_state st = {0};
+	st.f = fopen(path, "re");
+	if (!st.f) {
+		int r = -errno;
+		conf_diag_add(d, path, 0, "cannot read: %s", strerror(errno));
+		return r;
+	}
+	int r = load(&st, path, d, ret_conf);
+	fclose(st.f);
+	return r;
+}
+
+int conf_load_string(const char *text, const char *name, struct conf_diag *d,
+                     struct conf **ret_conf)
+{
+	struct conf_state st = {.text = text};
+	return load(&st, name, d, ret_conf);
+}
+
+void conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	free(c->subnets);
+	free(c->hosts);
+	free(c);
+}
+
+void conf_freep(struct conf **c)
+{
+	conf_free(*c);
+}
+
+const struct conf_subnet *conf_subnet_find(const struct conf *c, uint32_t addr)
+{
+	for (size_t i = 0; i < c->n_subnets; i++)
+		if (ip4_in(addr, c->subnets[i].net, c->subnets[i].prefix))
+			return &c->subnets[i];
+	return NULL;
+}
+
+uint32_t conf_subnet_t1(const struct conf_subnet *s)
+{
+	return s->t1_sec ? s->t1_sec : s->lease_sec / 2;
+}
+
+uint32_t conf_subnet_t2(const struct conf_subnet *s)
+{
+	return s->t2_sec ? s->t2_sec : (uint32_t) ((uint64_t) s->lease_sec * 7 / 8);
+}
+
+void conf_print_keys(void)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		printf("[%s] %s = %s\n\t%s%s\n", keys[i].section, keys[i].name,
+		       keys[i].def ? keys[i].def : "", keys[i].help,
+		       keys[i].repeat ? " (repeatable)" : "");
+}

@@ -1,0 +1,120 @@
+/* Configuration: an INI file (inih) read into a validated struct conf.
+ *
+ * Every key lives in one table in conf.c (section, key, type, range,
+ * default). conf_load() reports every problem as "file:line: text" through
+ * the diagnostics list and fails if there was any; `netbay check`, `serve`
+ * and a SIGHUP reload all run this same code. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+#define CONF_MAX_LIST      8
+#define CONF_MAX_RANGES    16
+#define CONF_MAX_ROUTES    16
+#define CONF_NAME_MAX      64
+#define CONF_DOMAIN_MAX    254
+#define CONF_PATH_MAX      256
+#define CONF_CLIENT_ID_MAX 64
+
+enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF };
+
+struct conf_range {
+	uint32_t start, end; /* inclusive, host order */
+	int line;
+};
+
+struct conf_route {
+	uint32_t dest, gw;
+	uint8_t prefix;
+};
+
+struct conf_subnet {
+	int line;
+	uint32_t net;
+	unsigned prefix;
+	struct conf_range ranges[CONF_MAX_RANGES];
+	size_t n_ranges;
+	uint32_t routers[CONF_MAX_LIST];
+	size_t n_routers;
+	uint32_t dns[CONF_MAX_LIST];
+	size_t n_dns;
+	uint32_t ntp[CONF_MAX_LIST];
+	size_t n_ntp;
+	char domain[CONF_DOMAIN_MAX];
+	char search[CONF_MAX_LIST][CONF_DOMAIN_MAX];
+	size_t n_search;
+	uint32_t mtu; /* 0: not sent */
+	struct conf_route routes[CONF_MAX_ROUTES];
+	size_t n_routes;
+	uint32_t lease_sec, t1_sec, t2_sec; /* t1/t2 0: 50 % / 87.5 % of the lease */
+};
+
+/* A static reservation, [host NAME]. */
+struct conf_host {
+	int line;
+	char name[CONF_NAME_MAX];
+	struct hwaddr mac;
+	bool has_mac;
+	uint8_t client_id[CONF_CLIENT_ID_MAX];
+	size_t client_id_len;
+	uint32_t addr;
+};
+
+struct conf {
+	char path[CONF_PATH_MAX];
+	struct {
+		char name[CONF_NAME_MAX];
+		char data_dir[CONF_PATH_MAX];
+		char interfaces[CONF_MAX_LIST][IF_NAMESIZE];
+		size_t n_interfaces; /* 0: every interface */
+		int log_level;       /* enum log_level */
+	} server;
+	struct {
+		int mode; /* enum dhcp_mode */
+		bool authoritative;
+		uint32_t offer_hold_sec;
+		uint32_t decline_hold_sec;
+		uint32_t
+		        new_client_rate; /* new clients per second per interface or relay; 0: off */
+		uint32_t new_client_burst;
+	} dhcp;
+	struct conf_subnet *subnets;
+	size_t n_subnets;
+	struct conf_host *hosts;
+	size_t n_hosts;
+};
+
+/* One problem found while loading. */
+struct conf_diag {
+	char **msgs;
+	size_t n;
+};
+
+void conf_diag_add(struct conf_diag *d, const char *file, int line, const char *fmt, ...)
+        NB_PRINTF(4, 5);
+void conf_diag_done(struct conf_diag *d);
+
+/* Loads and validates path. On success returns 0 and *ret_conf (caller frees
+ * with conf_free). On failure returns -EINVAL (problems in d) or -errno (the
+ * file could not be read; also described in d). */
+int conf_load(const char *path, struct conf_diag *d, struct conf **ret_conf);
+/* The same, from a string (tests); name is used in messages. */
+int conf_load_string(const char *text, const char *name, struct conf_diag *d,
+                     struct conf **ret_conf);
+void conf_free(struct conf *c);
+void conf_freep(struct conf **c);
+
+/* The subnet containing addr, or NULL. */
+const struct conf_subnet *conf_subnet_find(const struct conf *c, uint32_t addr);
+/* Lease timing with derived defaults applied. */
+uint32_t conf_subnet_t1(const struct conf_subnet *s);
+uint32_t conf_subnet_t2(const struct conf_subnet *s);
+
+/* Prints every key with its type and default (docs generation, `netbay check --keys`). */
+void conf_print_keys(void);

@@ -1,0 +1,48 @@
+/* netbay: subcommand dispatch only. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: netbay COMMAND [OPTIONS]\n"
+	      "\n"
+	      "  serve [-c FILE]          run the server\n"
+	      "  check [-c FILE]          validate a config; every problem with its line\n"
+	      "  lease list [--json]      leases known to the running server\n"
+	      "  lease release ADDR|MAC   end a lease now\n"
+	      "  version                  print the version\n"
+	      "\n"
+	      "The default config is " CLI_DEFAULT_CONF ".\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(cmd, "serve") == 0)
+		return cli_serve(argc, argv);
+	if (strcmp(cmd, "check") == 0)
+		return cli_check(argc, argv);
+	if (strcmp(cmd, "lease") == 0)
+		return cli_lease(argc, argv);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		puts("netbay " NETBAY_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "netbay: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,272 @@
+/* SQLite backend: one file in WAL mode with synchronous=FULL, so a commit
+ * returns only after the WAL is fsync'd. The schema is versioned with
+ * PRAGMA user_version and upgraded by the migrations below, in order, each
+ * in its own transaction. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *begin, *commit, *rollback, *lease_put, *lease_del, *lease_all;
+};
+
+/* Append only: a released version of netbay may have run any prefix of these. */
+static const char *const migrations[] = {
+        /* 1: leases */
+        "CREATE TABLE leases ("
+        "  addr INTEGER PRIMARY KEY," /* IPv4, host order */
+        "  mac BLOB NOT NULL,"
+        "  client_id BLOB,"
+        "  hostname TEXT,"
+        "  fqdn TEXT,"
+        "  expires INTEGER NOT NULL,"
+        "  updated INTEGER NOT NULL,"
+        "  state INTEGER NOT NULL);"
+        "CREATE INDEX leases_mac ON leases(mac);",
+};
+
+static int sq_err(int rc)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sq_err(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int migrate(sqlite3 *db)
+{
+	int v = user_version(db);
+	int n = (int) NB_ARRAY_SIZE(migrations);
+	if (v < 0)
+		return -EIO;
+	if (v > n)
+		return -EPROTO; /* a newer netbay wrote this database */
+	for (; v < n; v++) {
+		char pragma[64];
+		int r = exec(db, "BEGIN IMMEDIATE");
+		if (r < 0)
+			return r;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if ((r = exec(db, migrations[v])) < 0 || (r = exec(db, pragma)) < 0) {
+			(void) exec(db, "ROLLBACK");
+			return r;
+		}
+		if ((r = exec(db, "COMMIT")) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void sq_close(struct store *s)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	if (!q)
+		return;
+	sqlite3_finalize(q->begin);
+	sqlite3_finalize(q->commit);
+	sqlite3_finalize(q->rollback);
+	sqlite3_finalize(q->lease_put);
+	sqlite3_finalize(q->lease_del);
+	sqlite3_finalize(q->lease_all);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static int prepare(struct store_sqlite *q, const char *sql, sqlite3_stmt **st)
+{
+	return sq_err(sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL));
+}
+
+static int sq_open(const char *path, bool readonly, struct store **ret)
+{
+	struct store_sqlite *q = calloc(1, sizeof *q);
+	int r;
+	if (!q)
+		return -ENOMEM;
+	q->base.ops = &store_sqlite_ops;
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	r = sq_err(sqlite3_open_v2(path, &q->db, flags | SQLITE_OPEN_NOMUTEX, NULL));
+	if (r < 0)
+		goto fail;
+	sqlite3_busy_timeout(q->db, 2000);
+	if (!readonly) {
+		/* WAL + FULL: a commit is durable when it returns (the WAL is
+		 * fsync'd); readers (the CLI) never block the server */
+		if ((r = exec(q->db, "PRAGMA journal_mode = WAL")) < 0 ||
+		    (r = exec(q->db, "PRAGMA synchronous = FULL")) < 0 ||
+		    (r = exec(q->db, "PRAGMA cache_size = -2048")) < 0 || (r = migrate(q->db)) < 0)
+			goto fail;
+	} else if (user_version(q->db) < 1) {
+		r = -ENOENT;
+		goto fail;
+	}
+	if ((r = prepare(q, "BEGIN IMMEDIATE", &q->begin)) < 0 ||
+	    (r = prepare(q, "COMMIT", &q->commit)) < 0 ||
+	    (r = prepare(q, "ROLLBACK", &q->rollback)) < 0 ||
+	    (r = prepare(q,
+	                 "SELECT addr, mac, client_id, hostname, fqdn, expires, updated, state "
+	                 "FROM leases",
+	                 &q->lease_all)) < 0)
+		goto fail;
+	if (!readonly &&
+	    ((r = prepare(q,
+	                  "INSERT OR REPLACE INTO leases (addr, mac, client_id, hostname, fqdn, "
+	                  "expires, updated, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	                  &q->lease_put)) < 0 ||
+	     (r = prepare(q, "DELETE FROM leases WHERE addr = ?", &q->lease_del)) < 0))
+		goto fail;
+	*ret = &q->base;
+	return 0;
+fail:
+	sq_close(&q->base);
+	return r;
+}
+
+static int step_reset(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return sq_err(rc);
+}
+
+static int sq_begin(struct store *s)
+{
+	return step_reset(((struct store_sqlite *) s)->begin);
+}
+
+static int sq_commit(struct store *s)
+{
+	return step_reset(((struct store_sqlite *) s)->commit);
+}
+
+static int sq_rollback(struct store *s)
+{
+	return step_reset(((struct store_sqlite *) s)->rollback);
+}
+
+static int sq_lease_put(struct store *s, const struct store_lease *l)
+{
+	sqlite3_stmt *st = ((struct store_sqlite *) s)->lease_put;
+	if (!st)
+		return -EROFS;
+	sqlite3_bind_int64(st, 1, l->addr);
+	sqlite3_bind_blob(st, 2, l->mac.b, sizeof l->mac.b, SQLITE_STATIC);
+	if (l->client_id_len)
+		sqlite3_bind_blob(st, 3, l->client_id, (int) l->client_id_len, SQLITE_STATIC);
+	if (l->hostname[0])
+		sqlite3_bind_text(st, 4, l->hostname, -1, SQLITE_STATIC);
+	if (l->fqdn[0])
+		sqlite3_bind_text(st, 5, l->fqdn, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, l->expires);
+	sqlite3_bind_int64(st, 7, l->updated);
+	sqlite3_bind_int(st, 8, l->state);
+	return step_reset(st);
+}
+
+static int sq_lease_del(struct store *s, uint32_t addr)
+{
+	sqlite3_stmt *st = ((struct store_sqlite *) s)->lease_del;
+	if (!st)
+		return -EROFS;
+	sqlite3_bind_int64(st, 1, addr);
+	return step_reset(st);
+}
+
+static void copy_text(char *dst, size_t n, const unsigned char *src)
+{
+	if (src)
+		nb_strlcpy(dst, (const char *) src, n);
+	else
+		dst[0] = 0;
+}
+
+static int sq_lease_foreach(struct store *s, store_lease_fn fn, void *data)
+{
+	sqlite3_stmt *st = ((struct store_sqlite *) s)->lease_all;
+	struct store_lease l;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&l, 0, sizeof l);
+		l.addr = (uint32_t) sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) == (int) sizeof l.mac.b)
+			memcpy(l.mac.b, sqlite3_column_blob(st, 1), sizeof l.mac.b);
+		int n = sqlite3_column_bytes(st, 2);
+		if (n > 0 && n <= STORE_CLIENT_ID_MAX) {
+			memcpy(l.client_id, sqlite3_column_blob(st, 2), (size_t) n);
+			l.client_id_len = (size_t) n;
+		}
+		copy_text(l.hostname, sizeof l.hostname, sqlite3_column_text(st, 3));
+		copy_text(l.fqdn, sizeof l.fqdn, sqlite3_column_text(st, 4));
+		l.expires = sqlite3_column_int64(st, 5);
+		l.updated = sqlite3_column_int64(st, 6);
+		l.state = sqlite3_column_int(st, 7);
+		r = fn(&l, data);
+		if (r < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_err(rc);
+}
+
+static int sq_schema_version(struct store *s)
+{
+	return user_version(((struct store_sqlite *) s)->db);
+}
+
+const struct store_ops store_sqlite_ops = {
+        .name = "sqlite",
+        .open = sq_open,
+        .close = sq_close,
+        .begin = sq_begin,
+        .commit = sq_commit,
+        .rollback = sq_rollback,
+        .lease_put = sq_lease_put,
+        .lease_del = sq_lease_del,
+        .lease_foreach = sq_lease_foreach,
+        .schema_version = sq_schema_version,
+};
