@@ -14,14 +14,27 @@
  * A module may keep the conf pointer until the next reload or free. */
 #pragma once
 
-struct loop;
-struct store;
+struct conf;
+struct ctl;
 struct hosts;
 struct journal;
+struct loop;
+struct store;
 
 struct nb_services {
 	struct loop *loop;
 	struct store *store;     /* durable state; batches committed at the end of each turn */
 	struct hosts *hosts;     /* names and addresses of the LAN's machines */
 	struct journal *journal; /* per-device boot events */
+	struct ctl *ctl;         /* named commands modules offer to the API and CLI */
+};
+
+/* A module as `netbay serve` runs it: the contract above behind void
+ * pointers, so serve holds one table line per module. new() may leave *ret
+ * NULL when the config disables the module. */
+struct nb_module {
+	const char *name;
+	int (*new)(const struct conf *c, const struct nb_services *svc, void **ret);
+	int (*reload)(void *m, const struct conf *c);
+	void (*free)(void *m);
 };

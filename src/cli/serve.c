@@ -1,0 +1,204 @@
+/* netbay serve: loads the config, opens the store, starts every module from
+ * the table below in one event loop, and handles SIGTERM/SIGINT (clean
+ * stop) and SIGHUP (reload; a bad file keeps the running config). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "core/conf.h"
+#include "core/ctl.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/services.h"
+#include "journal/journal.h"
+#include "registry/hosts.h"
+#include "store/store.h"
+
+/* One line per module; started in this order, stopped in reverse. */
+static const struct nb_module *const modules[] = {
+        NULL, /* keeps the table valid while it has no module yet */
+};
+
+#define N_MODULES NB_ARRAY_SIZE(modules)
+
+struct daemon {
+	struct conf *conf;
+	struct nb_services svc;
+	void *mod[N_MODULES];
+	const char *conf_path;
+};
+
+static void log_diag(const struct conf_diag *d, enum log_level lvl)
+{
+	for (size_t i = 0; i < d->n; i++)
+		log_msg(lvl, "%s", d->msgs[i]);
+}
+
+static void on_stop(struct loop *l, int signo, void *data)
+{
+	log_info("received %s, stopping", strsignal(signo));
+	loop_quit(l, 0);
+}
+
+static void on_reload(struct loop *l, int signo, void *data)
+{
+	struct daemon *d = data;
+	struct conf_diag diag = {0};
+	struct conf *nc = NULL;
+	size_t done = 0;
+	int r;
+
+	log_info("received SIGHUP, reloading %s", d->conf_path);
+	if (conf_load(d->conf_path, &diag, &nc) < 0) {
+		log_diag(&diag, LOG_LVL_ERR);
+		log_err("reload: %s has %zu problem%s; keeping the running configuration",
+		        d->conf_path, diag.n, diag.n == 1 ? "" : "s");
+		conf_diag_done(&diag);
+		return;
+	}
+	conf_diag_done(&diag);
+	for (; done < N_MODULES; done++) {
+		const struct nb_module *m = modules[done];
+		if (!m || !d->mod[done] || !m->reload)
+			continue;
+		if ((r = m->reload(d->mod[done], nc)) < 0) {
+			log_err("reload: %s refused the new configuration: %s; keeping the running "
+			        "one",
+			        m->name, strerror(-r));
+			break;
+		}
+	}
+	if (done < N_MODULES) {
+		/* put the modules that already switched back on the old config */
+		for (size_t i = 0; i < done; i++)
+			if (modules[i] && d->mod[i] && modules[i]->reload)
+				(void) modules[i]->reload(d->mod[i], d->conf);
+		conf_free(nc);
+		return;
+	}
+	conf_free(d->conf);
+	d->conf = nc;
+	log_set_level((enum log_level) nc->server.log_level);
+	log_info("reload: configuration applied");
+}
+
+/* Last hook of every turn: whatever a module wrote and did not commit itself. */
+static void on_turn_end(struct loop *l, void *data)
+{
+	struct daemon *d = data;
+	if (store_pending(d->svc.store)) {
+		int r = store_commit(d->svc.store);
+		if (r < 0)
+			log_err("store: commit failed: %s", strerror(-r));
+	}
+}
+
+static int open_store(struct daemon *d)
+{
+	char path[CONF_PATH_MAX + 16];
+	if (mkdir(d->conf->server.data_dir, 0750) < 0 && errno != EEXIST) {
+		log_err("cannot create data-dir %s: %m", d->conf->server.data_dir);
+		return -errno;
+	}
+	snprintf(path, sizeof path, "%s/netbay.db", d->conf->server.data_dir);
+	int r = store_open(path, false, &d->svc.store);
+	if (r < 0)
+		log_err("cannot open the database %s: %s", path,
+		        r == -EPROTO ? "written by a newer netbay" : strerror(-r));
+	return r;
+}
+
+static void stop_modules(struct daemon *d)
+{
+	for (size_t i = N_MODULES; i-- > 0;)
+		if (modules[i] && d->mod[i]) {
+			modules[i]->free(d->mod[i]);
+			d->mod[i] = NULL;
+		}
+}
+
+static int run(struct daemon *d)
+{
+	int r;
+	if ((r = open_store(d)) < 0)
+		return r;
+	d->svc.loop = loop_new();
+	d->svc.hosts = hosts_new();
+	d->svc.journal = journal_new(d->svc.hosts);
+	d->svc.ctl = ctl_new();
+	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl)
+		return -ENOMEM;
+	if ((r = loop_signal_add(d->svc.loop, SIGTERM, on_stop, d)) < 0 ||
+	    (r = loop_signal_add(d->svc.loop, SIGINT, on_stop, d)) < 0 ||
+	    (r = loop_signal_add(d->svc.loop, SIGHUP, on_reload, d)) < 0)
+		return r;
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < N_MODULES; i++) {
+		if (!modules[i])
+			continue;
+		if ((r = modules[i]->new (d->conf, &d->svc, &d->mod[i])) < 0) {
+			log_err("%s: cannot start: %s", modules[i]->name, strerror(-r));
+			return r;
+		}
+	}
+	/* added after the modules' hooks: it runs last in every turn */
+	if ((r = loop_hook_add(d->svc.loop, on_turn_end, d)) < 0)
+		return r;
+	log_info("netbay %s ready", NETBAY_VERSION);
+	return loop_run(d->svc.loop);
+}
+
+int cli_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
+	};
+	struct daemon d = {.conf_path = CLI_DEFAULT_CONF};
+	struct conf_diag diag = {0};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 'h':
+			puts("usage: netbay serve [-c FILE]\n"
+			     "Runs in the foreground and logs to stderr (journald-friendly).");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	log_init(LOG_LVL_INFO);
+	if (conf_load(d.conf_path, &diag, &d.conf) < 0) {
+		log_diag(&diag, LOG_LVL_ERR);
+		log_err("%s: %zu problem%s; not starting", d.conf_path, diag.n,
+		        diag.n == 1 ? "" : "s");
+		conf_diag_done(&diag);
+		return 1;
+	}
+	conf_diag_done(&diag);
+	log_set_level((enum log_level) d.conf->server.log_level);
+
+	int r = run(&d);
+	stop_modules(&d);
+	if (d.svc.store)
+		store_close(d.svc.store); /* commits anything still pending */
+	ctl_free(d.svc.ctl);
+	journal_free(d.svc.journal);
+	hosts_free(d.svc.hosts);
+	loop_free(d.svc.loop);
+	conf_free(d.conf);
+	if (r < 0)
+		log_err("netbay stopped on error: %s", strerror(-r));
+	else
+		log_info("netbay stopped");
+	return r < 0 ? 1 : 0;
+}
