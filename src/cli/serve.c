@@ -16,6 +16,7 @@
 #include "core/services.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
+#include "registry/registry.h"
 #include "store/store.h"
 
 /* One line per module; started in this order, stopped in reverse. */
@@ -80,6 +81,8 @@ static void on_reload(struct loop *l, int signo, void *data)
 		conf_free(nc);
 		return;
 	}
+	if ((r = hosts_load_static(d->svc.hosts, nc)) < 0)
+		log_err("reload: static names not updated: %s", strerror(-r));
 	conf_free(d->conf);
 	d->conf = nc;
 	log_set_level((enum log_level) nc->server.log_level);
@@ -130,8 +133,11 @@ static int run(struct daemon *d)
 	d->svc.hosts = hosts_new();
 	d->svc.journal = journal_new(d->svc.hosts);
 	d->svc.ctl = ctl_new();
-	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl)
+	d->svc.registry = registry_new(d->svc.store, d->svc.hosts);
+	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl || !d->svc.registry)
 		return -ENOMEM;
+	if ((r = hosts_load_static(d->svc.hosts, d->conf)) < 0)
+		return r;
 	if ((r = loop_signal_add(d->svc.loop, SIGTERM, on_stop, d)) < 0 ||
 	    (r = loop_signal_add(d->svc.loop, SIGINT, on_stop, d)) < 0 ||
 	    (r = loop_signal_add(d->svc.loop, SIGHUP, on_reload, d)) < 0)
@@ -191,6 +197,7 @@ int cli_serve(int argc, char **argv)
 	stop_modules(&d);
 	if (d.svc.store)
 		store_close(d.svc.store); /* commits anything still pending */
+	registry_free(d.svc.registry);
 	ctl_free(d.svc.ctl);
 	journal_free(d.svc.journal);
 	hosts_free(d.svc.hosts);

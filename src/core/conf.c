@@ -773,6 +773,7 @@ static int load(struct conf_state *st, const char *name, struct conf_diag *d,
 	st->obj = c;
 	apply_defaults(st, "server", c);
 	apply_defaults(st, "dhcp", c);
+	apply_defaults(st, "tftp", c);
 	st->section = NULL;
 	st->obj = NULL;
 

@@ -84,6 +84,9 @@ struct conf {
 		        new_client_rate; /* new clients per second per interface or relay; 0: off */
 		uint32_t new_client_burst;
 	} dhcp;
+	struct {
+		char root[CONF_PATH_MAX]; /* the boot root, served by TFTP and HTTP */
+	} tftp;
 	struct conf_subnet *subnets;
 	size_t n_subnets;
 	struct conf_host *hosts;

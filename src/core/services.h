@@ -19,14 +19,16 @@ struct ctl;
 struct hosts;
 struct journal;
 struct loop;
+struct registry;
 struct store;
 
 struct nb_services {
 	struct loop *loop;
-	struct store *store;     /* durable state; batches committed at the end of each turn */
-	struct hosts *hosts;     /* names and addresses of the LAN's machines */
-	struct journal *journal; /* per-device boot events */
-	struct ctl *ctl;         /* named commands modules offer to the API and CLI */
+	struct store *store;       /* durable state; batches committed at the end of each turn */
+	struct hosts *hosts;       /* names and addresses of the LAN's machines */
+	struct journal *journal;   /* per-device boot events */
+	struct ctl *ctl;           /* named commands modules offer to the API and CLI */
+	struct registry *registry; /* devices: what they are and what they may boot */
 };
 
 /* A module as `netbay serve` runs it: the contract above behind void

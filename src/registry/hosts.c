@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/conf.h"
 #include "core/log.h"
 
 #define NIL UINT32_MAX
@@ -216,9 +217,12 @@ int hosts_set(struct hosts *h, const struct hwaddr *mac, uint32_t addr, const ch
 		    (o->pub.source == HOSTS_STATIC || source == HOSTS_LEASE)) {
 			publish = false;
 			char a[HWADDR_STRLEN], b[HWADDR_STRLEN];
-			log_info("hosts: %s asks for the name '%s', held by %s; published by "
-			         "address only",
-			         hwaddr_fmt(mac, a), lname, hwaddr_fmt(&o->pub.mac, b));
+			uint32_t prev = find_mac(h, mac);
+			bool told = prev != NIL && !h->e[prev].name; /* withheld before */
+			log_msg(told ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			        "hosts: %s asks for the name '%s', held by %s; published by "
+			        "address only",
+			        hwaddr_fmt(mac, a), lname, hwaddr_fmt(&o->pub.mac, b));
 		} else if (!same) {
 			/* an expired holder, or a static name displacing a lease's */
 			idx_unlink(h, 2, i);
@@ -230,7 +234,7 @@ int hosts_set(struct hosts *h, const struct hwaddr *mac, uint32_t addr, const ch
 	int r = grow(h);
 	if (r < 0)
 		return r;
-	if ((i = find_mac(h, mac)) != NIL)
+	if (!hwaddr_is_zero(mac) && (i = find_mac(h, mac)) != NIL)
 		remove_entry(h, i);
 	if ((i = find_addr(h, addr)) != NIL)
 		remove_entry(h, i);
@@ -316,4 +320,20 @@ void hosts_foreach(const struct hosts *h, int64_t now,
 	for (uint32_t i = 0; i < h->n_e; i++)
 		if (live(&h->e[i], now))
 			fn(&h->e[i].pub, data);
+}
+
+int hosts_load_static(struct hosts *h, const struct conf *c)
+{
+	for (uint32_t i = 0; i < h->n_e; i++)
+		if (h->e[i].used && h->e[i].pub.source == HOSTS_STATIC)
+			remove_entry(h, i);
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		const struct conf_host *ch = &c->hosts[i];
+		struct hwaddr none = {0};
+		int r = hosts_set(h, ch->has_mac ? &ch->mac : &none, ch->addr, ch->name,
+		                  HOSTS_STATIC, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }

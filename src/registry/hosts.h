@@ -46,6 +46,11 @@ void hosts_remove_addr(struct hosts *h, uint32_t addr);
 /* Drops lease entries whose expiry is before now (wall seconds); returns how many. */
 int hosts_expire(struct hosts *h, int64_t now);
 
+struct conf;
+/* Publishes every [host] reservation of c as a static name (expires 0) and
+ * withdraws static names c no longer has. Returns 0 or -errno. */
+int hosts_load_static(struct hosts *h, const struct conf *c);
+
 /* Lookups; the entry pointer is valid until the next change. Expired lease
  * entries are not returned. */
 const struct hosts_entry *hosts_by_name(const struct hosts *h, const char *name, int64_t now);
