@@ -18,6 +18,15 @@ static int note_opt(struct dhcp_msg *m, uint8_t code, struct wire body)
 		return 0;
 	}
 	size_t total = (size_t) v->len + n;
+	if (v->p + v->len == m->concat + m->concat_len) {
+		/* the body is already the last region: append in place */
+		if (n > DHCP_CONCAT_MAX - m->concat_len)
+			return -EBADMSG;
+		memcpy(m->concat + m->concat_len, p, n);
+		m->concat_len += n;
+		v->len = (uint16_t) total;
+		return 0;
+	}
 	if (total > DHCP_CONCAT_MAX - m->concat_len)
 		return -EBADMSG;
 	uint8_t *dst = m->concat + m->concat_len;
