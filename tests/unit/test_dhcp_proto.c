@@ -102,9 +102,10 @@ struct req {
 	uint32_t ciaddr, giaddr, requested, server_id;
 	uint16_t flags;
 	const char *hostname;
-	const char *cid; /* raw bytes, NUL-terminated for the test's convenience */
-	uint32_t dst;    /* where the client sent it; default broadcast */
-	int64_t now;     /* default NOW */
+	const char *cid;   /* raw bytes, NUL-terminated for the test's convenience */
+	const char *agent; /* option 82 body, likewise */
+	uint32_t dst;      /* where the client sent it; default broadcast */
+	int64_t now;       /* default NOW */
 };
 
 /* Handles one request; returns how many replies it queued (0 or 1) and
@@ -126,6 +127,8 @@ static size_t handle(struct fx *f, struct req r)
 		pkt_opt(&p, DHCP_OPT_HOSTNAME, r.hostname, (uint8_t) strlen(r.hostname));
 	if (r.cid)
 		pkt_opt(&p, DHCP_OPT_CLIENT_ID, r.cid, (uint8_t) strlen(r.cid));
+	if (r.agent)
+		pkt_opt(&p, DHCP_OPT_RELAY_AGENT, r.agent, (uint8_t) strlen(r.agent));
 	pkt_end(&p);
 
 	struct net_pkt np = {
@@ -367,6 +370,28 @@ static void test_relayed_and_routing(void **state)
 	assert_int_equal(last(f)->port, 68);
 }
 
+/* RFC 3046 2.2: the relay agent information comes back unchanged, and last */
+static void test_relay_agent_echoed_last(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER,
+	                                        .mac = 1,
+	                                        .giaddr = 0x0a010001,
+	                                        .agent = "\x01\x02r0\x02\x03"
+	                                                 "abc"}),
+	                 1);
+	const struct dhcp_opt_view *v = dhcp_opt(&f->reply, DHCP_OPT_RELAY_AGENT);
+	assert_non_null(v);
+	assert_memory_equal(v->p,
+	                    "\x01\x02r0\x02\x03"
+	                    "abc",
+	                    9);
+	/* the byte after it in the packet is END */
+	struct wire w = wire_init(last(f)->buf, last(f)->len);
+	wire_skip(&w, (size_t) (v->p - last(f)->buf) + v->len);
+	assert_int_equal(wire_u8(&w), DHCP_OPT_END);
+}
+
 static void test_inform(void **state)
 {
 	struct fx *f = *state;
@@ -417,6 +442,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_decline_quarantines, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reservations, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_relayed_and_routing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_relay_agent_echoed_last, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_inform, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_starvation_limited, setup_limited, teardown),
 	};
