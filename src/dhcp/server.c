@@ -283,7 +283,13 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt)
 	char a[IP4_STRLEN];
 	struct dhcp_ctx x = {.s = s, .m = m, .pkt = pkt, .now = nb_wall_sec()};
 
-	if (pkt->len > DHCP_MAX_PACKET || dhcp_msg_parse(pkt->data, pkt->len, m) < 0) {
+	if (pkt->len > DHCP_MAX_PACKET) {
+		log_rl(&s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: oversized datagram (over %d bytes) from %s, dropped", DHCP_MAX_PACKET,
+		       ip4_fmt(pkt->src_addr, a));
+		return;
+	}
+	if (dhcp_msg_parse(pkt->data, pkt->len, m) < 0) {
 		log_rl(&s->rl_bad, LOG_LVL_INFO,
 		       "dhcp: malformed packet (%zu bytes) from %s, dropped", pkt->len,
 		       ip4_fmt(pkt->src_addr, a));
