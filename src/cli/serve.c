@@ -22,7 +22,7 @@
 
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
-	&dhcp_module,
+        &dhcp_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)
