@@ -1,4 +1,5 @@
 #include "core/conf.h"
+#include "core/jail.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -77,6 +78,7 @@ static int parse_route(void *obj, char *value, int line, char *err, size_t errle
 static int parse_mac(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_client_id(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_log_level(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_boot_file(void *obj, char *value, int line, char *err, size_t errlen);
 
 #define S(f) offsetof(struct conf, f)
 #define N(f) offsetof(struct conf_subnet, f)
@@ -117,6 +119,45 @@ static const struct conf_key keys[] = {
         STR("tftp", "root", tftp.root, "/srv/netbay/boot",
 
             "the boot root: files served over TFTP and HTTP"),
+
+        /* [boot] */
+
+        {"boot", "bios", CT_CUSTOM, S(boot.bios), sizeof(((struct conf *) 0)->boot.bios), 0, 0, 0,
+         NULL,
+
+         parse_boot_file, "undionly.kpxe", false, "loader for x86 BIOS PXE clients (arch 0)"},
+
+        {"boot", "uefi-ia32", CT_CUSTOM, S(boot.uefi_ia32),
+         sizeof(((struct conf *) 0)->boot.uefi_ia32), 0,
+
+         0, 0, NULL, parse_boot_file, "", false, "loader for IA32 UEFI PXE clients (arch 6)"},
+
+        {"boot", "uefi-x64", CT_CUSTOM, S(boot.uefi_x64),
+         sizeof(((struct conf *) 0)->boot.uefi_x64), 0,
+
+         0, 0, NULL, parse_boot_file, "ipxe.efi", false,
+         "loader for x64 UEFI PXE clients (arch 7, 9)"},
+
+        {"boot", "uefi-arm64", CT_CUSTOM, S(boot.uefi_arm64),
+         sizeof(((struct conf *) 0)->boot.uefi_arm64),
+
+         0, 0, 0, NULL, parse_boot_file, "ipxe-arm64.efi", false,
+
+         "loader for ARM64 UEFI PXE clients (arch 11)"},
+
+        {"boot", "http-x64", CT_CUSTOM, S(boot.http_x64),
+         sizeof(((struct conf *) 0)->boot.http_x64), 0,
+
+         0, 0, NULL, parse_boot_file, "ipxe.efi", false,
+
+         "loader x64 UEFI HTTP boot clients (arch 16) fetch by URL"},
+
+        {"boot", "http-arm64", CT_CUSTOM, S(boot.http_arm64),
+         sizeof(((struct conf *) 0)->boot.http_arm64),
+
+         0, 0, 0, NULL, parse_boot_file, "ipxe-arm64.efi", false,
+
+         "loader ARM64 UEFI HTTP boot clients (arch 19) fetch by URL"},
 
         /* [subnet CIDR] */
         {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_range, NULL, true,
@@ -275,7 +316,8 @@ static int set_value(struct conf_state *st, const struct conf_key *k, void *obj,
 		}
 		break;
 	case CT_CUSTOM:
-		r = k->custom(obj, value, st->line, err, sizeof err);
+		/* a custom parser that fills one field (size set) gets that field */
+		r = k->custom(k->size ? base + k->off : obj, value, st->line, err, sizeof err);
 		break;
 	}
 	if (r < 0) {
@@ -357,8 +399,8 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
-        {"server", NULL},       {"dhcp", NULL},     {"tftp", NULL},
-        {"subnet", new_subnet}, {"host", new_host},
+        {"server", NULL}, {"dhcp", NULL},         {"tftp", NULL},
+        {"boot", NULL},   {"subnet", new_subnet}, {"host", new_host},
 };
 
 static void begin_section(struct conf_state *st, char *header)
@@ -778,6 +820,7 @@ static int load(struct conf_state *st, const char *name, struct conf_diag *d,
 	apply_defaults(st, "server", c);
 	apply_defaults(st, "dhcp", c);
 	apply_defaults(st, "tftp", c);
+	apply_defaults(st, "boot", c);
 	st->section = NULL;
 	st->obj = NULL;
 
@@ -848,4 +891,20 @@ void conf_print_keys(void)
 		printf("[%s] %s = %s\n\t%s%s\n", keys[i].section, keys[i].name,
 		       keys[i].def ? keys[i].def : "", keys[i].help,
 		       keys[i].repeat ? " (repeatable)" : "");
+}
+
+/* A loader file name: a path inside the boot root (the mapping TFTP and HTTP
+ * apply to client requests, so ".." or control bytes are refused here). */
+static int parse_boot_file(void *field, char *value, int line, char *err, size_t errlen)
+{
+	char rel[JAIL_PATH_MAX + 1];
+	if (*value && jail_map(value, rel, sizeof rel) < 0) {
+		snprintf(err, errlen, "'%s' is not a file name inside the boot root", value);
+		return -EINVAL;
+	}
+	if (nb_strlcpy(field, value, CONF_PATH_MAX) < 0) {
+		snprintf(err, errlen, "too long (at most %d characters)", CONF_PATH_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
 }

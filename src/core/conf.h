@@ -87,6 +87,15 @@ struct conf {
 	struct {
 		char root[CONF_PATH_MAX]; /* the boot root, served by TFTP and HTTP */
 	} tftp;
+	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
+	struct {
+		char bios[CONF_PATH_MAX];
+		char uefi_ia32[CONF_PATH_MAX];
+		char uefi_x64[CONF_PATH_MAX];
+		char uefi_arm64[CONF_PATH_MAX];
+		char http_x64[CONF_PATH_MAX];
+		char http_arm64[CONF_PATH_MAX];
+	} boot;
 	struct conf_subnet *subnets;
 	size_t n_subnets;
 	struct conf_host *hosts;
