@@ -104,6 +104,7 @@ static int lease_import(const char *conf_path, const char *csv, bool dry_run)
 {
 	struct conf_diag d = {0};
 	NB_CLEANUP(conf_freep) struct conf *c = NULL;
+	NB_CLEANUP(store_closep) struct store *st = NULL;
 	struct import im = {0};
 	char db[CONF_PATH_MAX + 16];
 	int r;
@@ -128,7 +129,6 @@ static int lease_import(const char *conf_path, const char *csv, bool dry_run)
 		goto out;
 	}
 	snprintf(db, sizeof db, "%s/netbay.db", c->server.data_dir);
-	NB_CLEANUP(store_closep) struct store *st = NULL;
 	if ((r = store_open(db, false, &st)) < 0) {
 		fprintf(stderr, "%s: %s\n", db, strerror(-r));
 		goto out;
