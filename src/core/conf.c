@@ -112,6 +112,10 @@ static const struct conf_key keys[] = {
         {"dhcp", "new-client-burst", CT_UINT, S(dhcp.new_client_burst), 0, 0, 1, 1000000, NULL,
          NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
 
+        /* [tftp] */
+        STR("tftp", "root", tftp.root, "/srv/netbay/boot",
+            "the boot root: files served over TFTP and HTTP; nothing outside it is served"),
+
         /* [subnet CIDR] */
         {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_range, NULL, true,
          "FIRST-LAST addresses to lease (repeatable)"},
@@ -351,10 +355,11 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
-        {"server", NULL},
-        {"dhcp", NULL},
-        {"subnet", new_subnet},
-        {"host", new_host},
+        {"server", NULL},       /* identity, data, interfaces, logging */
+        {"dhcp", NULL},         /* DHCP behaviour */
+        {"tftp", NULL},         /* the boot root */
+        {"subnet", new_subnet}, /* one per served subnet */
+        {"host", new_host},     /* static reservations */
 };
 
 static void begin_section(struct conf_state *st, char *header)
