@@ -72,7 +72,7 @@ static bool same_file(const struct tmpl_src *t, const struct stat *st)
 static void tmpl_path(const struct conf *c, char *buf, size_t n)
 {
 	const char *t = c->http.ipxe_template;
-	if (!*t)
+	if (!*t || !c->http.enable) /* nothing renders scripts: do not read it */
 		buf[0] = 0;
 	else if (*t == '/')
 		snprintf(buf, n, "%s", t);

@@ -391,6 +391,11 @@ static void test_template_errors(void **state)
 	/* a reload to it keeps the running template */
 	assert_int_equal(boot_reload(boot, c, err, sizeof err), -EINVAL);
 	conf_free(c);
+	/* with HTTP off (the API alone) the template is not read at all */
+	c = load("[http]\nenable = no\nipxe-template = bad.ipxe\n");
+	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), 0);
+	boot_free(b);
+	conf_free(c);
 
 	c = load("[http]\nipxe-template = /nonexistent/t.ipxe\n");
 	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -ENOENT);
