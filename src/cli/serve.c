@@ -15,6 +15,7 @@
 #include "core/loop.h"
 #include "core/services.h"
 #include "dhcp/dhcp.h"
+#include "http/http.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
 #include "registry/registry.h"
@@ -23,6 +24,7 @@
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
         &dhcp_module,
+        &http_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)

@@ -21,6 +21,8 @@
 #define CONF_DOMAIN_MAX    254
 #define CONF_PATH_MAX      256
 #define CONF_CLIENT_ID_MAX 64
+#define CONF_SOCKET_MAX    108 /* sun_path */
+#define CONF_TOKEN_MAX     129
 
 enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF };
 
@@ -96,6 +98,21 @@ struct conf {
 		char http_x64[CONF_PATH_MAX];
 		char http_arm64[CONF_PATH_MAX];
 	} boot;
+	/* [http]: boot files and per-device iPXE scripts (and the API, with a token) */
+	struct {
+		bool enable;
+		uint32_t listen; /* 0: every address */
+		uint32_t port;
+		char ipxe_template[CONF_PATH_MAX]; /* "": built in; relative: under tftp.root */
+	} http;
+	/* [api]: the REST API on a Unix socket and, optionally, its own TCP listener */
+	struct {
+		char socket[CONF_SOCKET_MAX]; /* "": no Unix socket */
+		uint32_t listen_addr;
+		uint32_t listen_port;       /* 0: no TCP listener of its own */
+		int listen_line;            /* where listen was set, for cross-checks */
+		char token[CONF_TOKEN_MAX]; /* "": the API is not served over TCP */
+	} api;
 	struct conf_subnet *subnets;
 	size_t n_subnets;
 	struct conf_host *hosts;
