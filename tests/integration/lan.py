@@ -30,7 +30,7 @@ exit 0
 
 def server_conf(subnets, extra=""):
     """A netbay config with the given [subnet] bodies ({cidr: text})."""
-    out = ["[server]", "data-dir = @DATA@", "log-level = debug"]
+    out = ["[server]", "data-dir = @DATA@", "log-level = debug", "[api]", "socket = @SOCK@"]
     for cidr, body in subnets.items():
         out += [f"[subnet {cidr}]", body.strip()]
     return "\n".join(out) + "\n" + extra

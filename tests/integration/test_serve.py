@@ -12,7 +12,9 @@ def test_refuses_invalid_config(netns, netbay):
     nb = netbay(ns, server_conf({"10.77.0.0/24": "range = 10.77.1.1-10.77.1.9"}))
     nb.start(wait=False)
     assert nb.proc.wait(timeout=10) == 1
-    assert "netbay.conf:5: range 10.77.1.1-10.77.1.9 is outside subnet 10.77.0.0/24" in nb.log()
+    line = nb.conf_path.read_text().splitlines().index("range = 10.77.1.1-10.77.1.9") + 1
+    assert f"netbay.conf:{line}: range 10.77.1.1-10.77.1.9 is outside subnet 10.77.0.0/24" \
+        in nb.log()
     assert "not starting" in nb.log()
 
 
