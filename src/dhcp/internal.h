@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "dhcp/lease.h"
+#include "dhcp/pxe.h"
 #include "dhcp/wire.h"
 
 struct conf;
@@ -39,6 +40,7 @@ struct dhcp_reply {
 	int ifindex;
 	bool durable;    /* announces a change: sent only after the store commit */
 	bool arp;        /* inject arp_ip -> arp_mac before sending (no ARP yet) */
+	bool pxe_sock;   /* sent from port 4011 (a proxy-mode boot server answer) */
 	uint32_t arp_ip; /* also the yiaddr, for the log line */
 	struct hwaddr mac;
 	uint8_t type;
@@ -59,6 +61,8 @@ struct dhcp_server {
 	struct dhcp_leases *leases;
 	int fd;
 	struct loop_io *io;
+	int fd_pxe; /* UDP 4011, proxy mode: the PXE boot server port */
+	struct loop_io *io_pxe;
 	struct net_batch *batch;
 	struct loop_timer *sweep;
 	struct dhcp_reply out[DHCP_OUT_MAX];
@@ -82,10 +86,14 @@ struct dhcp_ctx {
 	const char *ifname;
 	char mac[HWADDR_STRLEN];
 	int64_t now;
+	bool pxe_port;         /* arrived on 4011 */
+	struct pxe_client pxe; /* what the client says about network boot */
 };
 
 /* proto.c */
 void dhcp_proto_handle(struct dhcp_ctx *x);
+/* Proxy mode (PXE 2.1, RFC 4578): boot information only, never an address. */
+void dhcp_proto_proxy(struct dhcp_ctx *x);
 
 /* server.c, for proto.c */
 struct dhcp_reply *dhcp_reply_new(struct dhcp_server *s);

@@ -84,6 +84,49 @@ static void put_config(const struct dhcp_ctx *x, struct wbuf *b, bool full)
 	}
 }
 
+/* ---- network boot */
+
+static uint16_t http_port(const struct conf *c)
+{
+	return c->http.enable ? (uint16_t) c->http.port : 0;
+}
+
+/* The boot profile of this client: the [boot] defaults (the registry's
+ * per-device and per-group profiles plug in here). */
+static void profile_of(const struct dhcp_ctx *x, struct pxe_profile *p)
+{
+	const struct conf *c = x->s->conf;
+	*p = (struct pxe_profile){
+	        .bios = c->boot.bios,
+	        .uefi_ia32 = c->boot.uefi_ia32,
+	        .uefi_x64 = c->boot.uefi_x64,
+	        .uefi_arm64 = c->boot.uefi_arm64,
+	        .http_x64 = c->boot.http_x64,
+	        .http_arm64 = c->boot.http_arm64,
+	};
+}
+
+/* Decides the network boot of a booting client; false when it gets none
+ * (then journaled with the reason). */
+static bool decide_boot(struct dhcp_ctx *x, struct pxe_boot *b)
+{
+	struct pxe_profile p;
+	if (!pxe_client_booting(&x->pxe))
+		return false;
+	profile_of(x, &p);
+	int r = pxe_decide(&x->pxe, &p, &x->client.mac, x->server_id, http_port(x->s->conf), b);
+	if (r < 0) {
+		journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.no_boot", "%s: %s",
+		              pxe_arch_name(x->pxe.arch), b->why);
+		log_rl(&x->s->rl_info, LOG_LVL_WARN, "dhcp: %s: %s client gets no boot file: %s",
+		       x->mac, pxe_arch_name(x->pxe.arch), b->why);
+		return false;
+	}
+	journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.boot", "%s%s: %s (%s)",
+	              pxe_arch_name(x->pxe.arch), x->pxe.ipxe ? ", iPXE" : "", b->file, b->why);
+	return true;
+}
+
 /* The reply size the client accepts (option 57, at least 576: RFC 2132 9.10). */
 static size_t reply_cap(const struct dhcp_msg *m)
 {
@@ -101,10 +144,14 @@ static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint3
 	if (!r)
 		return;
 	uint32_t ciaddr = type == DHCP_ACK && !lease_sec ? x->m->ciaddr : 0;
+	struct pxe_boot boot;
+	bool booting = lease_sec && decide_boot(x, &boot);
+	uint32_t siaddr = booting && boot.tftp ? x->server_id : 0;
+	const char *file = booting && strlen(boot.file) <= 127 ? boot.file : NULL;
 	for (int full = 1; full >= 0; full--) {
 		struct wbuf b = wbuf_init(r->buf, reply_cap(x->m));
-		dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, ciaddr, yiaddr, 0, x->m->flags, NULL,
-		                  NULL);
+		dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, ciaddr, yiaddr, siaddr, x->m->flags,
+		                  NULL, file);
 		put_common(x, &b, type);
 		if (lease_sec) {
 			dhcp_put_u32(&b, DHCP_OPT_LEASE_TIME, lease_sec);
@@ -112,6 +159,8 @@ static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint3
 			dhcp_put_u32(&b, DHCP_OPT_T2, conf_subnet_t2(x->subnet));
 		}
 		put_config(x, &b, full);
+		if (booting)
+			pxe_put_options(&b, x->m, &x->pxe, &boot, x->server_id);
 		put_echoes(x, &b);
 		dhcp_write_end(&b);
 		if (b.err == 0) {
@@ -389,6 +438,64 @@ static void on_inform(struct dhcp_ctx *x)
 	journal_event(x->s->svc->journal, &x->client.mac, x->m->ciaddr, "dhcp.inform", "%s",
 	              "configuration request");
 	reply_lease(x, DHCP_ACK, 0, 0, false);
+}
+
+/* ---- proxy mode */
+
+/* PXE 2.1 2.2.2-2.2.5, RFC 4578: beside the LAN's own DHCP server, answer
+ * only network-booting clients, with boot information and no address: a
+ * proxy OFFER to the DISCOVER on port 67, an ACK to the REQUEST on 4011.
+ * Everything else is the other server's to answer. */
+void dhcp_proto_proxy(struct dhcp_ctx *x)
+{
+	const struct dhcp_msg *m = x->m;
+	struct pxe_boot boot;
+
+	if (!pxe_client_booting(&x->pxe))
+		return;
+	if (x->pxe_port ? m->type != DHCP_REQUEST && m->type != DHCP_INFORM
+	                : m->type != DHCP_DISCOVER)
+		return;
+	uint8_t type = x->pxe_port ? DHCP_ACK : DHCP_OFFER;
+	journal_event(x->s->svc->journal, &x->client.mac, m->ciaddr, "dhcp.proxy_request",
+	              "%s on port %d", dhcp_msg_type_name(m->type),
+	              x->pxe_port ? DHCP_PXE_PORT : DHCP_SERVER_PORT);
+	if (!decide_boot(x, &boot))
+		return;
+	struct dhcp_reply *r = dhcp_reply_new(x->s);
+	if (!r)
+		return;
+	struct wbuf b = wbuf_init(r->buf, reply_cap(m));
+	dhcp_write_header(&b, m, DHCP_BOOTREPLY, x->pxe_port ? m->ciaddr : 0, 0,
+	                  boot.tftp ? x->server_id : 0, m->flags, NULL,
+	                  strlen(boot.file) <= 127 ? boot.file : NULL);
+	put_common(x, &b, type);
+	pxe_put_options(&b, m, &x->pxe, &boot, x->server_id);
+	put_echoes(x, &b);
+	dhcp_write_end(&b);
+	if (b.err) {
+		x->s->n_out--;
+		return;
+	}
+	r->len = wbuf_len(&b);
+	r->type = type;
+	r->pxe_sock = x->pxe_port;
+	r->src = x->server_id;
+	r->mac = x->client.mac;
+	if (m->giaddr) {
+		r->dst = m->giaddr;
+		r->port = DHCP_SERVER_PORT;
+	} else if (x->pxe_port && x->pkt->src_addr) {
+		/* the boot server answers where the request came from */
+		r->dst = x->pkt->src_addr;
+		r->port = x->pkt->src_port;
+		r->ifindex = x->pkt->ifindex;
+	} else {
+		r->dst = 0xffffffffu; /* no address yet: broadcast */
+		r->port = DHCP_CLIENT_PORT;
+		r->ifindex = x->pkt->ifindex;
+	}
+	log_info("dhcp: %s: proxy %s: %s", x->mac, dhcp_msg_type_name(type), boot.file);
 }
 
 void dhcp_proto_handle(struct dhcp_ctx *x)

@@ -18,6 +18,7 @@
 #include "dhcp/internal.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
+#include "registry/registry.h"
 #include "store/store.h"
 
 #define SWEEP_MS 30000
@@ -112,6 +113,18 @@ static void find_subnet(struct dhcp_ctx *x)
 	}
 }
 
+/* Proxy mode needs no subnet, only the address the client reaches us at. */
+static void find_proxy_server(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	const struct dhcp_if *first = if_first(s, x->pkt->ifindex);
+	x->ifname = first ? first->name : "?";
+	if (is_our_addr(s, x->pkt->dst_addr))
+		x->server_id = x->pkt->dst_addr; /* relayed, or unicast to 4011 */
+	else if (first)
+		x->server_id = first->addr;
+}
+
 /* ---- starvation: new clients per interface or relay */
 
 bool dhcp_rate_admit(struct dhcp_ctx *x)
@@ -197,6 +210,7 @@ struct dhcp_reply *dhcp_reply_new(struct dhcp_server *s)
 	r->len = 0;
 	r->durable = false;
 	r->arp = false;
+	r->pxe_sock = false;
 	return r;
 }
 
@@ -225,13 +239,14 @@ void dhcp_reply_route(const struct dhcp_ctx *x, struct dhcp_reply *r, uint32_t y
 	}
 }
 
-static void send_some(struct dhcp_server *s, bool durable)
+static void send_some(struct dhcp_server *s, bool durable, bool pxe_sock)
 {
 	struct net_out out[DHCP_OUT_MAX];
 	size_t n = 0;
+	int fd = pxe_sock ? s->fd_pxe : s->fd;
 	for (size_t i = 0; i < s->n_out; i++) {
 		struct dhcp_reply *r = &s->out[i];
-		if (r->durable != durable || r->len == 0)
+		if (r->durable != durable || r->pxe_sock != pxe_sock || r->len == 0)
 			continue;
 		if (r->arp) {
 			int e = net_arp_set(s->fd, r->ifindex, r->arp_ip, &r->mac);
@@ -246,7 +261,7 @@ static void send_some(struct dhcp_server *s, bool durable)
 	}
 	if (n == 0)
 		return;
-	int e = net_send_many(s->fd, out, n);
+	int e = net_send_many(fd, out, n);
 	if (e < 0)
 		log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: sending replies: %s", strerror(-e));
 }
@@ -259,14 +274,16 @@ static void flush(struct loop *l, void *data)
 	struct dhcp_server *s = data;
 	if (s->n_out == 0)
 		return;
-	send_some(s, false);
+	send_some(s, false, false);
+	if (s->fd_pxe >= 0)
+		send_some(s, false, true);
 	bool durable = false;
 	for (size_t i = 0; i < s->n_out && !durable; i++)
 		durable = s->out[i].durable;
 	if (durable) {
 		int r = store_commit(s->svc->store);
 		if (r == 0) {
-			send_some(s, true);
+			send_some(s, true, false);
 		} else {
 			log_err("dhcp: lease commit failed (%s): ACKs withheld, clients will retry",
 			        strerror(-r));
@@ -277,11 +294,12 @@ static void flush(struct loop *l, void *data)
 
 /* ---- reading */
 
-static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt)
+static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool pxe_port)
 {
 	struct dhcp_msg *m = &s->msg;
 	char a[IP4_STRLEN];
-	struct dhcp_ctx x = {.s = s, .m = m, .pkt = pkt, .now = nb_wall_sec()};
+	struct dhcp_ctx x = {
+	        .s = s, .m = m, .pkt = pkt, .now = nb_wall_sec(), .pxe_port = pxe_port};
 
 	if (pkt->len > DHCP_MAX_PACKET) {
 		log_rl(&s->rl_bad, LOG_LVL_INFO,
@@ -310,20 +328,34 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt)
 		x.client.cid_len = (uint8_t) NB_MIN(cid->len, (uint16_t) 255);
 	}
 	hwaddr_fmt(&x.client.mac, x.mac);
-	find_subnet(&x);
+	if (pxe_client_parse(m, &x.pxe) < 0) {
+		log_rl(&s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: %s: malformed PXE options (93 or 97), treated as not booting", x.mac);
+		memset(&x.pxe, 0, sizeof x.pxe);
+		x.pxe.arch = -1;
+	}
+	if (pxe_client_booting(&x.pxe))
+		(void) registry_seen(s->svc->registry, &x.client.mac, m->ciaddr, x.pxe.arch,
+		                     x.pxe.has_uuid ? x.pxe.uuid : NULL);
+	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
+		find_proxy_server(&x);
+	else
+		find_subnet(&x);
 	if (!if_allowed(s, x.ifname)) {
 		log_debug("dhcp: %s: %s on %s, not a served interface", x.mac,
 		          dhcp_msg_type_name(m->type), x.ifname);
 		return;
 	}
-	log_debug("dhcp: %s: %s via %s", x.mac, dhcp_msg_type_name(m->type),
-	          m->giaddr ? ip4_fmt(m->giaddr, a) : x.ifname);
-	dhcp_proto_handle(&x);
+	log_debug("dhcp: %s: %s via %s%s", x.mac, dhcp_msg_type_name(m->type),
+	          m->giaddr ? ip4_fmt(m->giaddr, a) : x.ifname, pxe_port ? " (port 4011)" : "");
+	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
+		dhcp_proto_proxy(&x);
+	else
+		dhcp_proto_handle(&x);
 }
 
-static void on_readable(struct loop_io *io, int fd, uint32_t events, void *data)
+static void read_batches(struct dhcp_server *s, int fd, bool pxe_port)
 {
-	struct dhcp_server *s = data;
 	for (int b = 0; b < DHCP_BATCHES_PER_TURN; b++) {
 		int n = net_batch_recv(fd, s->batch);
 		if (n <= 0) {
@@ -333,8 +365,18 @@ static void on_readable(struct loop_io *io, int fd, uint32_t events, void *data)
 			return;
 		}
 		for (int i = 0; i < n; i++)
-			handle_pkt(s, net_batch_pkt(s->batch, (size_t) i));
+			handle_pkt(s, net_batch_pkt(s->batch, (size_t) i), pxe_port);
 	}
+}
+
+static void on_readable(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	read_batches(data, fd, false);
+}
+
+static void on_readable_pxe(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	read_batches(data, fd, true);
 }
 
 static void on_sweep(struct loop_timer *t, void *data)
@@ -456,9 +498,12 @@ static void server_free(struct dhcp_server *s)
 	ctl_unregister(s->svc->ctl, "lease.list");
 	ctl_unregister(s->svc->ctl, "lease.release");
 	loop_io_free(s->io);
+	loop_io_free(s->io_pxe);
 	loop_timer_free(s->sweep);
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->fd_pxe >= 0)
+		close(s->fd_pxe);
 	net_batch_free(s->batch);
 	dhcp_leases_free(s->leases);
 	free(s);
@@ -475,6 +520,7 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	s->conf = c;
 	s->svc = svc;
 	s->fd = -1;
+	s->fd_pxe = -1;
 	s->rl_bad = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 	s->rl_info = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 	s->leases = dhcp_leases_new();
@@ -503,6 +549,21 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	}
 	int big = 4 << 20;
 	(void) setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	if (c->dhcp.mode == DHCP_MODE_PROXY) {
+		s->fd_pxe = net_udp_socket(0, DHCP_PXE_PORT, NULL,
+		                           NET_REUSEADDR | NET_BROADCAST | NET_PKTINFO);
+		if (s->fd_pxe < 0) {
+			r = s->fd_pxe;
+			log_err("dhcp: cannot bind UDP port %d: %s", DHCP_PXE_PORT, strerror(-r));
+			goto fail;
+		}
+		if ((r = loop_io_add(svc->loop, s->fd_pxe, EPOLLIN, on_readable_pxe, s,
+		                     &s->io_pxe)) < 0)
+			goto fail;
+		log_info("dhcp: proxy mode: answering network-boot clients on UDP %d and %d, "
+		         "leasing no addresses",
+		         DHCP_SERVER_PORT, DHCP_PXE_PORT);
+	}
 	if ((r = loop_io_add(svc->loop, s->fd, EPOLLIN, on_readable, s, &s->io)) < 0 ||
 	    (r = loop_hook_add(svc->loop, flush, s)) < 0 ||
 	    (r = ctl_register(svc->ctl, "lease.list", ctl_lease_list, s)) < 0 ||

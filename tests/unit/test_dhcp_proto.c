@@ -102,10 +102,15 @@ struct req {
 	uint32_t ciaddr, giaddr, requested, server_id;
 	uint16_t flags;
 	const char *hostname;
-	const char *cid;   /* raw bytes, NUL-terminated for the test's convenience */
-	const char *agent; /* option 82 body, likewise */
-	uint32_t dst;      /* where the client sent it; default broadcast */
-	int64_t now;       /* default NOW */
+	const char *cid;    /* raw bytes, NUL-terminated for the test's convenience */
+	const char *agent;  /* option 82 body, likewise */
+	const char *vendor; /* option 60 */
+	int arch;           /* option 93 when > 0; arch+1000 sends 0 (BIOS) */
+	bool ipxe;          /* user class "iPXE" */
+	bool pxe_port;      /* arrived on 4011 */
+	uint32_t src;       /* source address */
+	uint32_t dst;       /* where the client sent it; default broadcast */
+	int64_t now;        /* default NOW */
 };
 
 /* Handles one request; returns how many replies it queued (0 or 1) and
@@ -129,10 +134,23 @@ static size_t handle(struct fx *f, struct req r)
 		pkt_opt(&p, DHCP_OPT_CLIENT_ID, r.cid, (uint8_t) strlen(r.cid));
 	if (r.agent)
 		pkt_opt(&p, DHCP_OPT_RELAY_AGENT, r.agent, (uint8_t) strlen(r.agent));
+	if (r.vendor)
+		pkt_opt(&p, DHCP_OPT_VENDOR_CLASS, r.vendor, (uint8_t) strlen(r.vendor));
+	if (r.arch) {
+		int a = r.arch >= 1000 ? r.arch - 1000 : r.arch;
+		uint8_t v[2] = {(uint8_t) (a >> 8), (uint8_t) a};
+		pkt_opt(&p, DHCP_OPT_CLIENT_ARCH, v, 2);
+	}
+	if (r.ipxe)
+		pkt_opt(&p, DHCP_OPT_USER_CLASS, "iPXE", 4);
 	pkt_end(&p);
 
-	struct net_pkt np = {
-	        .data = p.b, .len = p.n, .ifindex = 1, .dst_addr = r.dst ? r.dst : 0xffffffffu};
+	struct net_pkt np = {.data = p.b,
+	                     .len = p.n,
+	                     .ifindex = 1,
+	                     .dst_addr = r.dst ? r.dst : 0xffffffffu,
+	                     .src_addr = r.src,
+	                     .src_port = 68};
 	struct dhcp_ctx x = {.s = f->s,
 	                     .m = &f->s->msg,
 	                     .pkt = &np,
@@ -146,11 +164,16 @@ static size_t handle(struct fx *f, struct req r)
 		x.client.cid_len = (uint8_t) cid->len;
 	}
 	hwaddr_fmt(&mac, x.mac);
+	x.pxe_port = r.pxe_port;
+	assert_int_equal(pxe_client_parse(x.m, &x.pxe), 0);
 	uint32_t sel = r.giaddr ? r.giaddr : SRV;
 	x.subnet = conf_subnet_find(f->conf, sel);
 	x.server_id = SRV;
 	size_t before = f->s->n_out;
-	dhcp_proto_handle(&x);
+	if (f->conf->dhcp.mode == DHCP_MODE_PROXY)
+		dhcp_proto_proxy(&x);
+	else
+		dhcp_proto_handle(&x);
 	size_t n = f->s->n_out - before;
 	if (n)
 		assert_int_equal(dhcp_msg_parse(f->s->out[f->s->n_out - 1].buf,
@@ -409,6 +432,86 @@ static void test_inform(void **state)
 	assert_int_equal(dhcp_leases_count(f->s->leases), 0);
 }
 
+/* ---- network boot */
+
+static void test_full_mode_boot(void **state)
+{
+	struct fx *f = *state;
+	char s[128];
+	/* a UEFI PXE client: loader over TFTP from us, vendor class echoed */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER,
+	                                        .mac = 1,
+	                                        .vendor = "PXEClient:Arch:00007:UNDI:003016",
+	                                        .arch = 7}),
+	                 1);
+	assert_int_not_equal(f->reply.yiaddr, 0);
+	assert_int_equal(f->reply.siaddr, SRV);
+	assert_string_equal((const char *) f->reply.file, "ipxe.efi");
+	assert_int_equal(dhcp_opt_str(&f->reply, DHCP_OPT_VENDOR_CLASS, s, sizeof s), 9);
+	/* once it runs iPXE: its script over HTTP, not the loader again */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER,
+	                                        .mac = 1,
+	                                        .vendor = "PXEClient:Arch:00007:UNDI:003016",
+	                                        .arch = 7,
+	                                        .ipxe = true}),
+	                 1);
+	assert_string_equal((const char *) f->reply.file,
+	                    "http://10.0.0.1/boot/52:54:00:00:00:01.ipxe");
+	assert_int_equal(f->reply.siaddr, 0);
+	/* a client that is not booting gets no boot file */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER, .mac = 2}), 1);
+	assert_int_equal(f->reply.file[0], 0);
+	assert_null(dhcp_opt(&f->reply, DHCP_OPT_VENDOR_CLASS));
+}
+
+static int setup_proxy(void **state)
+{
+	return setup_with(state, "[dhcp]\nmode = proxy\n[boot]\nbios = undionly.kpxe\n");
+}
+
+static void test_proxy_mode(void **state)
+{
+	struct fx *f = *state;
+	/* DISCOVER from a PXE client on 67: a proxy OFFER without an address */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER,
+	                                        .mac = 1,
+	                                        .vendor = "PXEClient:Arch:00000:UNDI:002001",
+	                                        .arch = 1000}),
+	                 1);
+	assert_int_equal(f->reply.type, DHCP_OFFER);
+	assert_int_equal(f->reply.yiaddr, 0);
+	assert_int_equal(f->reply.siaddr, SRV);
+	assert_string_equal((const char *) f->reply.file, "undionly.kpxe");
+	assert_null(dhcp_opt(&f->reply, DHCP_OPT_LEASE_TIME));
+	assert_int_equal(last(f)->dst, 0xffffffffu);
+	/* not a booting client, or a REQUEST on 67: not ours to answer */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER, .mac = 2}), 0);
+	assert_int_equal(handle(f, (struct req){.type = DHCP_REQUEST,
+	                                        .mac = 1,
+	                                        .vendor = "PXEClient",
+	                                        .requested = 0x0a000064,
+	                                        .server_id = 0x0a0000fe}),
+	                 0);
+	/* the REQUEST on 4011, from the address the real server gave it: an ACK
+	 * back to where it came from, from port 4011 */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_REQUEST,
+	                                        .mac = 1,
+	                                        .vendor = "PXEClient:Arch:00000:UNDI:002001",
+	                                        .ciaddr = 0x0a000064,
+	                                        .src = 0x0a000064,
+	                                        .dst = SRV,
+	                                        .pxe_port = true}),
+	                 1);
+	assert_int_equal(f->reply.type, DHCP_ACK);
+	assert_int_equal(f->reply.ciaddr, 0x0a000064);
+	assert_string_equal((const char *) f->reply.file, "undionly.kpxe");
+	assert_int_equal(last(f)->dst, 0x0a000064);
+	assert_int_equal(last(f)->port, 68);
+	assert_true(last(f)->pxe_sock);
+	/* and nothing was leased */
+	assert_int_equal(dhcp_leases_count(f->s->leases), 0);
+}
+
 static int setup_limited(void **state)
 {
 	return setup_with(state, "[dhcp]\nnew-client-rate = 1\nnew-client-burst = 2\n"
@@ -445,6 +548,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_relay_agent_echoed_last, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_inform, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_starvation_limited, setup_limited, teardown),
+	        cmocka_unit_test_setup_teardown(test_full_mode_boot, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_proxy_mode, setup_proxy, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
