@@ -160,7 +160,7 @@ static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint3
 		}
 		put_config(x, &b, full);
 		if (booting)
-			pxe_put_options(&b, x->m, &x->pxe, &boot, x->server_id);
+			pxe_put_options(&b, x->m, &x->pxe, &boot, x->server_id, false);
 		put_echoes(x, &b);
 		dhcp_write_end(&b);
 		if (b.err == 0) {
@@ -470,7 +470,7 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 	                  boot.tftp ? x->server_id : 0, m->flags, NULL,
 	                  strlen(boot.file) <= 127 ? boot.file : NULL);
 	put_common(x, &b, type);
-	pxe_put_options(&b, m, &x->pxe, &boot, x->server_id);
+	pxe_put_options(&b, m, &x->pxe, &boot, x->server_id, true);
 	put_echoes(x, &b);
 	dhcp_write_end(&b);
 	if (b.err) {

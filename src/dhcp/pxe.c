@@ -211,11 +211,14 @@ int pxe_decide(const struct pxe_client *c, const struct pxe_profile *p, const st
 }
 
 void pxe_put_options(struct wbuf *b, const struct dhcp_msg *req, const struct pxe_client *c,
-                     const struct pxe_boot *boot, uint32_t server)
+                     const struct pxe_boot *boot, uint32_t server, bool proxy)
 {
 	char a[IP4_STRLEN];
-	dhcp_put_str(b, DHCP_OPT_VENDOR_CLASS, boot->vendor_class);
-	if (c->pxe && !c->http) {
+	/* a ProxyDHCP offer is known by its vendor class; in a full offer iPXE
+	 * needs only the file */
+	if (proxy || !c->ipxe || c->http)
+		dhcp_put_str(b, DHCP_OPT_VENDOR_CLASS, boot->vendor_class);
+	if (c->pxe && !c->http && !c->ipxe) {
 		/* PXE 2.1 vendor option 6, discovery control bit 3: the boot file
 		 * named in this offer is the one to load (no boot server menu) */
 		static const uint8_t vendor[] = {6, 1, 8, 255};

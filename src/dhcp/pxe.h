@@ -86,8 +86,9 @@ struct pxe_boot {
 int pxe_decide(const struct pxe_client *c, const struct pxe_profile *p, const struct hwaddr *mac,
                uint32_t server, uint16_t http_port, struct pxe_boot *out);
 
-/* The PXE options of a reply: vendor class (60), vendor options (43:
- * discovery control "use the boot file given"), the UUID echoed (97),
- * and TFTP server name (66) and boot file (67) when the client asked. */
+/* The PXE options of a reply: vendor class (60; always in a proxy reply,
+ * where it marks the offer as ProxyDHCP), vendor options (43: discovery
+ * control "use the boot file given", for PXE ROMs), the UUID echoed (97),
+ * and TFTP server name (66) and boot file (67) when needed. */
 void pxe_put_options(struct wbuf *b, const struct dhcp_msg *req, const struct pxe_client *c,
-                     const struct pxe_boot *boot, uint32_t server);
+                     const struct pxe_boot *boot, uint32_t server, bool proxy);

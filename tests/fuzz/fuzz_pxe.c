@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wbuf w = wbuf_init(out, sizeof out);
 	dhcp_write_header(&w, &m, DHCP_BOOTREPLY, 0, 0, 0x0a000001, 0, NULL,
 	                  strlen(b.file) <= 127 ? b.file : NULL);
-	pxe_put_options(&w, &m, &c, &b, 0x0a000001);
+	pxe_put_options(&w, &m, &c, &b, 0x0a000001, size & 1);
 	dhcp_write_end(&w);
 	if (w.err == 0 && dhcp_msg_parse(out, wbuf_len(&w), &r) < 0)
 		abort();

@@ -458,6 +458,8 @@ static void test_full_mode_boot(void **state)
 	assert_string_equal((const char *) f->reply.file,
 	                    "http://10.0.0.1/boot/52:54:00:00:00:01.ipxe");
 	assert_int_equal(f->reply.siaddr, 0);
+	/* no PXEClient vendor class: it would make iPXE wait for ProxyDHCP offers */
+	assert_null(dhcp_opt(&f->reply, DHCP_OPT_VENDOR_CLASS));
 	/* a client that is not booting gets no boot file */
 	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER, .mac = 2}), 1);
 	assert_int_equal(f->reply.file[0], 0);
@@ -508,6 +510,16 @@ static void test_proxy_mode(void **state)
 	assert_int_equal(last(f)->dst, 0x0a000064);
 	assert_int_equal(last(f)->port, 68);
 	assert_true(last(f)->pxe_sock);
+	/* an iPXE client's proxy offer still says PXEClient: that is what marks
+	 * an offer as ProxyDHCP */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER,
+	                                        .mac = 3,
+	                                        .vendor = "PXEClient:Arch:00000:UNDI:002001",
+	                                        .ipxe = true}),
+	                 1);
+	assert_non_null(dhcp_opt(&f->reply, DHCP_OPT_VENDOR_CLASS));
+	assert_string_equal((const char *) f->reply.file,
+	                    "http://10.0.0.1/boot/52:54:00:00:00:03.ipxe");
 	/* and nothing was leased */
 	assert_int_equal(dhcp_leases_count(f->s->leases), 0);
 }

@@ -198,7 +198,7 @@ static void test_options_in_reply(void **state)
 	assert_int_equal(pxe_decide(&c, &PROFILE, &mac, SRV, 80, &b), 0);
 	struct wbuf w = wbuf_init(out, sizeof out);
 	dhcp_write_header(&w, &m, DHCP_BOOTREPLY, 0, 0, SRV, 0, NULL, b.file);
-	pxe_put_options(&w, &m, &c, &b, SRV);
+	pxe_put_options(&w, &m, &c, &b, SRV, false);
 	dhcp_write_end(&w);
 	assert_int_equal(dhcp_msg_parse(out, wbuf_len(&w), &r), 0);
 	char s[64];
