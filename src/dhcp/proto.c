@@ -466,9 +466,10 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 	if (!r)
 		return;
 	struct wbuf b = wbuf_init(r->buf, reply_cap(m));
-	dhcp_write_header(&b, m, DHCP_BOOTREPLY, x->pxe_port ? m->ciaddr : 0, 0,
-	                  boot.tftp ? x->server_id : 0, m->flags, NULL,
-	                  strlen(boot.file) <= 127 ? boot.file : NULL);
+	/* siaddr always: PXE clients (iPXE among them) accept a ProxyDHCP reply
+	 * only when it names a next server and a boot file */
+	dhcp_write_header(&b, m, DHCP_BOOTREPLY, x->pxe_port ? m->ciaddr : 0, 0, x->server_id,
+	                  m->flags, NULL, strlen(boot.file) <= 127 ? boot.file : NULL);
 	put_common(x, &b, type);
 	pxe_put_options(&b, m, &x->pxe, &boot, x->server_id, true);
 	put_echoes(x, &b);

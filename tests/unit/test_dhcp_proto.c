@@ -520,6 +520,7 @@ static void test_proxy_mode(void **state)
 	assert_non_null(dhcp_opt(&f->reply, DHCP_OPT_VENDOR_CLASS));
 	assert_string_equal((const char *) f->reply.file,
 	                    "http://10.0.0.1/boot/52:54:00:00:00:03.ipxe");
+	assert_int_equal(f->reply.siaddr, SRV); /* even for a URL: a next server is required */
 	/* and nothing was leased */
 	assert_int_equal(dhcp_leases_count(f->s->leases), 0);
 }
