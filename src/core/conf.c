@@ -68,6 +68,8 @@ struct conf_key {
 };
 
 static const char *const mode_names[] = {"full", "proxy", "off", NULL};
+static const char *const unknown_names[] = {"ignore", "pending", "approve", NULL};
+static const char *const pending_boot_names[] = {"none", "wait", NULL};
 static const char *const level_names[] = {"error", "warning", "info", "debug", NULL};
 static const int level_values[] = {LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG};
 
@@ -86,6 +88,12 @@ static int parse_api_token(void *obj, char *value, int line, char *err, size_t e
 #define S(f) offsetof(struct conf, f)
 #define N(f) offsetof(struct conf_subnet, f)
 #define H(f) offsetof(struct conf_host, f)
+#define G(f) offsetof(struct conf_group, f)
+#define GFILE(key, field, help)                                                                    \
+	{                                                                                          \
+		"group", key, CT_CUSTOM, G(field), sizeof(((struct conf_group *) 0)->field), 0, 0, \
+		        0, NULL, parse_boot_file, NULL, false, help                                \
+	}
 #define STR(sec, key, field, def, help)                                                            \
 	{                                                                                          \
 		sec, key, CT_STR, S(field), sizeof(((struct conf *) 0)->field), 0, 0, 0, NULL,     \
@@ -158,6 +166,30 @@ static const struct conf_key keys[] = {
         {"boot", "http-arm64", CT_CUSTOM, S(boot.http_arm64),
          sizeof(((struct conf *) 0)->boot.http_arm64), 0, 0, 0, NULL, parse_boot_file,
          "ipxe-arm64.efi", false, "loader ARM64 UEFI HTTP boot clients (arch 19) fetch by URL"},
+
+        /* [group NAME] */
+        GFILE("bios", bios, "the group's loader for x86 BIOS PXE clients"),
+        GFILE("uefi-ia32", uefi_ia32, "the group's loader for IA32 UEFI PXE clients"),
+        GFILE("uefi-x64", uefi_x64, "the group's loader for x64 UEFI PXE clients"),
+        GFILE("uefi-arm64", uefi_arm64, "the group's loader for ARM64 UEFI PXE clients"),
+        GFILE("http-x64", http_x64, "the group's loader for x64 UEFI HTTP boot clients"),
+        GFILE("http-arm64", http_arm64, "the group's loader for ARM64 UEFI HTTP boot clients"),
+        GFILE("ipxe-template", ipxe_template, "the group's template for /boot/MAC.ipxe"),
+        {"group", "lease-time", CT_DURATION, G(lease_sec), 0, 0, 60, 31536000, NULL, NULL, NULL,
+         false, "lease duration for the group's devices"},
+        {"group", "dns", CT_IP4_LIST, G(dns), CONF_MAX_LIST, G(n_dns), 0, 0, NULL, NULL, NULL,
+         false, "DNS servers (option 6) for the group's devices"},
+        {"group", "domain", CT_HOSTNAME, G(domain), CONF_DOMAIN_MAX, 0, 0, 0, NULL, NULL, NULL,
+         false, "domain name (option 15) for the group's devices"},
+
+        {"dhcp", "unknown-devices", CT_ENUM, S(dhcp.unknown_devices), 0, 0, 0, 0, unknown_names,
+         NULL, "approve", false,
+         "network-booting machines the registry does not know: ignore | pending | approve"},
+        {"dhcp", "default-group", CT_HOSTNAME, S(dhcp.default_group), CONF_NAME_MAX, 0, 0, 0, NULL,
+         NULL, NULL, false, "the [group] approved unknown devices join"},
+        {"dhcp", "pending-boot", CT_ENUM, S(dhcp.pending_boot), 0, 0, 0, 0, pending_boot_names,
+         NULL, "none", false,
+         "what a device waiting for approval boots: none | wait (a polling script)"},
 
         /* [subnet CIDR] */
         {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_range, NULL, true,
@@ -375,6 +407,30 @@ static void *new_subnet(struct conf_state *st, const char *arg)
 	return s;
 }
 
+static void *new_group(struct conf_state *st, const char *arg)
+{
+	struct conf *c = st->c;
+	if (!nb_hostname_valid(arg) || strlen(arg) >= CONF_NAME_MAX || strchr(arg, '.')) {
+		diag(st, "group '%s': the name must be a single label (letters, digits, '-')", arg);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (nb_streq_nocase(c->groups[i].name, arg)) {
+			diag(st, "group %s is already defined on line %d", arg, c->groups[i].line);
+			return NULL;
+		}
+	struct conf_group *g = realloc(c->groups, (c->n_groups + 1) * sizeof *g);
+	if (!g)
+		return NULL;
+	c->groups = g;
+	g = &c->groups[c->n_groups++];
+	memset(g, 0, sizeof *g);
+	g->line = st->line;
+	snprintf(g->name, sizeof g->name, "%s", arg);
+	apply_defaults(st, "group", g);
+	return g;
+}
+
 static void *new_host(struct conf_state *st, const char *arg)
 {
 	struct conf *c = st->c;
@@ -399,14 +455,14 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
-        {"server", NULL},       /* identity, data, interfaces, logging */
-        {"dhcp", NULL},         /* DHCP behaviour */
-        {"tftp", NULL},         /* the boot root */
-        {"boot", NULL},         /* loaders per firmware */
-        {"http", NULL},         /* boot files and iPXE scripts over HTTP */
-        {"api", NULL},          /* the REST API's listeners and token */
-        {"subnet", new_subnet}, /* one per served subnet */
-        {"host", new_host},     /* static reservations */
+        {"server", NULL},                             /* identity, data, interfaces, logging */
+        {"dhcp", NULL},                               /* DHCP behaviour */
+        {"tftp", NULL},                               /* the boot root */
+        {"boot", NULL},                               /* loaders per firmware */
+        {"http", NULL},                               /* boot files and iPXE scripts over HTTP */
+        {"api", NULL},                                /* the REST API's listeners and token */
+        {"subnet", new_subnet},                       /* one per served subnet */
+        {"host", new_host},     {"group", new_group}, /* static reservations */
 };
 
 static void begin_section(struct conf_state *st, char *header)
@@ -883,6 +939,11 @@ static void check_api(struct conf_state *st)
 
 static void check_all(struct conf_state *st)
 {
+	if (st->c->dhcp.default_group[0] && !conf_group_find(st->c, st->c->dhcp.default_group)) {
+		st->line = 0;
+		diag(st, "[dhcp] default-group = %s: no [group %s] is defined",
+		     st->c->dhcp.default_group, st->c->dhcp.default_group);
+	}
 	if (st->c->dhcp.mode == DHCP_MODE_FULL && st->c->n_subnets == 0) {
 		st->line = 0;
 		diag(st,
@@ -950,12 +1011,21 @@ void conf_free(struct conf *c)
 		return;
 	free(c->subnets);
 	free(c->hosts);
+	free(c->groups);
 	free(c);
 }
 
 void conf_freep(struct conf **c)
 {
 	conf_free(*c);
+}
+
+const struct conf_group *conf_group_find(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (nb_streq_nocase(c->groups[i].name, name))
+			return &c->groups[i];
+	return NULL;
 }
 
 const struct conf_subnet *conf_subnet_find(const struct conf *c, uint32_t addr)

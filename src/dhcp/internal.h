@@ -11,6 +11,8 @@
 #include "core/net.h"
 #include "dhcp/lease.h"
 #include "dhcp/pxe.h"
+#include "registry/registry.h"
+
 #include "dhcp/wire.h"
 
 struct conf;
@@ -86,11 +88,15 @@ struct dhcp_ctx {
 	const char *ifname;
 	char mac[HWADDR_STRLEN];
 	int64_t now;
-	bool pxe_port;         /* arrived on 4011 */
-	struct pxe_client pxe; /* what the client says about network boot */
+	bool pxe_port;            /* arrived on 4011 */
+	struct pxe_client pxe;    /* what the client says about network boot */
+	struct registry_boot reg; /* the registry's verdict and profile (reg.dev NULL: unknown) */
 };
 
 /* proto.c */
+/* Fills x->reg: booting clients are recorded by the registry's policy,
+ * others only looked up. */
+void dhcp_proto_lookup(struct dhcp_ctx *x);
 void dhcp_proto_handle(struct dhcp_ctx *x);
 /* Proxy mode (PXE 2.1, RFC 4578): boot information only, never an address. */
 void dhcp_proto_proxy(struct dhcp_ctx *x);

@@ -334,9 +334,7 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 		memset(&x.pxe, 0, sizeof x.pxe);
 		x.pxe.arch = -1;
 	}
-	if (pxe_client_booting(&x.pxe))
-		(void) registry_seen(s->svc->registry, &x.client.mac, m->ciaddr, x.pxe.arch,
-		                     x.pxe.has_uuid ? x.pxe.uuid : NULL);
+	dhcp_proto_lookup(&x);
 	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
 		find_proxy_server(&x);
 	else

@@ -90,3 +90,46 @@ int store_schema_version(struct store *s)
 {
 	return s->ops->schema_version(s);
 }
+
+/* Writes go into the open batch (one is opened when none is). */
+static int batched(struct store *s, int r)
+{
+	if (r == 0)
+		s->pending++;
+	return r;
+}
+
+int store_device_put(struct store *s, const struct store_device *d)
+{
+	int r = store_begin(s);
+	return r < 0 ? r : batched(s, s->ops->device_put(s, d));
+}
+
+int store_device_del(struct store *s, uint64_t id)
+{
+	int r = store_begin(s);
+	return r < 0 ? r : batched(s, s->ops->device_del(s, id));
+}
+
+int store_device_foreach(struct store *s, store_device_fn fn, void *data)
+{
+	return s->ops->device_foreach(s, fn, data);
+}
+
+int store_event_add(struct store *s, const struct store_event *e)
+{
+	int r = store_begin(s);
+	return r < 0 ? r : batched(s, s->ops->event_add(s, e));
+}
+
+int store_event_foreach(struct store *s, const struct hwaddr *mac, size_t last, store_event_fn fn,
+                        void *data)
+{
+	return s->ops->event_foreach(s, mac, last, fn, data);
+}
+
+int store_event_prune(struct store *s, const struct hwaddr *mac, size_t keep)
+{
+	int r = store_begin(s);
+	return r < 0 ? r : batched(s, s->ops->event_prune(s, mac, keep));
+}
