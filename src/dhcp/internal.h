@@ -69,6 +69,7 @@ struct dhcp_server {
 	struct loop_timer *sweep;
 	struct dhcp_reply out[DHCP_OUT_MAX];
 	size_t n_out;
+	uint64_t lost_mark; /* store_lost() when this turn's first durable reply was queued */
 	struct dhcp_if ifs[DHCP_MAX_IFS];
 	size_t n_ifs;
 	int64_t ifs_refreshed_ms;

@@ -37,11 +37,15 @@ int store_commit(struct store *s)
 {
 	if (!s->in_batch)
 		return 0;
+	unsigned pending = s->pending;
 	s->in_batch = false;
 	s->pending = 0;
 	int r = s->ops->commit(s);
-	if (r < 0)
+	if (r < 0) {
 		(void) s->ops->rollback(s);
+		if (pending)
+			s->lost++;
+	}
 	return r;
 }
 
@@ -49,9 +53,16 @@ int store_rollback(struct store *s)
 {
 	if (!s->in_batch)
 		return 0;
+	if (s->pending)
+		s->lost++;
 	s->in_batch = false;
 	s->pending = 0;
 	return s->ops->rollback(s);
+}
+
+uint64_t store_lost(const struct store *s)
+{
+	return s->lost;
 }
 
 bool store_pending(const struct store *s)

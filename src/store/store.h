@@ -85,6 +85,7 @@ struct store {
 	const struct store_ops *ops;
 	bool in_batch;
 	unsigned pending; /* writes since begin */
+	uint64_t lost;    /* batches with writes that were rolled back, ever */
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -102,6 +103,9 @@ int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
 bool store_pending(const struct store *s);
+/* How many batches with writes were lost (rolled back) so far: a module
+ * that queued replies behind its writes compares this before sending. */
+uint64_t store_lost(const struct store *s);
 
 int store_lease_put(struct store *s, const struct store_lease *l);
 int store_lease_del(struct store *s, uint32_t addr);

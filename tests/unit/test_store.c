@@ -60,8 +60,10 @@ static void test_roundtrip_and_reopen(void **state)
 	assert_int_equal(store_commit(s), 0);
 	assert_false(store_pending(s));
 	/* replace one, delete the other, roll back: nothing changes */
+	assert_int_equal(store_lost(s), 0);
 	assert_int_equal(store_lease_del(s, l.addr), 0);
 	assert_int_equal(store_rollback(s), 0);
+	assert_int_equal(store_lost(s), 1); /* a batch with writes was lost */
 	store_close(s);
 
 	assert_int_equal(store_open(path, true, &s), 0);
