@@ -448,6 +448,12 @@ void registry_set_conf(struct registry *r, const struct conf *c)
 
 /* ---- boot decisions */
 
+/* [dhcp] unknown-devices, with its default when no config is set. */
+static int policy(const struct registry *r)
+{
+	return r->conf ? r->conf->dhcp.unknown_devices : CONF_UNKNOWN_APPROVE;
+}
+
 static void overlay(struct registry_profile *dst, const char *bios, const char *ia32,
                     const char *x64, const char *arm64, const char *hx64, const char *harm64,
                     const char *tmpl, uint32_t lease, const uint32_t *dns, size_t n_dns,
@@ -497,19 +503,19 @@ static void merged_profile(const struct registry *r, const char *group,
 static void decide(const struct registry *r, const struct registry_device *d,
                    struct registry_boot *out)
 {
-	int policy = r->conf ? r->conf->dhcp.unknown_devices : CONF_UNKNOWN_APPROVE;
+	int pol = policy(r);
 	const char *default_group = r->conf ? r->conf->dhcp.default_group : "";
 	memset(out, 0, sizeof *out);
 	out->dev = d;
 	if (!d) {
 		merged_profile(r, default_group, NULL, &out->profile);
-		out->verdict = policy == CONF_UNKNOWN_IGNORE    ? REGISTRY_UNKNOWN
-		               : policy == CONF_UNKNOWN_PENDING ? REGISTRY_WAIT
-		                                                : REGISTRY_BOOT;
-		out->why = policy == CONF_UNKNOWN_IGNORE
+		out->verdict = pol == CONF_UNKNOWN_IGNORE    ? REGISTRY_UNKNOWN
+		               : pol == CONF_UNKNOWN_PENDING ? REGISTRY_WAIT
+		                                             : REGISTRY_BOOT;
+		out->why = pol == CONF_UNKNOWN_IGNORE
 		                   ? "unknown device, and unknown devices are ignored"
-		           : policy == CONF_UNKNOWN_PENDING ? "unknown device, pending approval"
-		                                            : "unknown device, approved by policy";
+		           : pol == CONF_UNKNOWN_PENDING ? "unknown device, pending approval"
+		                                         : "unknown device, approved by policy";
 		return;
 	}
 	merged_profile(r, d->group, d, &out->profile);
@@ -573,9 +579,10 @@ static struct registry_device *create(struct registry *r, const struct hwaddr *m
 	d->first_seen = now;
 	nb_strlcpy(d->uuid, uuid, sizeof d->uuid);
 	d->uuid_conflict = uuid_conflict;
-	if (r->conf && r->conf->dhcp.unknown_devices == CONF_UNKNOWN_APPROVE) {
+	if (policy(r) == CONF_UNKNOWN_APPROVE) {
 		d->state = REGISTRY_APPROVED;
-		nb_strlcpy(d->group, r->conf->dhcp.default_group, sizeof d->group);
+		if (r->conf)
+			nb_strlcpy(d->group, r->conf->dhcp.default_group, sizeof d->group);
 	} else {
 		d->state = REGISTRY_PENDING;
 	}
@@ -635,7 +642,7 @@ int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip
 	if (uuid16 && !registry_uuid_placeholder(uuid16))
 		registry_uuid_fmt(uuid16, uuid);
 	struct registry_device *d = identify(r, mac, uuid, &conflicting);
-	if (!d && (!r->conf || r->conf->dhcp.unknown_devices != CONF_UNKNOWN_IGNORE)) {
+	if (!d && policy(r) != CONF_UNKNOWN_IGNORE) {
 		d = create(r, mac, uuid, conflicting, now);
 		if (!d)
 			return -ENOMEM;
