@@ -71,12 +71,27 @@ static const char *const level_names[] = {"error", "warning", "info", "debug", N
 static const int level_values[] = {LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG};
 
 static int parse_interfaces(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	if (value[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", value);
+		return -EINVAL;
+	}
+	if (nb_strlcpy(c->tftp.root, value, sizeof c->tftp.root) < 0) {
+		snprintf(err, errlen, "too long (at most %zu characters)", sizeof c->tftp.root - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_range(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_search(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_route(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_mac(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_client_id(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_log_level(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen);
 
 #define S(f) offsetof(struct conf, f)
 #define N(f) offsetof(struct conf_subnet, f)
@@ -111,6 +126,30 @@ static const struct conf_key keys[] = {
          "50", false, "new clients per second allowed per interface or relay (0: unlimited)"},
         {"dhcp", "new-client-burst", CT_UINT, S(dhcp.new_client_burst), 0, 0, 1, 1000000, NULL,
          NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
+
+        /* [tftp] */
+        {"tftp", "root", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_tftp_root, "/srv/netbay/boot", false,
+         "the boot root: files served over TFTP and HTTP (an absolute path)"},
+        {"tftp", "enable", CT_BOOL, S(tftp.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
+         "serve TFTP"},
+        {"tftp", "listen", CT_IP4, S(tftp.listen), 0, 0, 0, 0, NULL, NULL, "0.0.0.0", false,
+         "address to listen on; 0.0.0.0: every address"},
+        {"tftp", "port", CT_UINT, S(tftp.port), 0, 0, 1, 65535, NULL, NULL, "69", false,
+         "UDP port requests arrive on"},
+        {"tftp", "single-port", CT_BOOL, S(tftp.single_port), 0, 0, 0, 0, NULL, NULL, "no", false,
+         "serve every transfer from the listening port (clients behind NAT or strict firewalls)"},
+        {"tftp", "case-insensitive", CT_BOOL, S(tftp.case_insensitive), 0, 0, 0, 0, NULL, NULL,
+         "no", false, "match names case-insensitively when they do not exist as spelled"},
+        {"tftp", "max-blksize", CT_UINT, S(tftp.max_blksize), 0, 0, 8, 65464, NULL, NULL, "65464",
+         false, "largest block size granted (RFC 2348)"},
+        {"tftp", "max-windowsize", CT_UINT, S(tftp.max_windowsize), 0, 0, 1, 1024, NULL, NULL, "64",
+         false, "largest window granted (RFC 7440)"},
+        {"tftp", "timeout", CT_DURATION, S(tftp.timeout_sec), 0, 0, 1, 255, NULL, NULL, "1s", false,
+         "first retransmission timeout unless the client asks for one; doubles per retry"},
+        {"tftp", "retries", CT_UINT, S(tftp.retries), 0, 0, 0, 100, NULL, NULL, "5", false,
+         "retransmissions without an answer before a transfer is given up"},
+        {"tftp", "max-transfers", CT_UINT, S(tftp.max_transfers), 0, 0, 1, 65535, NULL, NULL,
+         "1000", false, "concurrent transfers; requests beyond are answered 'server busy'"},
 
         /* [subnet CIDR] */
         {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_range, NULL, true,
@@ -351,10 +390,8 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
-        {"server", NULL},
-        {"dhcp", NULL},
-        {"subnet", new_subnet},
-        {"host", new_host},
+        {"server", NULL},       {"dhcp", NULL},     {"tftp", NULL},
+        {"subnet", new_subnet}, {"host", new_host},
 };
 
 static void begin_section(struct conf_state *st, char *header)
