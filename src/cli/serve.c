@@ -18,10 +18,11 @@
 #include "registry/hosts.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "tftp/tftp.h"
 
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
-        NULL, /* keeps the table valid while it has no module yet */
+        &tftp_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)
