@@ -70,7 +70,8 @@ struct xfer {
 	uint64_t size; /* octet: the file's size at open */
 	uint32_t blksize, window;
 	uint32_t rto_base_ms, rto_ms;
-	unsigned retries;
+	unsigned retries;  /* timeouts in a row */
+	unsigned timeouts; /* over the whole transfer */
 	int64_t start_ms;
 
 	bool oack;                   /* an OACK is out, waiting for ACK 0 */
@@ -235,12 +236,13 @@ static void ev_complete(struct xfer *x, uint64_t bytes)
 	char w[40];
 	int64_t ms = now_ms(s) - x->start_ms;
 	journal_event(s->svc.journal, NULL, x->peer, "tftp.complete",
-	              "file=\"%s\" bytes=%llu ms=%lld blksize=%u windowsize=%u", x->name,
-	              (unsigned long long) bytes, (long long) ms, x->blksize, x->window);
+	              "file=\"%s\" bytes=%llu ms=%lld blksize=%u windowsize=%u timeouts=%u",
+	              x->name, (unsigned long long) bytes, (long long) ms, x->blksize, x->window,
+	              x->timeouts);
 	log_rl(&s->rl_req, LOG_LVL_INFO,
-	       "tftp: %s: sent \"%s\", %llu bytes in %.3f s (blksize %u, window %u)",
+	       "tftp: %s: sent \"%s\", %llu bytes in %.3f s (blksize %u, window %u%s)",
 	       who(s, x->peer, w), x->name, (unsigned long long) bytes, (double) ms / 1000.0,
-	       x->blksize, x->window);
+	       x->blksize, x->window, x->timeouts ? ", resent after timeouts" : "");
 }
 
 /* ---- the demux table: transfers by peer address and port */
@@ -666,13 +668,17 @@ static void xfer_on_timer(struct loop_timer *t, void *data)
 {
 	struct xfer *x = data;
 	struct tftp_server *s = x->srv;
+	char w[40];
 	if (x->retries++ >= s->cfg.retries) {
 		ev_timeout(x);
 		xfer_free(x);
 		return;
 	}
+	x->timeouts++;
 	x->rto_ms = (uint32_t) NB_MIN((uint64_t) x->rto_ms * 2,
 	                              (uint64_t) x->rto_base_ms * BACKOFF_FACTOR);
+	log_debug("tftp: %s: \"%s\": no answer, resending from block %llu", who(s, x->peer, w),
+	          x->name, (unsigned long long) x->acked + 1);
 	if (x->oack)
 		xfer_send_oack(x);
 	else
