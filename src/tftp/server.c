@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #define WINDOW_BYTES_MAX (1024 * 1024)
 #define MAX_SLOTS        1024                    /* IOV_MAX: one preadv fills the read-ahead */
 #define SEND_BATCH       64                      /* datagrams per sendmmsg */
+#define GSO_MAX_SEGS     64                      /* datagrams per UDP GSO send */
+#define GSO_MAX_BYTES    60000                   /* a GSO send stays under the 64 KiB IP limit */
 #define BACKOFF_FACTOR   8                       /* the retransmission timeout grows up to 8x */
 #define PNAME_MAX        (TFTP_NAME_MAX * 4 + 1) /* a name with every byte escaped */
 
@@ -74,6 +77,7 @@ struct xfer {
 	unsigned timeouts; /* over the whole transfer */
 	int64_t start_ms;
 
+	bool gso;                    /* windows go out as UDP GSO trains */
 	bool oack;                   /* an OACK is out, waiting for ACK 0 */
 	bool dup_resent;             /* a duplicate ACK already restarted this window */
 	uint64_t acked, sent;        /* highest block acknowledged, highest handed to the kernel */
@@ -493,55 +497,129 @@ static int cache_fill(struct xfer *x, uint64_t upto)
 
 /* ---- sending */
 
-/* Sends blocks next_send .. send_to in batches; parks the transfer when
- * the socket is full and resumes from the same block when it drains. */
-static void xfer_flush(struct xfer *x)
+/* Where and from where a transfer's datagrams go: nothing for a connected
+ * socket; the peer and the source address (IP_PKTINFO) in single-port mode. */
+struct dest {
+	struct sockaddr_in to;
+	union {
+		uint8_t buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+};
+
+/* Fills h's address and control for x; gso_size > 0 adds UDP_SEGMENT. */
+static void dest_set(const struct xfer *x, struct dest *d, struct msghdr *h, uint16_t gso_size)
+{
+	size_t len = 0;
+	memset(&d->ctl, 0, sizeof d->ctl);
+	if (x->lst) {
+		d->to = (struct sockaddr_in){.sin_family = AF_INET,
+		                             .sin_port = htons(x->peer_port),
+		                             .sin_addr.s_addr = htonl(x->peer)};
+		h->msg_name = &d->to;
+		h->msg_namelen = sizeof d->to;
+	}
+	h->msg_control = d->ctl.buf;
+	h->msg_controllen = sizeof d->ctl.buf;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+	if (x->lst && x->local) {
+		struct in_pktinfo pi = {.ipi_spec_dst.s_addr = htonl(x->local)};
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+		len += CMSG_SPACE(sizeof pi);
+		cm = CMSG_NXTHDR(h, cm);
+	}
+	if (gso_size) {
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof gso_size);
+		memcpy(CMSG_DATA(cm), &gso_size, sizeof gso_size);
+		len += CMSG_SPACE(sizeof gso_size);
+	}
+	h->msg_controllen = len;
+	if (!len)
+		h->msg_control = NULL;
+}
+
+/* How many blocks from next_send can go as one UDP GSO train: consecutive
+ * in the ring, every one full but the last. */
+static size_t gso_run(const struct xfer *x)
+{
+	size_t n = 0;
+	uint64_t b = x->next_send;
+	size_t max = NB_MIN((size_t) GSO_MAX_SEGS, GSO_MAX_BYTES / x->slot_size);
+	while (b <= x->send_to && n < max) {
+		n++;
+		if (x->slot_len[b % x->n_slots] != x->blksize || (b + 1) % x->n_slots == 0)
+			break; /* a short block ends a train, and so does the ring's end */
+		b++;
+	}
+	return n;
+}
+
+/* Sends n blocks from next_send as one sendmsg the kernel cuts into
+ * datagrams (UDP_SEGMENT): one pass through the stack for a window. */
+static int send_gso(struct xfer *x, size_t n)
+{
+	struct dest d;
+	uint64_t last = x->next_send + n - 1;
+	struct iovec iov = {slot_ptr(x, x->next_send),
+	                    (n - 1) * x->slot_size + TFTP_HDR_LEN + x->slot_len[last % x->n_slots]};
+	struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1};
+	dest_set(x, &d, &h, (uint16_t) x->slot_size);
+	return sendmsg(x->sock, &h, MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+/* Sends up to n blocks from next_send with one sendmmsg; returns how many
+ * went out or -errno. */
+static int send_batch(struct xfer *x, size_t n)
 {
 	struct mmsghdr msgs[SEND_BATCH];
 	struct iovec iov[SEND_BATCH];
-	struct sockaddr_in to = {.sin_family = AF_INET,
-	                         .sin_port = htons(x->peer_port),
-	                         .sin_addr.s_addr = htonl(x->peer)};
-	union {
-		uint8_t buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} ctl;
-	memset(&ctl, 0, sizeof ctl);
+	struct dest d;
+	n = NB_MIN(n, (size_t) SEND_BATCH);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t b = x->next_send + i;
+		iov[i] = (struct iovec){slot_ptr(x, b), TFTP_HDR_LEN + x->slot_len[b % x->n_slots]};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		dest_set(x, &d, &msgs[i].msg_hdr, 0); /* the same address for all */
+	}
+	int r = sendmmsg(x->sock, msgs, (unsigned) n, MSG_DONTWAIT);
+	return r < 0 ? -errno : r;
+}
 
+/* Sends blocks next_send .. send_to; parks the transfer when the socket is
+ * full and resumes from the same block when it drains. */
+static void xfer_flush(struct xfer *x)
+{
 	while (x->next_send <= x->send_to) {
-		size_t k = (size_t) NB_MIN(x->send_to - x->next_send + 1, (uint64_t) SEND_BATCH);
-		for (size_t i = 0; i < k; i++) {
-			uint64_t b = x->next_send + i;
-			iov[i] = (struct iovec){slot_ptr(x, b),
-			                        TFTP_HDR_LEN + x->slot_len[b % x->n_slots]};
-			msgs[i] =
-			        (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
-			if (x->lst) {
-				msgs[i].msg_hdr.msg_name = &to;
-				msgs[i].msg_hdr.msg_namelen = sizeof to;
+		size_t left = (size_t) NB_MIN(x->send_to - x->next_send + 1, (uint64_t) SEND_BATCH);
+		size_t run = x->gso ? gso_run(x) : 0;
+		int r;
+		if (run >= 2) {
+			r = send_gso(x, run);
+			if (r == -EINVAL || r == -EIO || r == -EOPNOTSUPP || r == -EMSGSIZE) {
+				/* no GSO on this path (old kernel, no checksum offload, MTU) */
+				log_debug(
+				        "tftp: UDP GSO refused (%s), sending datagrams one by one",
+				        strerror(-r));
+				x->gso = false;
+				continue;
 			}
-			if (x->lst && x->local) {
-				msgs[i].msg_hdr.msg_control = ctl.buf;
-				msgs[i].msg_hdr.msg_controllen = sizeof ctl.buf;
-			}
+			r = r < 0 ? r : (int) run;
+		} else {
+			r = send_batch(x, x->gso ? 1 : left);
 		}
-		if (x->lst && x->local) {
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[0].msg_hdr);
-			cm->cmsg_level = IPPROTO_IP;
-			cm->cmsg_type = IP_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-			struct in_pktinfo pi = {.ipi_spec_dst.s_addr = htonl(x->local)};
-			memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-		}
-		int r = sendmmsg(x->sock, msgs, (unsigned) k, MSG_DONTWAIT);
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (r == -EAGAIN || r == -EWOULDBLOCK) {
 			block_add(x);
 			return;
 		}
 		if (r <= 0) {
 			/* dropped (ENOBUFS, a pending ICMP error...): the timer resends */
-			log_debug("tftp: send: %s", r < 0 ? strerror(errno) : "nothing sent");
-			r = (int) k;
+			log_debug("tftp: send: %s", r < 0 ? strerror(-r) : "nothing sent");
+			r = (int) (run >= 2 ? run : 1);
 		}
 		x->next_send += (uint64_t) r;
 		x->sent = NB_MAX(x->sent, x->next_send - 1);
@@ -710,6 +788,10 @@ static int xfer_socket(struct xfer *x)
 		close(fd);
 		return r;
 	}
+	int mtu = 0;
+	socklen_t ml = sizeof mtu;
+	if (getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &ml) == 0)
+		x->gso = x->window > 1 && x->slot_size + 28 <= (size_t) mtu;
 	size_t window_bytes = (size_t) x->window * (x->blksize + 64);
 	if (window_bytes > 64 * 1024) {
 		int sz = (int) NB_MIN(window_bytes * 4, (size_t) 16 << 20);
@@ -767,6 +849,8 @@ static int xfer_start(struct tftp_server *s, struct xfer *x, const struct tftp_o
 	if (via) {
 		x->lst = via;
 		x->sock = via->fd;
+		x->gso =
+		        x->window > 1; /* the path MTU is unknown here: tried, dropped if refused */
 	} else if ((r = xfer_socket(x)) < 0 ||
 	           (r = loop_io_add(s->svc.loop, x->sock, EPOLLIN, xfer_on_io, x, &x->io)) < 0) {
 		goto fail;
