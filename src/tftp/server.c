@@ -30,7 +30,7 @@
 #define LISTEN_BUFSIZE   2048 /* requests; RFC 2347 keeps them under 512 */
 #define LISTEN_BATCH     32
 #define LISTEN_ROUNDS    4           /* batches per wakeup before others get a turn */
-#define READAHEAD_BYTES  (64 * 1024) /* file bytes read at once in lock-step */
+#define READAHEAD_BYTES  (64 * 1024) /* file bytes read ahead at least */
 #define WINDOW_BYTES_MAX (1024 * 1024)
 #define MAX_SLOTS        1024                    /* IOV_MAX: one preadv fills the read-ahead */
 #define SEND_BATCH       64                      /* datagrams per sendmmsg */
@@ -647,6 +647,11 @@ static bool xfer_send_window(struct xfer *x)
 	x->send_to = to;
 	xfer_flush(x);
 	loop_timer_arm(x->timer, x->rto_ms);
+	/* read the next window while the client works through this one, so
+	 * its ACK is answered without touching the file (an error here shows
+	 * again, and is reported, when the blocks are needed) */
+	if (x->mode == TFTP_MODE_OCTET && x->cache_end <= x->send_to + x->window)
+		(void) fill_octet(x);
 	return true;
 }
 
@@ -805,7 +810,8 @@ static int xfer_buffers(struct xfer *x)
 {
 	uint64_t slots = x->window;
 	if (x->mode == TFTP_MODE_OCTET) {
-		slots = NB_MAX(slots, (uint64_t) (READAHEAD_BYTES / x->slot_size));
+		/* the window in flight and the next one, or 64 KiB ahead */
+		slots = NB_MAX(2 * slots, (uint64_t) (READAHEAD_BYTES / x->slot_size));
 		slots = NB_MIN(slots, x->last); /* never more than the file has */
 	}
 	x->n_slots = (uint32_t) NB_MAX(NB_MIN(slots, (uint64_t) MAX_SLOTS), 1);
