@@ -672,6 +672,30 @@ static void test_busy_and_repeats(void **state)
 	env_free(e); /* ends the running transfer, frees everything */
 }
 
+static void test_interfaces(void **state)
+{
+	(void) state;
+	/* [server] interfaces limits where requests are answered */
+	struct env *e = env_new("[server]\ninterfaces = lo\n");
+	put_file(e, "f", "abc", 3);
+	struct client c = client_new();
+	SEND_LIT(&c, e->port, "\0\1f\0octet\0");
+	struct tftp_msg m = expect_msg(e, &c, TFTP_DATA);
+	assert_int_equal(m.data_len, 3);
+	send_ack(&c, 1);
+	close(c.fd);
+	env_free(e);
+
+	e = env_new("[server]\ninterfaces = nbnone0\n");
+	put_file(e, "f", "abc", 3);
+	c = client_new();
+	SEND_LIT(&c, e->port, "\0\1f\0octet\0");
+	expect_silence(e, &c, 300);
+	assert_int_equal(events(e, "tftp.request", NULL), 0);
+	close(c.fd);
+	env_free(e);
+}
+
 static void test_file_shrinks(void **state)
 {
 	(void) state;
@@ -755,6 +779,7 @@ int main(void)
 	        cmocka_unit_test(test_vanishing_client),
 	        cmocka_unit_test(test_single_port),
 	        cmocka_unit_test(test_busy_and_repeats),
+	        cmocka_unit_test(test_interfaces),
 	        cmocka_unit_test(test_file_shrinks),
 	        cmocka_unit_test(test_conf_keys),
 	};
