@@ -71,20 +71,6 @@ static const char *const level_names[] = {"error", "warning", "info", "debug", N
 static const int level_values[] = {LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG};
 
 static int parse_interfaces(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	if (value[0] != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", value);
-		return -EINVAL;
-	}
-	if (nb_strlcpy(c->tftp.root, value, sizeof c->tftp.root) < 0) {
-		snprintf(err, errlen, "too long (at most %zu characters)", sizeof c->tftp.root - 1);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int parse_range(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_search(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_route(void *obj, char *value, int line, char *err, size_t errlen);
@@ -390,8 +376,13 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
-        {"server", NULL},       {"dhcp", NULL},     {"tftp", NULL},
-        {"subnet", new_subnet}, {"host", new_host},
+        /* clang-format off */
+        {"server", NULL},
+        {"dhcp", NULL},
+        {"tftp", NULL},
+        {"subnet", new_subnet},
+        {"host", new_host},
+        /* clang-format on */
 };
 
 static void begin_section(struct conf_state *st, char *header)
@@ -563,6 +554,20 @@ static int parse_log_level(void *obj, char *value, int line, char *err, size_t e
 		}
 	snprintf(err, errlen, "'%s' is not one of: error warning info debug", value);
 	return -EINVAL;
+}
+
+static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	if (value[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", value);
+		return -EINVAL;
+	}
+	if (nb_strlcpy(c->tftp.root, value, sizeof c->tftp.root) < 0) {
+		snprintf(err, errlen, "too long (at most %zu characters)", sizeof c->tftp.root - 1);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_range(void *obj, char *value, int line, char *err, size_t errlen)
