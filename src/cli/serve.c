@@ -20,11 +20,13 @@
 #include "registry/hosts.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "tftp/tftp.h"
 
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
         &dhcp_module,
         &http_module,
+        &tftp_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)

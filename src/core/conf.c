@@ -84,6 +84,7 @@ static int parse_boot_file(void *obj, char *value, int line, char *err, size_t e
 static int parse_api_socket(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_api_listen(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_api_token(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen);
 
 #define S(f) offsetof(struct conf, f)
 #define N(f) offsetof(struct conf_subnet, f)
@@ -126,8 +127,28 @@ static const struct conf_key keys[] = {
          NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
 
         /* [tftp] */
-        STR("tftp", "root", tftp.root, "/srv/netbay/boot",
-            "the boot root: files served over TFTP and HTTP; nothing outside it is served"),
+        {"tftp", "root", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_tftp_root, "/srv/netbay/boot", false,
+         "the boot root: files served over TFTP and HTTP (an absolute path)"},
+        {"tftp", "enable", CT_BOOL, S(tftp.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
+         "serve TFTP"},
+        {"tftp", "listen", CT_IP4, S(tftp.listen), 0, 0, 0, 0, NULL, NULL, "0.0.0.0", false,
+         "address to listen on; 0.0.0.0: every address"},
+        {"tftp", "port", CT_UINT, S(tftp.port), 0, 0, 1, 65535, NULL, NULL, "69", false,
+         "UDP port requests arrive on"},
+        {"tftp", "single-port", CT_BOOL, S(tftp.single_port), 0, 0, 0, 0, NULL, NULL, "no", false,
+         "serve every transfer from the listening port (clients behind NAT or strict firewalls)"},
+        {"tftp", "case-insensitive", CT_BOOL, S(tftp.case_insensitive), 0, 0, 0, 0, NULL, NULL,
+         "no", false, "match names case-insensitively when they do not exist as spelled"},
+        {"tftp", "max-blksize", CT_UINT, S(tftp.max_blksize), 0, 0, 8, 65464, NULL, NULL, "65464",
+         false, "largest block size granted (RFC 2348)"},
+        {"tftp", "max-windowsize", CT_UINT, S(tftp.max_windowsize), 0, 0, 1, 1024, NULL, NULL, "64",
+         false, "largest window granted (RFC 7440)"},
+        {"tftp", "timeout", CT_DURATION, S(tftp.timeout_sec), 0, 0, 1, 255, NULL, NULL, "1s", false,
+         "first retransmission timeout unless the client asks for one; doubles per retry"},
+        {"tftp", "retries", CT_UINT, S(tftp.retries), 0, 0, 0, 100, NULL, NULL, "5", false,
+         "retransmissions without an answer before a transfer is given up"},
+        {"tftp", "max-transfers", CT_UINT, S(tftp.max_transfers), 0, 0, 1, 65535, NULL, NULL,
+         "1000", false, "concurrent transfers; requests beyond are answered 'server busy'"},
 
         /* [http] */
         {"http", "enable", CT_BOOL, S(http.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
@@ -455,14 +476,17 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
-        {"server", NULL},                             /* identity, data, interfaces, logging */
-        {"dhcp", NULL},                               /* DHCP behaviour */
-        {"tftp", NULL},                               /* the boot root */
-        {"boot", NULL},                               /* loaders per firmware */
-        {"http", NULL},                               /* boot files and iPXE scripts over HTTP */
-        {"api", NULL},                                /* the REST API's listeners and token */
-        {"subnet", new_subnet},                       /* one per served subnet */
-        {"host", new_host},     {"group", new_group}, /* static reservations */
+        /* clang-format off */
+        {"server", NULL},       /* identity, data, interfaces, logging */
+        {"dhcp", NULL},         /* DHCP behaviour */
+        {"tftp", NULL},         /* the boot root and TFTP */
+        {"boot", NULL},         /* loaders per firmware */
+        {"http", NULL},         /* boot files and iPXE scripts over HTTP */
+        {"api", NULL},          /* the REST API's listeners and token */
+        {"subnet", new_subnet}, /* one per served subnet */
+        {"host", new_host},     /* static reservations */
+        {"group", new_group},   /* device groups and their boot profiles */
+        /* clang-format on */
 };
 
 static void begin_section(struct conf_state *st, char *header)
@@ -634,6 +658,20 @@ static int parse_log_level(void *obj, char *value, int line, char *err, size_t e
 		}
 	snprintf(err, errlen, "'%s' is not one of: error warning info debug", value);
 	return -EINVAL;
+}
+
+static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	if (value[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", value);
+		return -EINVAL;
+	}
+	if (nb_strlcpy(c->tftp.root, value, sizeof c->tftp.root) < 0) {
+		snprintf(err, errlen, "too long (at most %zu characters)", sizeof c->tftp.root - 1);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_range(void *obj, char *value, int line, char *err, size_t errlen)

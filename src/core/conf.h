@@ -106,6 +106,16 @@ struct conf {
 	} dhcp;
 	struct {
 		char root[CONF_PATH_MAX]; /* the boot root, served by TFTP and HTTP */
+		bool enable;
+		uint32_t listen; /* host order; 0: every address */
+		uint32_t port;
+		bool single_port;      /* every transfer from the listening port */
+		bool case_insensitive; /* names matched case-insensitively when not found as spelled */
+		uint32_t max_blksize;    /* RFC 2348 grant cap, 8-65464 */
+		uint32_t max_windowsize; /* RFC 7440 grant cap */
+		uint32_t timeout_sec;    /* first retransmission timeout; doubles per retry */
+		uint32_t retries;        /* retransmissions before a transfer is given up */
+		uint32_t max_transfers;  /* concurrent transfers */
 	} tftp;
 	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
 	struct {
