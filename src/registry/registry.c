@@ -123,6 +123,22 @@ const char *registry_state_name(int state)
 	}
 }
 
+const char *registry_arch_name(int arch)
+{
+	/* RFC 4578 §2.1 and the IANA "Processor Architecture Types" registry */
+	static const char *const names[] = {
+	        [0] = "x86 BIOS",         [6] = "IA32 UEFI",      [7] = "x64 UEFI",
+	        [9] = "x64 UEFI",         [10] = "ARM32 UEFI",    [11] = "ARM64 UEFI",
+	        [15] = "IA32 UEFI HTTP",  [16] = "x64 UEFI HTTP", [18] = "ARM32 UEFI HTTP",
+	        [19] = "ARM64 UEFI HTTP",
+	};
+	if (arch < 0)
+		return "unknown";
+	if ((size_t) arch < NB_ARRAY_SIZE(names) && names[arch])
+		return names[arch];
+	return "other";
+}
+
 int registry_state_parse(const char *s)
 {
 	static const char *const names[] = {"pending", "approved", "rejected"};
@@ -881,25 +897,26 @@ static struct registry_device *import_target(struct registry *r, const struct re
 }
 
 int registry_import(struct registry *r, const struct registry_change *rows, size_t n,
-                    size_t *ret_bad_row, char *err, size_t errlen)
+                    unsigned flags, registry_bad_row_fn bad, void *data, char *err, size_t errlen)
 {
 	/* every row is checked against the registry as it will be after the
 	 * rows before it: work on copies, swap in only when all is stored */
 	struct registry_device **next = calloc(n ? n : 1, sizeof *next);
 	struct registry_device **target = calloc(n ? n : 1, sizeof *target);
 	uint64_t id = r->next_id;
-	int e = 0;
-	size_t i;
+	int first = 0, e = 0, created = 0;
+	size_t n_bad = 0, i;
+	char why[256];
 	if (!next || !target) {
 		free(next);
 		free(target);
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
-	for (i = 0; i < n && e == 0; i++) {
+	for (i = 0; i < n; i++) {
 		target[i] = import_target(r, &rows[i]);
 		next[i] = malloc(sizeof **next);
 		if (!next[i]) {
-			e = fail(err, errlen, -ENOMEM, "out of memory");
+			first = fail(err, errlen, -ENOMEM, "out of memory");
 			break;
 		}
 		if (target[i]) {
@@ -913,38 +930,63 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 			next[i]->state = REGISTRY_APPROVED;
 		}
 		apply(next[i], &rows[i]);
-		e = validate(r, next[i], target[i], err, errlen);
-		/* and against the rows before it */
+		why[0] = 0;
+		e = validate(r, next[i], target[i], why, sizeof why);
+		/* and against the rows before it, bad ones included: a file that
+		 * names one MAC twice is wrong whatever else is */
 		for (size_t k = 0; k < i && e == 0; k++) {
 			for (size_t a = 0; a < next[i]->n_macs && e == 0; a++)
 				for (size_t b = 0; b < next[k]->n_macs; b++)
 					if (memcmp(&next[i]->macs[a], &next[k]->macs[b], 6) == 0) {
 						char m[HWADDR_STRLEN];
-						e = fail(err, errlen, -EEXIST,
-						         "MAC %s is also in an earlier row",
-						         hwaddr_fmt(&next[i]->macs[a], m));
+						e = fail(why, sizeof why, -EEXIST,
+						         "MAC %s is also in row %zu",
+						         hwaddr_fmt(&next[i]->macs[a], m), k + 1);
 						break;
 					}
 			if (e == 0 && next[i]->name[0] &&
 			    nb_streq_nocase(next[i]->name, next[k]->name))
-				e = fail(err, errlen, -EEXIST, "name %s is also in an earlier row",
-				         next[i]->name);
+				e = fail(why, sizeof why, -EEXIST, "name %s is also in row %zu",
+				         next[i]->name, k + 1);
+			if (e == 0 && next[i]->uuid[0] &&
+			    strcmp(next[i]->uuid, next[k]->uuid) == 0 &&
+			    (rows[i].fields & REGISTRY_F_UUID))
+				e = fail(why, sizeof why, -EEXIST, "UUID %s is also in row %zu",
+				         next[i]->uuid, k + 1);
+			if (e == 0 && target[i] && target[i] == target[k])
+				e = fail(why, sizeof why, -EEXIST,
+				         "row %zu updates the same device #%llu", k + 1,
+				         (unsigned long long) target[i]->id);
 		}
-		if (e == 0)
-			e = persist(r, next[i]);
+		if (e < 0) {
+			if (!n_bad++) {
+				first = e;
+				snprintf(err, errlen, "row %zu: %s", i + 1, why);
+			}
+			if (bad)
+				bad(i, e, why, data);
+			continue;
+		}
+		created += !target[i];
+		if (!n_bad && !(flags & REGISTRY_IMPORT_DRY_RUN) && (e = persist(r, next[i])) < 0) {
+			first = fail(err, errlen, e, "cannot store row %zu: %s", i + 1,
+			             strerror(-e));
+			break;
+		}
 	}
-	if (e == 0)
-		e = commit(r, err, errlen);
-	if (e < 0) {
-		if (r->store)
+	if (n_bad > 1)
+		snprintf(err + strlen(err), errlen - strlen(err), " (and %zu more bad rows)",
+		         n_bad - 1);
+	if (first == 0 && !(flags & REGISTRY_IMPORT_DRY_RUN))
+		first = commit(r, err, errlen);
+	if (first < 0 || (flags & REGISTRY_IMPORT_DRY_RUN)) {
+		if (r->store && !(flags & REGISTRY_IMPORT_DRY_RUN))
 			(void) store_rollback(r->store);
-		if (ret_bad_row)
-			*ret_bad_row = i ? i - 1 : 0;
 		for (size_t k = 0; k < n; k++)
 			free(next[k]);
 		free(next);
 		free(target);
-		return e;
+		return first < 0 ? first : created;
 	}
 	for (i = 0; i < n; i++) {
 		if (target[i]) {
@@ -959,5 +1001,6 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 	}
 	free(next);
 	free(target);
-	return reindex(r);
+	e = reindex(r);
+	return e < 0 ? e : created;
 }

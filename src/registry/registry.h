@@ -141,10 +141,19 @@ int registry_add(struct registry *r, const struct registry_change *c, uint64_t *
 int registry_update(struct registry *r, uint64_t id, const struct registry_change *c, char *err,
                     size_t errlen);
 int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen);
-/* Adds or updates (matched by MAC) every row in one transaction: all or
- * nothing. */
+/* Adds or updates every row in one transaction: all or nothing. A row
+ * updates the device holding one of its MACs, else the one with its UUID
+ * (unless that UUID is in conflict), else it adds an approved device.
+ * Every row is checked, against the registry and the rows before it (a
+ * MAC or name twice in the rows, two rows for one device); bad(row index,
+ * -errno, why, data) is called for each bad one. With
+ * REGISTRY_IMPORT_DRY_RUN nothing is stored whatever the outcome. Returns
+ * the number of devices added (or that would be), or the -errno of the
+ * first bad row (err: "row N: why", with how many more were bad). */
+#define REGISTRY_IMPORT_DRY_RUN 1u
+typedef void (*registry_bad_row_fn)(size_t row, int code, const char *why, void *data);
 int registry_import(struct registry *r, const struct registry_change *rows, size_t n,
-                    size_t *ret_bad_row, char *err, size_t errlen);
+                    unsigned flags, registry_bad_row_fn bad, void *data, char *err, size_t errlen);
 
 /* ---- UUIDs */
 
@@ -163,4 +172,7 @@ struct json_t;
 struct json_t *registry_profile_json(const struct registry_profile *p);
 
 const char *registry_state_name(int state);
+/* A device's arch (RFC 4578 option 93 value) for people: "x86 BIOS", "x64
+ * UEFI", ...; "unknown" for -1. The API shows it beside the number. */
+const char *registry_arch_name(int arch);
 int registry_state_parse(const char *s);

@@ -264,42 +264,142 @@ static void test_admin_changes_validated(void **state)
 	assert_int_equal(registry_remove(f->r, id1, err, sizeof err), -ENOENT);
 }
 
-static void test_import_all_or_nothing(void **state)
+struct bad_rows {
+	size_t n, row[8];
+	int code[8];
+	char why[8][200];
+};
+
+static void note_bad(size_t row, int code, const char *why, void *data)
 {
-	struct fx *f = *state;
-	char err[200];
-	size_t bad = 99;
-	struct registry_change rows[3];
-	memset(rows, 0, sizeof rows);
-	for (int i = 0; i < 3; i++) {
+	struct bad_rows *b = data;
+	assert_true(b->n < 8);
+	b->row[b->n] = row;
+	b->code[b->n] = code;
+	snprintf(b->why[b->n], sizeof b->why[0], "%s", why);
+	b->n++;
+}
+
+static void import_rows(struct registry_change rows[], int n)
+{
+	memset(rows, 0, n * sizeof rows[0]);
+	for (int i = 0; i < n; i++) {
 		rows[i].fields = REGISTRY_F_MACS | REGISTRY_F_NAME | REGISTRY_F_GROUP;
 		rows[i].d.macs[0] = mac(20 + i);
 		rows[i].d.n_macs = 1;
 		snprintf(rows[i].d.name, sizeof rows[i].d.name, "node%d", i);
 		strcpy(rows[i].d.group, "lab");
 	}
+}
+
+static void test_import_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	char err[200];
+	struct bad_rows b = {0};
+	struct registry_change rows[3];
+	import_rows(rows, 3);
 	strcpy(rows[1].d.group, "nope"); /* row 2 names a group that does not exist */
-	assert_int_equal(registry_import(f->r, rows, 3, &bad, err, sizeof err), -ENOENT);
-	assert_int_equal(bad, 1);
+	assert_int_equal(registry_import(f->r, rows, 3, 0, note_bad, &b, err, sizeof err), -ENOENT);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.row[0], 1);
+	assert_non_null(strstr(err, "row 2: no [group nope]"));
 	assert_int_equal(registry_count(f->r), 0);
 	reopen(f);
 	assert_int_equal(registry_count(f->r), 0); /* nothing reached the store */
 	/* a duplicate name between rows is caught too */
 	strcpy(rows[1].d.group, "lab");
 	strcpy(rows[2].d.name, "NODE0");
-	assert_int_equal(registry_import(f->r, rows, 3, &bad, err, sizeof err), -EEXIST);
-	assert_int_equal(bad, 2);
+	b.n = 0;
+	assert_int_equal(registry_import(f->r, rows, 3, 0, note_bad, &b, err, sizeof err), -EEXIST);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.row[0], 2);
+	assert_non_null(strstr(b.why[0], "name NODE0 is also in row 1"));
 	strcpy(rows[2].d.name, "node2");
-	assert_int_equal(registry_import(f->r, rows, 3, &bad, err, sizeof err), 0);
+	/* a dry run checks and stores nothing */
+	assert_int_equal(registry_import(f->r, rows, 3, REGISTRY_IMPORT_DRY_RUN, NULL, NULL, err,
+	                                 sizeof err),
+	                 3);
+	assert_int_equal(registry_count(f->r), 0);
+	assert_int_equal(registry_import(f->r, rows, 3, 0, NULL, NULL, err, sizeof err), 3);
 	assert_int_equal(registry_count(f->r), 3);
 	/* imported devices are approved; a re-import updates them by MAC */
 	assert_int_equal(registry_find(f->r, "node1")->state, REGISTRY_APPROVED);
 	strcpy(rows[1].d.name, "renamed");
-	assert_int_equal(registry_import(f->r, rows + 1, 1, &bad, err, sizeof err), 0);
+	assert_int_equal(registry_import(f->r, rows + 1, 1, 0, NULL, NULL, err, sizeof err), 0);
 	assert_int_equal(registry_count(f->r), 3);
 	reopen(f);
 	assert_non_null(registry_find(f->r, "renamed"));
 	assert_null(registry_find(f->r, "node1"));
+}
+
+static void test_import_reports_every_bad_row(void **state)
+{
+	struct fx *f = *state;
+	char err[300];
+	struct bad_rows b = {0};
+	struct registry_change rows[6], one;
+	uint64_t id;
+	/* a device already holds mac(40) and the name taken */
+	memset(&one, 0, sizeof one);
+	one.fields = REGISTRY_F_MACS | REGISTRY_F_NAME;
+	one.d.macs[0] = mac(40);
+	one.d.n_macs = 1;
+	strcpy(one.d.name, "taken");
+	assert_int_equal(registry_add(f->r, &one, &id, err, sizeof err), 0);
+
+	import_rows(rows, 6);
+	strcpy(rows[0].d.group, "nope");       /* unknown group */
+	strcpy(rows[2].d.name, "taken");       /* another device's name */
+	rows[3].d.macs[0] = rows[1].d.macs[0]; /* a MAC twice in the file */
+	rows[4].fields |= REGISTRY_F_UUID;     /* a UUID twice in the file */
+	rows[5].fields |= REGISTRY_F_UUID;
+	strcpy(rows[4].d.uuid, "11111111-2222-3333-4444-555555555555");
+	strcpy(rows[5].d.uuid, "11111111-2222-3333-4444-555555555555");
+	assert_int_equal(registry_import(f->r, rows, 6, 0, note_bad, &b, err, sizeof err), -ENOENT);
+	assert_int_equal(b.n, 4);
+	assert_int_equal(b.row[0], 0);
+	assert_int_equal(b.code[0], -ENOENT);
+	assert_int_equal(b.row[1], 2);
+	assert_int_equal(b.code[1], -EEXIST);
+	assert_non_null(strstr(b.why[1], "name taken belongs to device"));
+	assert_int_equal(b.row[2], 3);
+	assert_non_null(strstr(b.why[2], "MAC 52:54:00:00:01:15 is also in row 2"));
+	assert_int_equal(b.row[3], 5);
+	assert_non_null(strstr(b.why[3], "is also in row 5"));
+	assert_non_null(strstr(err, "row 1: no [group nope]"));
+	assert_non_null(strstr(err, "3 more bad rows"));
+	assert_int_equal(registry_count(f->r), 1);
+	reopen(f);
+	assert_int_equal(registry_count(f->r), 1);
+
+	/* two rows that update one device (its MACs in two rows) */
+	struct registry_change two[2];
+	import_rows(two, 2);
+	one.fields = REGISTRY_F_MACS;
+	one.d.macs[1] = mac(41);
+	one.d.n_macs = 2;
+	assert_int_equal(registry_update(f->r, id, &one, err, sizeof err), 0);
+	two[0].d.macs[0] = mac(40);
+	two[1].d.macs[0] = mac(41);
+	b.n = 0;
+	assert_int_equal(registry_import(f->r, two, 2, 0, note_bad, &b, err, sizeof err), -EEXIST);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.row[0], 1);
+	assert_non_null(strstr(b.why[0], "row 1 updates the same device"));
+}
+
+static void test_arch_names(void **state)
+{
+	(void) state;
+	assert_string_equal(registry_arch_name(-1), "unknown");
+	assert_string_equal(registry_arch_name(0), "x86 BIOS");
+	assert_string_equal(registry_arch_name(7), "x64 UEFI");
+	assert_string_equal(registry_arch_name(9), "x64 UEFI");
+	assert_string_equal(registry_arch_name(19), "ARM64 UEFI HTTP");
+	assert_string_equal(registry_arch_name(3), "other");
+	assert_string_equal(registry_arch_name(20), "other");
+	assert_string_equal(registry_arch_name(65535), "other");
 }
 
 int main(void)
@@ -312,6 +412,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_uuid_byte_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_admin_changes_validated, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_import_reports_every_bad_row, setup, teardown),
+	        cmocka_unit_test(test_arch_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
