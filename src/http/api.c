@@ -12,6 +12,7 @@
 #include "core/ctl.h"
 #include "core/services.h"
 #include "core/util.h"
+#include "http/api_internal.h"
 #include "http/request.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
@@ -19,25 +20,6 @@
 
 #define API_SEGMENTS_MAX 16
 #define API_PATH_MAX     1024
-
-struct http_api {
-	const struct nb_services *svc;
-	const struct conf *conf;
-	int64_t started_ms;
-};
-
-/* One call of a route: the request, its parsed body and its {params}, in
- * the order they appear in the pattern. */
-struct api_call {
-	struct http_api *api;
-	const struct http_req *rq;
-	json_t *body; /* NULL when the request had none */
-	const char *param[API_PARAMS_MAX];
-};
-
-/* Returns an HTTP status; on 2xx sets *ret (a new reference, or NULL for
- * no body), on >= 400 writes the reason into err. */
-typedef unsigned (*api_fn)(const struct api_call *c, json_t **ret, char *err, size_t errlen);
 
 struct api_route {
 	const char *method;
@@ -184,21 +166,63 @@ static void add_event(const struct journal_event *e, void *data)
 		json_array_append_new(events, ev);
 }
 
+static int by_time(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *) a, "time"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *) b, "time"));
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/* The events of every MAC of a device, oldest first. */
+static json_t *events_of(const struct journal *j, const struct hwaddr *macs, size_t n_macs)
+{
+	json_t *events = json_array();
+	for (size_t i = 0; events && i < n_macs; i++)
+		journal_foreach(j, &macs[i], add_event, events);
+	size_t n = json_array_size(events);
+	if (n_macs < 2 || n < 2)
+		return events;
+	json_t **v = calloc(n, sizeof *v);
+	json_t *sorted = v ? json_array() : NULL;
+	for (size_t i = 0; sorted && i < n; i++)
+		v[i] = json_array_get(events, i);
+	if (sorted) {
+		qsort(v, n, sizeof *v, by_time); /* stable enough: ties keep no order */
+		for (size_t i = 0; i < n; i++)
+			json_array_append(sorted, v[i]);
+	}
+	free(v);
+	if (!sorted)
+		return events;
+	json_decref(events);
+	return sorted;
+}
+
 static unsigned get_device_journal(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	const struct nb_services *svc = c->api->svc;
+	const struct registry_device *d =
+	        svc->registry ? registry_find(svc->registry, c->param[0]) : NULL;
 	struct hwaddr mac;
 	char m[HWADDR_STRLEN];
 
-	if (hwaddr_parse(c->param[0], &mac) < 0) {
-		snprintf(err, errlen, "'%.64s' is not a MAC address", c->param[0]);
-		return 400;
+	/* a registered device by any key; else any MAC netbay has seen */
+	if (d && d->n_macs) {
+		mac = d->macs[0];
+	} else if (hwaddr_parse(c->param[0], &mac) < 0) {
+		if (!d) {
+			(void) api_device_lookup(c, c->param[0], err, errlen);
+			return 404;
+		}
+		snprintf(err, errlen, "device #%llu has no MAC yet, so no journal",
+		         (unsigned long long) d->id);
+		return 404;
 	}
-	json_t *events = json_array();
+	json_t *events = events_of(svc->journal, d && d->n_macs ? d->macs : &mac,
+	                           d && d->n_macs ? d->n_macs : 1);
 	if (!events)
 		return 500;
-	size_t n = journal_foreach(svc->journal, &mac, add_event, events);
-	if (n == 0 && !(svc->registry && registry_get(svc->registry, &mac)) &&
+	if (json_array_size(events) == 0 && !d &&
 	    !(svc->hosts && hosts_by_mac(svc->hosts, &mac, nb_wall_sec()))) {
 		json_decref(events);
 		snprintf(err, errlen, "no device with MAC %s has been seen", hwaddr_fmt(&mac, m));
@@ -212,8 +236,34 @@ static const struct api_route routes[] = {
         {"GET", "/api/v1/health", get_health, true},
         {"GET", "/api/v1/leases", get_leases, false},
         {"POST", "/api/v1/leases/{addr}/release", post_lease_release, false},
-        {"GET", "/api/v1/devices/{mac}/journal", get_device_journal, false},
+        {"GET", "/api/v1/devices/{key}/journal", get_device_journal, false},
+        {"GET", "/api/v1/devices", api_devices_list, false},
+        {"POST", "/api/v1/devices", api_devices_create, false},
+        {"POST", "/api/v1/devices/import", api_devices_import, false},
+        {"GET", "/api/v1/devices/{key}", api_device_get, false},
+        {"PATCH", "/api/v1/devices/{key}", api_device_patch, false},
+        {"DELETE", "/api/v1/devices/{key}", api_device_delete, false},
+        {"POST", "/api/v1/devices/{key}/approve", api_device_approve, false},
+        {"POST", "/api/v1/devices/{key}/reject", api_device_reject, false},
+        {"GET", "/api/v1/groups", api_groups_list, false},
+        {"GET", "/api/v1/groups/{name}", api_group_get, false},
 };
+
+/* Routes that take more than API_BODY_MAX. */
+static const struct {
+	api_fn fn;
+	size_t max;
+} big_bodies[] = {
+        {api_devices_import, API_IMPORT_BODY_MAX},
+};
+
+static size_t body_max(const struct api_route *r)
+{
+	for (size_t i = 0; r && i < NB_ARRAY_SIZE(big_bodies); i++)
+		if (big_bodies[i].fn == r->fn)
+			return big_bodies[i].max;
+	return API_BODY_MAX;
+}
 
 /* ---- routing */
 
@@ -284,29 +334,46 @@ static bool auth_refused(enum api_auth auth, struct http_reply *rp)
 	return true;
 }
 
+/* The route for method and path (params captured), or NULL; allow gets
+ * the methods the path has when none is method. */
+static const struct api_route *route_find(const char *method, const char *path, char *buf,
+                                          const char *param[API_PARAMS_MAX], char *allow,
+                                          size_t allow_len)
+{
+	char *seg[API_SEGMENTS_MAX];
+	const char *p[API_PARAMS_MAX];
+	int n_seg = split(path, buf, API_PATH_MAX + 1, seg);
+	for (size_t i = 0; n_seg > 0 && i < NB_ARRAY_SIZE(routes); i++) {
+		if (!match(routes[i].pattern, seg, n_seg, p))
+			continue;
+		if (method_is(&routes[i], method)) {
+			memcpy(param, p, sizeof p);
+			return &routes[i];
+		}
+		size_t n = strlen(allow);
+		snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "", routes[i].method);
+		if (strcmp(routes[i].method, "GET") == 0)
+			snprintf(allow + strlen(allow), allow_len - strlen(allow), ", HEAD");
+	}
+	return NULL;
+}
+
+size_t api_body_max(const char *method, const char *path)
+{
+	char buf[API_PATH_MAX + 1], allow[64] = "";
+	const char *param[API_PARAMS_MAX];
+	const struct api_route *r = route_find(method, path, buf, param, allow, sizeof allow);
+	return body_max(r);
+}
+
 void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth auth,
                 struct http_reply *rp)
 {
 	char buf[API_PATH_MAX + 1], allow[sizeof rp->allow] = "";
-	char *seg[API_SEGMENTS_MAX];
-	struct api_call c = {.api = a, .rq = rq};
-	const struct api_route *route = NULL;
-	const char *param[API_PARAMS_MAX];
+	struct api_call c = {.api = a, .rq = rq, .etag = rp->etag};
+	const struct api_route *route =
+	        route_find(rq->method, rq->path, buf, c.param, allow, sizeof allow);
 
-	int n_seg = split(rq->path, buf, sizeof buf, seg);
-	for (size_t i = 0; n_seg > 0 && i < NB_ARRAY_SIZE(routes); i++) {
-		if (!match(routes[i].pattern, seg, n_seg, param))
-			continue;
-		if (method_is(&routes[i], rq->method)) {
-			route = &routes[i];
-			memcpy(c.param, param, sizeof param);
-			break;
-		}
-		size_t n = strlen(allow);
-		snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
-		if (strcmp(routes[i].method, "GET") == 0)
-			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), ", HEAD");
-	}
 	if (!(route && route->open) && auth_refused(auth, rp))
 		return;
 	if (!route && allow[0]) {
@@ -320,8 +387,9 @@ void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth aut
 		api_error(rp, 404, "no such route");
 		return;
 	}
-	if (rq->body_len > API_BODY_MAX) {
-		api_error(rp, 413, "the body is over %d bytes", API_BODY_MAX);
+	size_t max = body_max(route);
+	if (rq->body_len > max) {
+		api_error(rp, 413, "the body is over %zu bytes", max);
 		return;
 	}
 	if (rq->body_len) {
@@ -339,10 +407,19 @@ void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth aut
 	json_decref(c.body);
 	if (st >= 400) {
 		api_error(rp, st, "%s", err[0] ? err : "failed");
+		/* the route's details beside the error: {"error": ..., "rows": [...]} */
+		if (json_is_object(res) && rp->body &&
+		    json_object_set_new(res, "error", json_string(rp->why)) == 0) {
+			free(rp->body);
+			rp->body = NULL;
+			rp->body_len = 0;
+			reply_json(rp, st, res);
+		}
+		rp->etag[0] = 0;
 	} else {
 		reply_json(rp, res ? st : 204, res);
-		json_decref(res);
 	}
+	json_decref(res);
 }
 
 /* ---- lifecycle */

@@ -12,6 +12,7 @@
  * not at all. docs/api.md lists the routes. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define API_BODY_MAX   (64 * 1024) /* bytes of request body */
@@ -41,6 +42,10 @@ void api_free(struct http_api *a);
  * answers 401/403 unless auth is API_AUTH_OK. */
 void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth auth,
                 struct http_reply *rp);
+
+/* The body a request to method and path may have: API_BODY_MAX, or more
+ * for a route that takes bulk input (a device import). */
+size_t api_body_max(const char *method, const char *path);
 
 /* Sets rp to a JSON error reply {"error": "..."} with this status. */
 void api_error(struct http_reply *rp, unsigned status, const char *fmt, ...)

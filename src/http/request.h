@@ -8,6 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define HTTP_ARGS_MAX 8
+
+/* One query argument, percent-decoded; value NULL for "?key" alone. */
+struct http_arg {
+	const char *key, *value;
+};
+
 struct http_req {
 	const char *method;   /* "GET", "HEAD", "POST"... */
 	const char *path;     /* percent-decoded, without the query */
@@ -18,6 +25,9 @@ struct http_req {
 	const char *if_range; /* If-Range header, or NULL */
 	const char *body;     /* request body (API), or NULL */
 	size_t body_len;
+	const char *if_match;                /* If-Match header (API), or NULL */
+	struct http_arg args[HTTP_ARGS_MAX]; /* the query's arguments (API) */
+	size_t n_args;                       /* HTTP_ARGS_MAX + 1: there were more */
 };
 
 struct http_reply {
@@ -33,6 +43,7 @@ struct http_reply {
 	int64_t mtime;      /* Last-Modified (wall seconds) when > 0 */
 	bool no_store;      /* Cache-Control: no-store */
 	char allow[48];     /* 405: the Allow header */
+	char etag[24];      /* ETag header when set (API: "\"VERSION\"") */
 	bool challenge;     /* 401: WWW-Authenticate: Bearer */
 	char why[200];      /* status >= 400: what went wrong, for the log line */
 };

@@ -228,6 +228,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_reply *rp)
 		ok &= add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (rp->allow[0])
 		ok &= add_header(r, MHD_HTTP_HEADER_ALLOW, rp->allow);
+	if (rp->etag[0])
+		ok &= add_header(r, MHD_HTTP_HEADER_ETAG, rp->etag);
 	if (rp->challenge)
 		ok &= add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"netbay\"");
 	enum MHD_Result ret = ok ? MHD_queue_response(conn, rp->status, r) : MHD_NO;
@@ -252,6 +254,17 @@ static void log_failure(struct http_server *srv, const char *client, const char 
 	       rp->why);
 }
 
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+	struct http_req *rq = cls;
+	if (rq->n_args < HTTP_ARGS_MAX)
+		rq->args[rq->n_args] = (struct http_arg){key, value};
+	if (rq->n_args <= HTTP_ARGS_MAX)
+		rq->n_args++;
+	return MHD_YES;
+}
+
 static enum MHD_Result respond(struct listener *l, struct MHD_Connection *conn, const char *url,
                                const char *method, struct conn_req *cr)
 {
@@ -273,8 +286,12 @@ static enum MHD_Result respond(struct listener *l, struct MHD_Connection *conn, 
 	peer_name(l, conn, client, sizeof client, &rq.client_ip);
 	http_reply_init(&rp);
 	if (cr->api) {
+		rq.if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                          MHD_HTTP_HEADER_IF_MATCH);
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &rq);
 		if (cr->too_big)
-			api_error(&rp, 413, "the body is over %d bytes", API_BODY_MAX);
+			api_error(&rp, 413, "the body is over %zu bytes",
+			          api_body_max(method, url));
 		else
 			api_handle(srv->api, &rq, auth_of(l, conn), &rp);
 	} else if (l->kind == LISTEN_HTTP && srv->boot) {
@@ -311,7 +328,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
 		uint64_t n;
 		if (cr->api && cl && nb_parse_uint(cl, 0, UINT64_MAX, &n) == 0 &&
-		    n > API_BODY_MAX) {
+		    n > api_body_max(method, url)) {
 			cr->too_big = true;
 			return respond(l, conn, url, method, cr); /* before reading it */
 		}
@@ -322,7 +339,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (!cr->api || cr->too_big)
 			return MHD_YES; /* boot files take no body: drained */
-		if (n > API_BODY_MAX - cr->len) {
+		if (n > api_body_max(method, url) - cr->len) {
 			cr->too_big = true;
 			free(cr->body);
 			cr->body = NULL;

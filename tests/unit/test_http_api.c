@@ -189,7 +189,7 @@ static void test_routing(void **state)
 	        "/api/v1/leases/",
 	        "/api/v1/leases//release",
 	        "/api/v1/leases/10.0.0.1/release/x",
-	        "/api/v1/devices/52:54:00:12:34:56",
+	        "/api/v1/devices/52:54:00:12:34:56/x",
 	        "/api/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t",
 	        "api/v1/health",
 	        "",
@@ -292,8 +292,8 @@ static void test_device_journal(void **state)
 
 	expect_error("GET", "/api/v1/devices/52:54:00:aa:bb:cc/journal", NULL, API_AUTH_OK, 404,
 	             "no device with MAC 52:54:00:aa:bb:cc");
-	expect_error("GET", "/api/v1/devices/nonsense/journal", NULL, API_AUTH_OK, 400,
-	             "not a MAC address");
+	expect_error("GET", "/api/v1/devices/nonsense/journal", NULL, API_AUTH_OK, 404,
+	             "no device 'nonsense'");
 
 	journal_event(svc.journal, &mac, 0x0a000009, "http.fetch", "GET ipxe.efi: 200");
 	journal_event(svc.journal, &mac, 0, "dhcp.discover", "bad \xff byte");
