@@ -11,6 +11,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "  serve [-c FILE]          run the server\n"
 	      "  check [-c FILE]          validate a config; every problem with its line\n"
+	      "  device list|show|add|set|approve|reject|remove|import|export\n"
+	      "                           the device registry (netbay device --help)\n"
 	      "  lease list [--json]      leases known to the running server\n"
 	      "  lease release ADDR|MAC   end a lease now\n"
 	      "  version                  print the version\n"
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
 		return cli_check(argc, argv);
 	if (strcmp(cmd, "lease") == 0)
 		return cli_lease(argc, argv);
+	if (strcmp(cmd, "device") == 0)
+		return cli_device(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		puts("netbay " NETBAY_VERSION);
 		return 0;

@@ -189,7 +189,7 @@ static int parse_row(char *const f[], size_t n, const struct layout *lay, bool s
 		registry_uuid_fmt(u, d->uuid);
 	}
 	for (const char *p = v[COL_GROUP]; *p; p++)
-		if ((unsigned char) *p <= 0x20 || *p == 0x7f || *p == ']') {
+		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f || *p == ']') {
 			snprintf(why, whylen, "group '%s' is not a group name",
 			         shown(v[COL_GROUP], b));
 			return -EINVAL;
