@@ -437,7 +437,13 @@ static size_t report_rows(const char *file, const struct csv_devices *rows, cons
 		json_int_t idx = json_integer_value(json_object_get(r, "index"));
 		if (idx < 0 || (size_t) idx >= rows->n)
 			continue;
-		fprintf(stderr, "%s:%d: %s\n", file, rows->v[idx].line, str(r, "error"));
+		json_t *o = json_object_get(r, "other_index");
+		json_int_t k = json_integer_value(o);
+		if (json_is_integer(o) && k >= 0 && (size_t) k < rows->n)
+			fprintf(stderr, "%s:%d: %s (line %d)\n", file, rows->v[idx].line,
+			        str(r, "error"), rows->v[k].line);
+		else
+			fprintf(stderr, "%s:%d: %s\n", file, rows->v[idx].line, str(r, "error"));
 		n++;
 	}
 	return n;

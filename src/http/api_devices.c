@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -635,11 +636,13 @@ struct import {
 	size_t n_rows_in; /* rows in the body */
 };
 
-static void import_bad(size_t row, int code, const char *why, void *data)
+static void import_bad(size_t row, size_t other, int code, const char *why, void *data)
 {
 	struct import *im = data;
-	json_array_append_new(im->rows, json_pack("{s:I, s:s}", "index",
-	                                          (json_int_t) im->index[row], "error", why));
+	json_t *o = json_pack("{s:I, s:s}", "index", (json_int_t) im->index[row], "error", why);
+	if (o && other != SIZE_MAX) /* the earlier row it clashes with */
+		json_object_set_new(o, "other_index", json_integer((json_int_t) im->index[other]));
+	json_array_append_new(im->rows, o);
 	im->invalid |= status_of(code) == 400;
 }
 

@@ -905,7 +905,7 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 	struct registry_device **target = calloc(n ? n : 1, sizeof *target);
 	uint64_t id = r->next_id;
 	int first = 0, e = 0, created = 0;
-	size_t n_bad = 0, i;
+	size_t n_bad = 0, i, other;
 	char why[256];
 	if (!next || !target) {
 		free(next);
@@ -931,6 +931,7 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 		}
 		apply(next[i], &rows[i]);
 		why[0] = 0;
+		other = SIZE_MAX;
 		e = validate(r, next[i], target[i], why, sizeof why);
 		/* and against the rows before it, bad ones included: a file that
 		 * names one MAC twice is wrong whatever else is */
@@ -940,23 +941,25 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 					if (memcmp(&next[i]->macs[a], &next[k]->macs[b], 6) == 0) {
 						char m[HWADDR_STRLEN];
 						e = fail(why, sizeof why, -EEXIST,
-						         "MAC %s is also in row %zu",
-						         hwaddr_fmt(&next[i]->macs[a], m), k + 1);
+						         "MAC %s is also in an earlier row",
+						         hwaddr_fmt(&next[i]->macs[a], m));
 						break;
 					}
 			if (e == 0 && next[i]->name[0] &&
 			    nb_streq_nocase(next[i]->name, next[k]->name))
-				e = fail(why, sizeof why, -EEXIST, "name %s is also in row %zu",
-				         next[i]->name, k + 1);
+				e = fail(why, sizeof why, -EEXIST,
+				         "name %s is also in an earlier row", next[i]->name);
 			if (e == 0 && next[i]->uuid[0] &&
 			    strcmp(next[i]->uuid, next[k]->uuid) == 0 &&
 			    (rows[i].fields & REGISTRY_F_UUID))
-				e = fail(why, sizeof why, -EEXIST, "UUID %s is also in row %zu",
-				         next[i]->uuid, k + 1);
+				e = fail(why, sizeof why, -EEXIST,
+				         "UUID %s is also in an earlier row", next[i]->uuid);
 			if (e == 0 && target[i] && target[i] == target[k])
 				e = fail(why, sizeof why, -EEXIST,
-				         "row %zu updates the same device #%llu", k + 1,
+				         "an earlier row updates the same device #%llu",
 				         (unsigned long long) target[i]->id);
+			if (e < 0)
+				other = k;
 		}
 		if (e < 0) {
 			if (!n_bad++) {
@@ -964,7 +967,7 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 				snprintf(err, errlen, "row %zu: %s", i + 1, why);
 			}
 			if (bad)
-				bad(i, e, why, data);
+				bad(i, other, e, why, data);
 			continue;
 		}
 		created += !target[i];

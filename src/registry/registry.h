@@ -145,13 +145,15 @@ int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen);
  * updates the device holding one of its MACs, else the one with its UUID
  * (unless that UUID is in conflict), else it adds an approved device.
  * Every row is checked, against the registry and the rows before it (a
- * MAC or name twice in the rows, two rows for one device); bad(row index,
- * -errno, why, data) is called for each bad one. With
+ * MAC, name or UUID twice in the rows, two rows for one device); bad(row
+ * index, the earlier row it clashes with or SIZE_MAX, -errno, why, data)
+ * is called for each bad one. With
  * REGISTRY_IMPORT_DRY_RUN nothing is stored whatever the outcome. Returns
  * the number of devices added (or that would be), or the -errno of the
  * first bad row (err: "row N: why", with how many more were bad). */
 #define REGISTRY_IMPORT_DRY_RUN 1u
-typedef void (*registry_bad_row_fn)(size_t row, int code, const char *why, void *data);
+typedef void (*registry_bad_row_fn)(size_t row, size_t other, int code, const char *why,
+                                    void *data);
 int registry_import(struct registry *r, const struct registry_change *rows, size_t n,
                     unsigned flags, registry_bad_row_fn bad, void *data, char *err, size_t errlen);
 

@@ -620,7 +620,7 @@ static void test_import(void **state)
 	static const size_t idx1[] = {1, 2, 3, 5};
 	static const char *const why1[] = {"macs[0] is not a MAC", "no [group nope]",
 	                                   "name old belongs to",
-	                                   "MAC 52:54:00:cc:00:01 is also in"};
+	                                   "MAC 52:54:00:cc:00:01 is also in an earlier row"};
 	expect_bad_rows(400,
 	                "{\"devices\": ["
 	                "{\"macs\": [\"52:54:00:cc:00:01\"], \"name\": \"n0\", \"group\": \"lab\"},"
@@ -639,11 +639,20 @@ static void test_import(void **state)
 	                idx3, 1, why3);
 	/* conflicts alone are 409 */
 	static const size_t idx2[] = {1};
-	static const char *const why2[] = {"name N0 is also in row 1"};
+	static const char *const why2[] = {"name N0 is also in an earlier row"};
 	expect_bad_rows(409,
 	                "{\"devices\": [{\"macs\": [\"52:54:00:cc:00:01\"], \"name\": \"n0\"},"
 	                "{\"macs\": [\"52:54:00:cc:00:02\"], \"name\": \"N0\"}]}",
 	                idx2, 1, why2);
+	json_t *o = expect(409, "POST", "/api/v1/devices/import",
+	                   "{\"devices\": [{\"macs\": [\"52:54:00:cc:00:01\"]}, {\"macs\": "
+	                   "[\"52:54:00:cc:00:02\"]}, {\"macs\": [\"52:54:00:cc:00:01\"]}]}",
+	                   NULL);
+	json_t *r0 = json_array_get(json_object_get(o, "rows"), 0);
+	assert_int_equal(num(r0, "index"), 2);
+	assert_int_equal(num(r0, "other_index"), 0); /* the row it clashes with */
+	assert_null(json_object_get(json_array_get(json_object_get(o, "rows"), 1), "x"));
+	json_decref(o);
 	assert_int_equal(registry_count(svc.registry), 1);
 	char *after = snapshot("old");
 	assert_string_equal(before, after);

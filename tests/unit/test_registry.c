@@ -265,16 +265,17 @@ static void test_admin_changes_validated(void **state)
 }
 
 struct bad_rows {
-	size_t n, row[8];
+	size_t n, row[8], other[8];
 	int code[8];
 	char why[8][200];
 };
 
-static void note_bad(size_t row, int code, const char *why, void *data)
+static void note_bad(size_t row, size_t other, int code, const char *why, void *data)
 {
 	struct bad_rows *b = data;
 	assert_true(b->n < 8);
 	b->row[b->n] = row;
+	b->other[b->n] = other;
 	b->code[b->n] = code;
 	snprintf(b->why[b->n], sizeof b->why[0], "%s", why);
 	b->n++;
@@ -314,7 +315,8 @@ static void test_import_all_or_nothing(void **state)
 	assert_int_equal(registry_import(f->r, rows, 3, 0, note_bad, &b, err, sizeof err), -EEXIST);
 	assert_int_equal(b.n, 1);
 	assert_int_equal(b.row[0], 2);
-	assert_non_null(strstr(b.why[0], "name NODE0 is also in row 1"));
+	assert_non_null(strstr(b.why[0], "name NODE0 is also in an earlier row"));
+	assert_int_equal(b.other[0], 0);
 	strcpy(rows[2].d.name, "node2");
 	/* a dry run checks and stores nothing */
 	assert_int_equal(registry_import(f->r, rows, 3, REGISTRY_IMPORT_DRY_RUN, NULL, NULL, err,
@@ -363,10 +365,13 @@ static void test_import_reports_every_bad_row(void **state)
 	assert_int_equal(b.row[1], 2);
 	assert_int_equal(b.code[1], -EEXIST);
 	assert_non_null(strstr(b.why[1], "name taken belongs to device"));
+	assert_int_equal(b.other[1], SIZE_MAX);
 	assert_int_equal(b.row[2], 3);
-	assert_non_null(strstr(b.why[2], "MAC 52:54:00:00:01:15 is also in row 2"));
+	assert_non_null(strstr(b.why[2], "MAC 52:54:00:00:01:15 is also in an earlier row"));
+	assert_int_equal(b.other[2], 1);
 	assert_int_equal(b.row[3], 5);
-	assert_non_null(strstr(b.why[3], "is also in row 5"));
+	assert_non_null(strstr(b.why[3], "is also in an earlier row"));
+	assert_int_equal(b.other[3], 4);
 	assert_non_null(strstr(err, "row 1: no [group nope]"));
 	assert_non_null(strstr(err, "3 more bad rows"));
 	assert_int_equal(registry_count(f->r), 1);
@@ -386,7 +391,8 @@ static void test_import_reports_every_bad_row(void **state)
 	assert_int_equal(registry_import(f->r, two, 2, 0, note_bad, &b, err, sizeof err), -EEXIST);
 	assert_int_equal(b.n, 1);
 	assert_int_equal(b.row[0], 1);
-	assert_non_null(strstr(b.why[0], "row 1 updates the same device"));
+	assert_non_null(strstr(b.why[0], "an earlier row updates the same device"));
+	assert_int_equal(b.other[0], 0);
 }
 
 static void test_arch_names(void **state)
