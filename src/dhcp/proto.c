@@ -13,10 +13,12 @@
 static const struct conf_host *find_reservation(const struct dhcp_ctx *x)
 {
 	const struct conf *c = x->s->conf;
+	/* the option as sent: an admin may reserve by an 01:MAC identifier */
+	const struct dhcp_opt_view *cid = dhcp_opt(x->m, DHCP_OPT_CLIENT_ID);
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		const struct conf_host *h = &c->hosts[i];
-		if (h->client_id_len && x->client.cid_len == h->client_id_len &&
-		    memcmp(h->client_id, x->client.cid, h->client_id_len) == 0)
+		if (h->client_id_len && cid && cid->len == h->client_id_len &&
+		    memcmp(h->client_id, cid->p, h->client_id_len) == 0)
 			return h;
 		if (h->has_mac && memcmp(&h->mac, &x->client.mac, sizeof h->mac) == 0)
 			return h;
