@@ -143,16 +143,36 @@ void doctor_addressing_judge(struct doctor_result *r, const struct doctor_lif *l
 		return;
 	}
 	if (arp_answered > 0) {
+		/* how many leading bits the server shares with the link's own subnet */
+		const struct doctor_lif *mine = NULL;
+		unsigned common = 0;
+		for (size_t i = 0; i < n_lifs; i++)
+			if (arp_if && strcmp(lifs[i].ifname, arp_if) == 0 && !lifs[i].loopback) {
+				mine = &lifs[i];
+				break;
+			}
+		while (mine && common < 32 && !((mine->addr ^ server) & (0x80000000u >> common)))
+			common++;
 		enum doctor_status s = rt ? DOCTOR_WARN : DOCTOR_FAIL;
-		if (doctor_verdict(r, s,
-		                   "mask mismatch: %s answers ARP on %s's link, but no address "
-		                   "on %s has a subnet that contains it%s",
-		                   a, arp_if, arp_if,
-		                   rt ? " (traffic takes a detour through the router)"
-		                      : ", and no route leads there"))
-			doctor_fix(r, "put the server and this machine in one subnet with the same "
-			              "mask (compare `ip -4 addr` on both), or give them addresses "
-			              "in different subnets with a router between them");
+		if (mine && common >= 16) {
+			if (doctor_verdict(r, s,
+			                   "mask mismatch: %s answers ARP on %s's link, but %s/%u "
+			                   "does not contain it (a /%u would)%s",
+			                   a, arp_if, ip4_fmt(mine->addr, b), mine->prefix, common,
+			                   rt ? "; traffic takes a detour through the router"
+			                      : "; no route leads there"))
+				doctor_fix(
+				        r,
+				        "give the server and this machine the same mask (compare "
+				        "`ip -4 addr` on both, and the subnet in netbay.conf)");
+		} else if (doctor_verdict(r, s,
+		                          "%s answers ARP on %s's link but is in another subnet: "
+		                          "two subnets share one link%s",
+		                          a, arp_if ? arp_if : "?",
+		                          rt ? "" : " and no route joins them")) {
+			doctor_fix(r, "put this machine in the server's subnet (DHCP), or add a "
+			              "route to it");
+		}
 		return;
 	}
 	if (rt && rt->gw) {

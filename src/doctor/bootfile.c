@@ -158,6 +158,9 @@ int doctor_tftp_fetch(uint32_t server, const char *file, size_t max_bytes, int t
 	if (fd < 0)
 		return f->err = -errno;
 	NB_CLEANUP(closep) int cfd = fd;
+	int on = 1;
+	(void) setsockopt(cfd, SOL_IP, IP_RECVERR, &on,
+	                  sizeof on); /* ICMP errors while unconnected */
 	if (sendto(cfd, rrq, (size_t) len, 0, (struct sockaddr *) &sin, sizeof sin) < 0)
 		return f->err = -errno;
 	for (;;) {
@@ -336,6 +339,17 @@ void doctor_bootfile_judge(struct doctor_result *r, const char *file, uint32_t s
 		           "(TFTP answers from a new port), an MTU too small for blksize %u, or "
 		           "an overloaded server",
 		           f->blksize);
+		return;
+	}
+	if (f->err == -ECONNREFUSED && f->tftp) {
+		doctor_verdict(r, DOCTOR_FAIL,
+		               "no TFTP server on %s: UDP 69 is closed (ICMP port "
+		               "unreachable) for %s",
+		               a, file);
+		doctor_fix(r,
+		           "run a TFTP server on %s (netbay's [tftp]), or make the offer name the "
+		           "server that has the file (next-server)",
+		           a);
 		return;
 	}
 	if (f->err == -ETIMEDOUT && f->tftp) {

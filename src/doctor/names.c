@@ -181,9 +181,13 @@ static void ask_resolver(uint32_t ns, const char *name, const struct doctor_reso
 				return; /* it will not answer the next name either */
 			continue;
 		}
+		bool first_answer = x->err != 0;
 		x->err = 0;
-		x->rcode = a.rcode;
-		snprintf(x->qname, sizeof x->qname, "%s", c[i]);
+		if (first_answer ||
+		    a.n) { /* show the first name's rcode, or the one that resolved */
+			x->rcode = a.rcode;
+			snprintf(x->qname, sizeof x->qname, "%s", c[i]);
+		}
 		for (size_t k = 0; k < a.n; k++)
 			x->addrs[x->n_addrs++] = a.rr[k].addr;
 		if (a.n)
@@ -205,7 +209,7 @@ void doctor_check_names(struct doctor *d, struct doctor_result *r)
 	}
 	memset(&ans[0], 0, sizeof ans[0]);
 	int k = doctor_resolve_system(d->name, ans[0].addrs, DOCTOR_DNS_MAX_RR);
-	ans[0].err = k < 0 && k != -ENOENT ? k : 0;
+	ans[0].err = k < 0 && k != -ENOENT ? -EAGAIN : 0; /* the resolver failed, not NXDOMAIN */
 	ans[0].rcode = k == -ENOENT ? DOCTOR_DNS_NXDOMAIN : 0;
 	ans[0].n_addrs = k > 0 ? (size_t) k : 0;
 	n++;

@@ -148,14 +148,18 @@ static void probe_start(struct doctor_probe *p, uint32_t addr)
 		goto done;
 	}
 	if (p->udp) {
+		/* unconnected: a TFTP server answers from a new port (RFC 1350 4);
+		 * IP_RECVERR still reports ICMP errors (port unreachable) to us */
 		int on = 1;
 		(void) setsockopt(p->fd, SOL_IP, IP_RECVERR, &on, sizeof on);
+		if (sendto(p->fd, p->payload, p->len, 0, (struct sockaddr *) &sin, sizeof sin) <
+		    0) {
+			p->err = errno;
+			goto done;
+		}
+		return;
 	}
 	if (connect(p->fd, (struct sockaddr *) &sin, sizeof sin) < 0 && errno != EINPROGRESS) {
-		p->err = errno;
-		goto done;
-	}
-	if (p->udp && send(p->fd, p->payload, p->len, 0) < 0) {
 		p->err = errno;
 		goto done;
 	}
@@ -165,15 +169,19 @@ done:
 	p->outcome = doctor_reach_classify(p->err);
 }
 
-static void probe_event(struct doctor_probe *p, short revents)
+static void probe_event(struct doctor_probe *p, short revents, uint32_t addr)
 {
 	int e = 0;
 	socklen_t el = sizeof e;
 	if (p->udp) {
 		uint8_t buf[1500];
-		ssize_t k = recv(p->fd, buf, sizeof buf, 0);
+		struct sockaddr_in from = {0};
+		socklen_t fl = sizeof from;
+		ssize_t k = recvfrom(p->fd, buf, sizeof buf, 0, (struct sockaddr *) &from, &fl);
 		if (k < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		if (k >= 0 && ntohl(from.sin_addr.s_addr) != addr)
+			return; /* not from the server */
 		e = k < 0 ? errno : 0;
 	} else {
 		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
@@ -216,7 +224,7 @@ int doctor_reach_probe(uint32_t addr, struct doctor_probe *p, size_t n, int time
 			return -errno;
 		for (size_t j = 0; m > 0 && j < k; j++)
 			if (pf[j].revents) {
-				probe_event(&p[idx[j]], pf[j].revents);
+				probe_event(&p[idx[j]], pf[j].revents, addr);
 				p[idx[j]].ms = nb_now_ms() - start;
 			}
 	}
