@@ -136,7 +136,7 @@ void doctor_proxy_judge(struct doctor_result *r, char *const *envp, const char *
 	}
 	if (domain && domain[0]) {
 		/* local names: any name under the domain (the FQDN is one of them) */
-		char probe[DOCTOR_NAME_MAX + 8], dot[DOCTOR_NAME_MAX + 2];
+		char probe[2 * DOCTOR_NAME_MAX + 8], dot[DOCTOR_NAME_MAX + 2];
 		snprintf(probe, sizeof probe, "%s", fqdn[0] ? fqdn : "");
 		if (!probe[0])
 			snprintf(probe, sizeof probe, "host.%s", domain);
