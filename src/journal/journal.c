@@ -131,6 +131,31 @@ static struct ring *get(struct journal *j, const struct hwaddr *mac, uint32_t ip
 	return r;
 }
 
+/* The kernel's neighbour table (this namespace's): a client on the segment
+ * has ARPed for us before its first packet, and Linux keeps the sender's
+ * mapping. This names the device behind an address netbay did not lease
+ * (proxy mode, static addresses). */
+static bool arp_lookup(uint32_t ip, struct hwaddr *ret)
+{
+	char line[256], want[IP4_STRLEN];
+	bool found = false;
+	FILE *f = fopen("/proc/net/arp", "re");
+	if (!f)
+		return false;
+	ip4_fmt(ip, want);
+	while (!found && fgets(line, sizeof line, f)) {
+		char addr[64], hw[64];
+		unsigned flags;
+		if (sscanf(line, "%63s %*s %x %63s", addr, &flags, hw) != 3)
+			continue; /* the header line */
+		/* ATF_COM: a complete entry */
+		if ((flags & 0x2) && strcmp(addr, want) == 0 && hwaddr_parse(hw, ret) == 0)
+			found = !hwaddr_is_zero(ret);
+	}
+	fclose(f);
+	return found;
+}
+
 void journal_event(struct journal *j, const struct hwaddr *mac, uint32_t ip, const char *name,
                    const char *fmt, ...)
 {
@@ -146,9 +171,9 @@ void journal_event(struct journal *j, const struct hwaddr *mac, uint32_t ip, con
 	} else {
 		const struct hosts_entry *e =
 		        j->hosts ? hosts_by_addr(j->hosts, ip, nb_wall_sec()) : NULL;
-		if (e)
+		if (e && !hwaddr_is_zero(&e->mac))
 			key = e->mac;
-		else
+		else if (!ip || !arp_lookup(ip, &key))
 			key_ip = ip;
 	}
 	struct ring *r = get(j, &key, key_ip);

@@ -89,3 +89,42 @@ def test_bios_through_a_relay(netns, netbay, tmp_path):
     script = [e for e in evs if e["name"] == "http.ipxe_script"][0]
     assert script["ip"].startswith("10.78.0."), script  # its address came from the relayed subnet
     assert any("via 10.78.0.1" in e["detail"] for e in evs if e["name"] == "dhcp.discover")
+
+
+def test_uefi_full_mode(netns, netbay, tmp_path):
+    """OVMF's PXE stack (arch 7) loads ipxe.efi over TFTP; iPXE then gets its script."""
+    seg = Segment(netns)
+    srv = netns("srv")
+    seg.attach(srv, "eth0", "10.77.0.1/24")
+    nb = netbay(srv, boot_conf(tmp_path, {"10.77.0.0/24": SUBNET}))
+    nb.start()
+    mac = "52:54:00:e0:00:01"
+    evs = wait_booted(nb, mac, seg.vm("uefi", mac, tmp_path), timeout=300)
+    boots = [e["detail"] for e in evs if e["name"] == "pxe.boot"]
+    # first the firmware: x64 UEFI gets the loader over TFTP
+    assert any(d.startswith("x64 UEFI: ipxe.efi") for d in boots), boots
+    assert any(e["name"] == "tftp.complete" and "ipxe.efi" in e["detail"] for e in evs)
+    # then iPXE: its own script, never the loader again
+    assert any("iPXE" in d and f"/boot/{mac}.ipxe" in d for d in boots), boots
+    assert "http.ipxe_script" in names(evs)
+
+
+def test_uefi_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
+    seg = Segment(netns)
+    srv, other = netns("srv"), netns("dnsm")
+    seg.attach(srv, "eth0", "10.77.0.1/24")
+    seg.attach(other, "eth0", "10.77.0.2/24")
+    other.popen("dnsmasq", "--keep-in-foreground", "--port=0", "--no-resolv", "--no-hosts",
+                "--interface=eth0", "--bind-interfaces", "--no-ping", "--log-dhcp",
+                "--dhcp-range=10.77.0.50,10.77.0.60,1h",
+                f"--dhcp-leasefile={tmp_path / 'dnsmasq.leases'}",
+                f"--pid-file={tmp_path / 'dnsmasq.pid'}", log=tmp_path / "dnsmasq.log")
+    nb = netbay(srv, boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
+    nb.start()
+    mac = "52:54:00:e0:00:02"
+    evs = wait_booted(nb, mac, seg.vm("uefi", mac, tmp_path), timeout=300)
+    n = names(evs)
+    assert "dhcp.ack" not in n  # the addresses are dnsmasq's
+    assert any(e["name"] == "tftp.complete" and "ipxe.efi" in e["detail"] for e in evs)
+    assert "http.ipxe_script" in n
+    assert mac in (tmp_path / "dnsmasq.leases").read_text()
