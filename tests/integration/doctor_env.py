@@ -62,9 +62,10 @@ class DoctorLan:
         assert p.poll() is None, log.read_text()
         return p
 
-    def server_dns(self, addr=SRV, tftp=True):
-        """The LAN's DNS (and TFTP) on srv: netbay's name, reverse name and a KMS SRV."""
-        extra = [f"--enable-tftp", f"--tftp-root={self.boot}"] if tftp else []
+    def server_dns(self, addr=SRV):
+        """The LAN's DNS on srv (netbay serves TFTP itself): netbay's name, reverse
+        name and a KMS SRV."""
+        extra = []
         return self.dnsmasq(self.srv, addr, f"--host-record=netbay.lan,netbay,{addr}",
                             "--srv-host=_vlmcs._tcp.lan,netbay.lan,1688", *extra)
 

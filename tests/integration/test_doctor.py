@@ -228,7 +228,7 @@ def test_two_dhcp_servers(lan, netbay):
 
 
 def test_boot_file_missing(lan, netbay):
-    lan.server_dns()  # TFTP root is empty
+    lan.server_dns()  # netbay's TFTP root is empty
     nb = netbay(lan.srv, netbay_conf(lan.boot, bios="missing.kpxe"))
     nb.start()
     rc, rep, c = lan.doctor(SRV, "--only", "bootfile")
