@@ -170,7 +170,8 @@ static size_t dns_response(uint8_t *buf, uint16_t flags, uint16_t an, const uint
 	                   0};
 	memcpy(buf, hdr, 12);
 	memcpy(buf + 12, q, sizeof q);
-	memcpy(buf + 12 + sizeof q, rrs, rrs_len);
+	if (rrs_len)
+		memcpy(buf + 12 + sizeof q, rrs, rrs_len);
 	return 12 + sizeof q + rrs_len;
 }
 
