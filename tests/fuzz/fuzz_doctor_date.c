@@ -24,7 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tm tm;
 	if (!gmtime_r(&tt, &tm))
 		abort();
-	strftime(back, sizeof back, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	/* %Y would not pad year 787 to four digits, which IMF-fixdate needs */
+	snprintf(back, sizeof back, "Mon, %02d %s %04d %02d:%02d:%02d GMT", tm.tm_mday,
+	         mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (doctor_http_date_parse(back, &t2) < 0 || (t2 != t && tm.tm_sec != 0))
 		abort(); /* a leap second (:60) reads back as :00 of the next minute */
 	return 0;
