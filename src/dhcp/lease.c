@@ -428,7 +428,8 @@ void dhcp_lease_to_store(const struct dhcp_lease *l, struct store_lease *out)
 	memset(out, 0, sizeof *out);
 	out->addr = l->addr;
 	out->mac = l->mac;
-	memcpy(out->client_id, l->cid, l->cid_len);
+	if (l->cid_len) /* cid is NULL without a client identifier */
+		memcpy(out->client_id, l->cid, l->cid_len);
 	out->client_id_len = l->cid_len;
 	if (l->hostname)
 		nb_strlcpy(out->hostname, l->hostname, sizeof out->hostname);
