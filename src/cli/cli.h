@@ -9,3 +9,4 @@ int cli_serve(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_lease(int argc, char **argv);
 int cli_device(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
