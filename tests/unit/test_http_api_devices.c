@@ -236,7 +236,7 @@ static void test_create_and_get(void **state)
 	j = expect(200, "GET", "/api/v1/devices/#1/journal", NULL, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
 	json_decref(j);
-	expect_err(404, "GET", "/api/v1/devices/pc2/journal", NULL, "no device 'pc2'");
+	expect_err(404, "GET", "/api/v1/devices/pc2/journal", NULL, "'pc2'");
 	remove_all();
 }
 
