@@ -8,8 +8,9 @@
  *                                                                the route is not running
  *
  * A route validates everything before it changes anything, and changes
- * through one ctl command (core/ctl.h), so a request is applied whole or
- * not at all. docs/api.md lists the routes. */
+ * through one call of the module that owns the state (a ctl command,
+ * core/ctl.h, or the registry), so a request is applied whole or not at
+ * all. docs/api.md lists the routes. */
 #pragma once
 
 #include <stddef.h>
