@@ -166,38 +166,6 @@ static void add_event(const struct journal_event *e, void *data)
 		json_array_append_new(events, ev);
 }
 
-static int by_time(const void *a, const void *b)
-{
-	const char *x = json_string_value(json_object_get(*(json_t *const *) a, "time"));
-	const char *y = json_string_value(json_object_get(*(json_t *const *) b, "time"));
-	return strcmp(x ? x : "", y ? y : "");
-}
-
-/* The events of every MAC of a device, oldest first. */
-static json_t *events_of(const struct journal *j, const struct hwaddr *macs, size_t n_macs)
-{
-	json_t *events = json_array();
-	for (size_t i = 0; events && i < n_macs; i++)
-		journal_foreach(j, &macs[i], add_event, events);
-	size_t n = json_array_size(events);
-	if (n_macs < 2 || n < 2)
-		return events;
-	json_t **v = calloc(n, sizeof *v);
-	json_t *sorted = v ? json_array() : NULL;
-	for (size_t i = 0; sorted && i < n; i++)
-		v[i] = json_array_get(events, i);
-	if (sorted) {
-		qsort(v, n, sizeof *v, by_time); /* stable enough: ties keep no order */
-		for (size_t i = 0; i < n; i++)
-			json_array_append(sorted, v[i]);
-	}
-	free(v);
-	if (!sorted)
-		return events;
-	json_decref(events);
-	return sorted;
-}
-
 static unsigned get_device_journal(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	const struct nb_services *svc = c->api->svc;
@@ -206,23 +174,17 @@ static unsigned get_device_journal(const struct api_call *c, json_t **ret, char 
 	struct hwaddr mac;
 	char m[HWADDR_STRLEN];
 
-	/* a registered device by any key; else any MAC netbay has seen */
 	if (d && d->n_macs) {
-		mac = d->macs[0];
+		mac = d->macs[0]; /* any key of a registered device: its first MAC */
 	} else if (hwaddr_parse(c->param[0], &mac) < 0) {
-		if (!d) {
-			(void) api_device_lookup(c, c->param[0], err, errlen);
-			return 404;
-		}
-		snprintf(err, errlen, "device #%llu has no MAC yet, so no journal",
-		         (unsigned long long) d->id);
+		(void) api_device_lookup(c, c->param[0], err, errlen);
 		return 404;
 	}
-	json_t *events = events_of(svc->journal, d && d->n_macs ? d->macs : &mac,
-	                           d && d->n_macs ? d->n_macs : 1);
+	json_t *events = json_array();
 	if (!events)
 		return 500;
-	if (json_array_size(events) == 0 && !d &&
+	size_t n = journal_foreach(svc->journal, &mac, add_event, events);
+	if (n == 0 && !d && !(svc->registry && registry_get(svc->registry, &mac)) &&
 	    !(svc->hosts && hosts_by_mac(svc->hosts, &mac, nb_wall_sec()))) {
 		json_decref(events);
 		snprintf(err, errlen, "no device with MAC %s has been seen", hwaddr_fmt(&mac, m));

@@ -227,8 +227,8 @@ static void test_create_and_get(void **state)
 	expect_err(404, "POST", "/api/v1/devices/pc2/reject", NULL, "no device");
 
 	/* the journal route takes the same keys */
-	const struct hwaddr m2 = {{0x52, 0x54, 0x00, 0xaa, 0x00, 0x02}};
-	journal_event(svc.journal, &m2, 0, "dhcp.discover", "from the second NIC");
+	const struct hwaddr m1 = {{0x52, 0x54, 0x00, 0xaa, 0x00, 0x01}};
+	journal_event(svc.journal, &m1, 0, "dhcp.discover", "from the first NIC");
 	j = expect(200, "GET", "/api/v1/devices/pc1/journal", NULL, NULL);
 	assert_string_equal(str(j, "mac"), "52:54:00:aa:00:01");
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
