@@ -18,32 +18,23 @@
 #include "cli/api.h"
 #include "core/wire.h"
 #include "doctor/doctor.h"
+#include "tftp/wire.h"
 
 #define TFTP_PORT    69
 #define TFTP_BLKSIZE 1428 /* fits a 1500-byte MTU with IP and UDP headers */
 #define TFTP_RETRIES 3
 
-static void put_str(struct wbuf *b, const char *s)
-{
-	wbuf_bytes(b, s, strlen(s) + 1);
-}
-
 int doctor_tftp_rrq_build(uint8_t *buf, size_t cap, const char *file, unsigned blksize)
 {
 	struct wbuf b = wbuf_init(buf, cap);
-	char bs[16];
-	if (!file[0] || strlen(file) > 255)
+	struct tftp_msg m = {.op = TFTP_RRQ, .mode = TFTP_MODE_OCTET};
+	if (!file[0] || nb_strlcpy(m.name, file, sizeof m.name) < 0)
 		return -EINVAL;
-	snprintf(bs, sizeof bs, "%u", blksize);
-	wbuf_u16(&b, DOCTOR_TFTP_RRQ);
-	put_str(&b, file);
-	put_str(&b, "octet");
 	/* RFC 2349: tsize 0 asks for the size; RFC 2348: blksize */
-	put_str(&b, "tsize");
-	put_str(&b, "0");
-	put_str(&b, "blksize");
-	put_str(&b, bs);
-	return b.err ? b.err : (int) wbuf_len(&b);
+	m.opts = (struct tftp_opts){.present = TFTP_OPT_TSIZE | TFTP_OPT_BLKSIZE,
+	                            .blksize = blksize};
+	int r = tftp_msg_write(&b, &m);
+	return r < 0 ? r : (int) wbuf_len(&b);
 }
 
 int doctor_tftp_probe_build(uint8_t *buf, size_t cap)
@@ -52,89 +43,22 @@ int doctor_tftp_probe_build(uint8_t *buf, size_t cap)
 	return doctor_tftp_rrq_build(buf, cap, "netbay-doctor-probe.does-not-exist", 512);
 }
 
-/* A NUL-terminated string at the cursor, copied (cut) into out. */
-static bool get_str(struct wire *w, char *out, size_t n)
-{
-	size_t o = 0;
-	for (;;) {
-		if (!wire_left(w))
-			return false;
-		uint8_t c = wire_u8(w);
-		if (c == 0)
-			break;
-		if (o + 1 < n)
-			out[o++] = c >= 0x20 && c < 0x7f ? (char) c : '?';
-	}
-	out[o] = 0;
-	return true;
-}
-
-int doctor_tftp_parse(const uint8_t *pkt, size_t len, struct doctor_tftp_pkt *ret)
-{
-	struct wire w = wire_init(pkt, len);
-	struct doctor_tftp_pkt p = {.op = wire_u16(&w)};
-	char k[32], v[32];
-	if (w.err)
-		return -EBADMSG;
-	switch (p.op) {
-	case DOCTOR_TFTP_DATA:
-		p.block = wire_u16(&w);
-		p.data_len = wire_left(&w);
-		break;
-	case DOCTOR_TFTP_ACK:
-		p.block = wire_u16(&w);
-		break;
-	case DOCTOR_TFTP_ERROR:
-		p.err_code = wire_u16(&w);
-		if (w.err || !get_str(&w, p.err_msg, sizeof p.err_msg))
-			return -EBADMSG;
-		break;
-	case DOCTOR_TFTP_OACK:
-		/* RFC 2347: pairs of NUL-terminated option and value */
-		for (unsigned i = 0; wire_left(&w) && i < 16; i++) {
-			uint64_t n;
-			if (!get_str(&w, k, sizeof k) || !get_str(&w, v, sizeof v))
-				return -EBADMSG;
-			if (nb_parse_uint(v, 0, UINT64_MAX, &n) < 0)
-				continue;
-			if (strcasecmp(k, "tsize") == 0) {
-				p.tsize = n;
-				p.has_tsize = true;
-			} else if (strcasecmp(k, "blksize") == 0) {
-				p.blksize = n >= 8 && n <= 65464 ? (unsigned) n : 0;
-			}
-		}
-		if (wire_left(&w))
-			return -EBADMSG;
-		break;
-	default:
-		return -EBADMSG;
-	}
-	if (w.err)
-		return -EBADMSG;
-	*ret = p;
-	return 0;
-}
-
 static void send_ack(int fd, uint16_t block)
 {
-	uint8_t a[4] = {0, DOCTOR_TFTP_ACK, (uint8_t) (block >> 8), (uint8_t) block};
-	(void) send(fd, a, sizeof a, 0);
+	uint8_t a[TFTP_HDR_LEN];
+	struct wbuf b = wbuf_init(a, sizeof a);
+	struct tftp_msg m = {.op = TFTP_ACK, .block = block};
+	if (tftp_msg_write(&b, &m) == 0)
+		(void) send(fd, a, wbuf_len(&b), 0);
 }
 
+/* Ends a transfer we have read enough of, so the server does not wait. */
 static void send_stop(int fd)
 {
-	static const uint8_t e[] = {0,   DOCTOR_TFTP_ERROR,
-	                            0,   0,
-	                            'e', 'n',
-	                            'o', 'u',
-	                            'g', 'h',
-	                            ' ', '(',
-	                            'd', 'o',
-	                            'c', 't',
-	                            'o', 'r',
-	                            ')', 0};
-	(void) send(fd, e, sizeof e, 0);
+	uint8_t e[64];
+	struct wbuf b = wbuf_init(e, sizeof e);
+	if (tftp_write_error(&b, TFTP_EUNDEF, "enough (doctor)") == 0)
+		(void) send(fd, e, wbuf_len(&b), 0);
 }
 
 int doctor_tftp_fetch(uint32_t server, const char *file, size_t max_bytes, int timeout_ms,
@@ -199,28 +123,31 @@ int doctor_tftp_fetch(uint32_t server, const char *file, size_t max_bytes, int t
 		} else if (from.sin_port != sin.sin_port) {
 			continue;
 		}
-		struct doctor_tftp_pkt t;
-		if (doctor_tftp_parse(buf, (size_t) k, &t) < 0) {
+		struct tftp_msg t;
+		if (tftp_msg_parse(buf, (size_t) k, &t) < 0) {
 			f->err = -EBADMSG;
 			break;
 		}
-		if (t.op == DOCTOR_TFTP_ERROR) {
+		if (t.op == TFTP_ERROR) {
 			f->tftp_error = true;
 			f->tftp_code = t.err_code;
 			snprintf(f->tftp_msg, sizeof f->tftp_msg, "%s", t.err_msg);
 			f->err = -EREMOTEIO;
 			break;
 		}
-		if (t.op == DOCTOR_TFTP_OACK) {
-			if (t.blksize)
-				blksize = t.blksize;
-			f->has_size = t.has_tsize;
-			f->size = t.tsize;
+		if (t.op == TFTP_OACK) {
+			/* a blksize out of RFC 2348's range is not one a server may grant */
+			if ((t.opts.present & TFTP_OPT_BLKSIZE) &&
+			    t.opts.blksize >= TFTP_BLKSIZE_MIN &&
+			    t.opts.blksize <= TFTP_BLKSIZE_MAX)
+				blksize = t.opts.blksize;
+			f->has_size = t.opts.present & TFTP_OPT_TSIZE;
+			f->size = t.opts.tsize;
 			tries = 0;
 			send_ack(cfd, 0);
 			continue;
 		}
-		if (t.op != DOCTOR_TFTP_DATA || t.block != want)
+		if (t.op != TFTP_DATA || t.block != want)
 			continue; /* a duplicate; the timer resends our ACK */
 		tries = 0;
 		f->bytes += t.data_len;

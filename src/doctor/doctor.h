@@ -405,24 +405,6 @@ void doctor_addressing_judge(struct doctor_result *r, const struct doctor_lif *l
 
 /* ---- bootfile.c: a TFTP read client and an HTTP fetch */
 
-enum {
-	DOCTOR_TFTP_RRQ = 1,
-	DOCTOR_TFTP_DATA = 3,
-	DOCTOR_TFTP_ACK = 4,
-	DOCTOR_TFTP_ERROR = 5,
-	DOCTOR_TFTP_OACK = 6
-};
-
-struct doctor_tftp_pkt {
-	uint16_t op, block;
-	size_t data_len;
-	uint16_t err_code;
-	char err_msg[128];
-	bool has_tsize;
-	uint64_t tsize;
-	unsigned blksize; /* from an OACK; 0 when absent or out of range */
-};
-
 /* What a fetch did. */
 struct doctor_fetch {
 	bool tftp;
@@ -440,10 +422,9 @@ struct doctor_fetch {
 	int64_t ms;
 };
 
-/* A read request for file, octet, with tsize 0 and blksize. */
+/* A read request for file, octet, with tsize 0 and blksize (written by the
+ * TFTP codec, which also reads the replies). */
 int doctor_tftp_rrq_build(uint8_t *buf, size_t cap, const char *file, unsigned blksize);
-/* Reads a DATA, ACK, ERROR or OACK packet. 0 or -EBADMSG. */
-int doctor_tftp_parse(const uint8_t *pkt, size_t len, struct doctor_tftp_pkt *ret);
 /* Reads file from server, at most about max_bytes, each wait bounded. */
 int doctor_tftp_fetch(uint32_t server, const char *file, size_t max_bytes, int timeout_ms,
                       struct doctor_fetch *f);
