@@ -86,6 +86,29 @@ static void uuid_of(int n, uint8_t u[16])
 		u[i] = (uint8_t) (0x10 + i + n);
 }
 
+/* The detail of the last event called name in mac's journal, or "". */
+struct last_event {
+	const char *name;
+	char detail[JOURNAL_DETAIL_MAX];
+	int n;
+};
+
+static void grab(const struct journal_event *e, void *data)
+{
+	struct last_event *l = data;
+	if (strcmp(e->name, l->name) == 0) {
+		snprintf(l->detail, sizeof l->detail, "%s", e->detail);
+		l->n++;
+	}
+}
+
+static struct last_event last_event(struct fx *f, const struct hwaddr *m, const char *name)
+{
+	struct last_event l = {.name = name};
+	journal_foreach(f->journal, m, grab, &l);
+	return l;
+}
+
 static void test_unknown_policies(void **state)
 {
 	struct fx *f = *state;
@@ -168,6 +191,15 @@ static void test_uuid_attaches_then_conflicts(void **state)
 	assert_int_equal(b.verdict, REGISTRY_WAIT); /* a new, pending device */
 	assert_true(b.dev->uuid_conflict);
 	assert_true(registry_get_id(f->r, id)->uuid_conflict);
+	/* each journal names the other MAC, once */
+	struct last_event e1 = last_event(f, &m1, "registry.uuid_conflict");
+	struct last_event e2 = last_event(f, &m2, "registry.uuid_conflict");
+	assert_int_equal(e1.n, 1);
+	assert_int_equal(e2.n, 1);
+	assert_non_null(strstr(e1.detail, "also reported by 52:54:00:00:01:05"));
+	assert_non_null(strstr(e2.detail, "also reported by 52:54:00:00:01:04"));
+	assert_int_equal(registry_boot_seen(f->r, &m2, 0, 0, u, &b), 0);
+	assert_int_equal(last_event(f, &m2, "registry.uuid_conflict").n, 1);
 	/* from now on MAC only: the UUID finds nothing, the MACs their own devices */
 	assert_null(registry_find(f->r, registry_uuid_fmt(u, us)));
 	assert_int_equal(registry_get(f->r, &m1)->id, id);
