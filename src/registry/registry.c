@@ -852,10 +852,14 @@ int registry_update(struct registry *r, uint64_t id, const struct registry_chang
 		if (h && h->source == HOSTS_STATIC && strcmp(h->name, d->name) == 0)
 			hosts_remove_addr(r->hosts, d->ip);
 	}
+	int was = d->state;
 	*d = next;
 	if (c->fields & REGISTRY_F_MACS)
 		(void) reindex(r);
 	publish(r, d);
+	if (d->state != was && d->n_macs)
+		journal_event(r->journal, &d->macs[0], d->ip, "registry.state", "%s, was %s",
+		              registry_state_name(d->state), registry_state_name(was));
 	return 0;
 }
 

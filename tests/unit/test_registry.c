@@ -152,6 +152,7 @@ static void test_profile_layers(void **state)
 	assert_int_equal(registry_add(f->r, &c, &id, err, sizeof err), 0);
 	registry_boot_for(f->r, &c.d.macs[0], &b);
 	assert_int_equal(b.verdict, REGISTRY_BOOT);
+	assert_int_equal(last_event(f, &c.d.macs[0], "registry.state").n, 0);
 	assert_string_equal(b.profile.bios, "default.kpxe"); /* [boot] */
 	assert_string_equal(b.profile.uefi_x64, "lab.efi");  /* its group */
 	assert_int_equal(b.profile.lease_sec, 7200);
@@ -249,6 +250,36 @@ static void test_uuid_byte_order(void **state)
 	                 -EINVAL);
 }
 
+static void test_state_changes_journaled(void **state)
+{
+	struct fx *f = *state;
+	struct registry_boot b;
+	char err[200];
+	struct hwaddr m = mac(10);
+	assert_int_equal(registry_boot_seen(f->r, &m, 0, 7, NULL, &b), 0);
+	uint64_t id = b.dev->id;
+	/* a change that leaves the state alone, and one refused, say nothing */
+	struct registry_change c = {.fields = REGISTRY_F_NAME};
+	strcpy(c.d.name, "pc10");
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	c.fields = REGISTRY_F_STATE | REGISTRY_F_GROUP;
+	c.d.state = REGISTRY_APPROVED;
+	strcpy(c.d.group, "nope");
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), -ENOENT);
+	assert_int_equal(last_event(f, &m, "registry.state").n, 0);
+	/* approval is an event of the device */
+	c.fields = REGISTRY_F_STATE;
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	struct last_event e = last_event(f, &m, "registry.state");
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.detail, "approved, was pending");
+	c.d.state = REGISTRY_REJECTED;
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	assert_string_equal(last_event(f, &m, "registry.state").detail, "rejected, was approved");
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	assert_int_equal(last_event(f, &m, "registry.state").n, 2);
+}
+
 static void test_admin_changes_validated(void **state)
 {
 	struct fx *f = *state;
@@ -342,6 +373,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_uuid_attaches_then_conflicts, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_placeholder_uuids, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_uuid_byte_order, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_state_changes_journaled, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_admin_changes_validated, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
 	};
