@@ -16,11 +16,11 @@
 #include "dhcp/pxe.h"
 #include "registry/registry.h"
 
-#define LOOP_MIN       3                  /* deliveries of one file that make a loop */
-#define LOOP_GAP_MS    (10 * 60 * 1000)   /* ... each within this of the one before */
-#define STALL_MIN      2                  /* timeouts at the same block that make a stall */
-#define UNANSWERED_MIN 3                  /* OFFERs in a row the client did not take */
-#define RULES_MAX      16                 /* findings before the caller's cut */
+#define LOOP_MIN       3                /* deliveries of one file that make a loop */
+#define LOOP_GAP_MS    (10 * 60 * 1000) /* ... each within this of the one before */
+#define STALL_MIN      2                /* timeouts at the same block that make a stall */
+#define UNANSWERED_MIN 3                /* OFFERs in a row the client did not take */
+#define RULES_MAX      JOURNAL_FINDINGS_MAX
 #define FILE_LEN       JOURNAL_DETAIL_MAX /* a file name as a detail holds it */
 
 struct diag {
@@ -967,6 +967,7 @@ static void (*const rules[])(struct diag *d) = {
         rule_offer_unanswered, rule_missing_file,  rule_arch_mismatch, rule_transfer_stall,
         rule_boot_loop,        rule_uuid_conflict,
 };
+_Static_assert(NB_ARRAY_SIZE(rules) <= RULES_MAX, "a finding per rule must fit");
 
 size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct journal_facts *facts,
                         struct journal_finding *out, size_t max)

@@ -26,6 +26,7 @@ enum journal_severity {
 
 #define JOURNAL_EVIDENCE_MAX 8
 #define JOURNAL_TEXT_MAX     512
+#define JOURNAL_FINDINGS_MAX 16 /* one per rule at most */
 
 struct journal_finding {
 	const char *rule; /* stable name: "missing_boot_file", "boot_loop", ... */
