@@ -598,10 +598,9 @@ static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const s
 		    pxe_arch_name(o->arch), path, also);
 	else
 		say(x->finding,
-		    "The device is %s %s client but was offered \"%s\", %s: its firmware cannot "
+		    "The device is an %s client but was offered \"%s\", %s: its firmware cannot "
 		    "run it.",
-		    f == PXE_FAMILY_UEFI_X64 ? "an" : "a", pxe_arch_name(o->arch), path,
-		    loader_name(k));
+		    pxe_arch_name(o->arch), path, loader_name(k)); /* every arch name: "an" */
 	const char *now = d->f->profile ? profile_value(d->f->profile, f, o->http) : "";
 	char note[REGISTRY_FILE_MAX + 64] = "";
 	if (now[0] && strcmp(root_path(now), path) != 0)
@@ -609,7 +608,7 @@ static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const s
 		         now);
 	say(x->fix,
 	    "Set %s (in [boot], or in the device's [group] or own profile, whichever gives "
-	    "\"%s\") to %s build%s, e.g. %s; BIOS loaders (.kpxe, .pxe, .0) belong in "
+	    "\"%s\") to an %s build%s, e.g. %s; BIOS loaders (.kpxe, .pxe, .0) belong in "
 	    "bios, ARM64 ones in uefi-arm64.",
 	    key, path, pxe_arch_name(o->arch), note,
 	    f == PXE_FAMILY_BIOS ? "undionly.kpxe" : "ipxe.efi or snponly.efi");

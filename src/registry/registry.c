@@ -664,12 +664,12 @@ int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip
 		d = create(r, mac, uuid, conflicting, now);
 		if (!d)
 			return -ENOMEM;
+		journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
+		              (unsigned long long) d->id, registry_state_name(d->state));
 		const struct registry_device *holder = conflicting ? by_uuid(r, uuid, d) : NULL;
 		if (holder)
 			ev_uuid_conflict(r, mac, ip, uuid, holder->n_macs ? &holder->macs[0] : NULL,
 			                 holder->id);
-		journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
-		              (unsigned long long) d->id, registry_state_name(d->state));
 		log_info("registry: %s: new device #%llu (%s)", hwaddr_fmt(mac, m),
 		         (unsigned long long) d->id, registry_state_name(d->state));
 		r->persisted[r->n - 1] = 0;

@@ -443,9 +443,10 @@ static void test_arch_mismatch_bios_loader_to_uefi(void **state)
 	const struct journal_finding *f = find(&s, "arch_mismatch");
 	assert_non_null(f);
 	assert_int_equal(f->severity, JOURNAL_ERROR);
-	assert_has(f->finding, "x64 UEFI client");
+	assert_has(f->finding, "an x64 UEFI client");
 	assert_has(f->finding, "\"undionly.kpxe\", a BIOS loader");
 	assert_has(f->fix, "Set uefi-x64");
+	assert_has(f->fix, "to an x64 UEFI build");
 	assert_true(cited(f, offer));
 	assert_true(cited(f, got));
 	/* and the other way round */
@@ -454,7 +455,7 @@ static void test_arch_mismatch_bios_loader_to_uefi(void **state)
 	rom_dhcp(&s, "x86 BIOS", "ipxe.efi");
 	f = find(&s, "arch_mismatch");
 	assert_non_null(f);
-	assert_has(f->finding, "x86 BIOS client");
+	assert_has(f->finding, "an x86 BIOS client");
 	assert_has(f->finding, "a UEFI loader");
 	assert_has(f->fix, "Set bios");
 }
