@@ -211,6 +211,24 @@ static void test_uuid_attaches_then_conflicts(void **state)
 	assert_null(registry_find(f->r, us));
 }
 
+static void test_uuid_conflict_on_a_known_device(void **state)
+{
+	struct fx *f = *state;
+	struct registry_boot b;
+	/* a device known before it shows a UUID another device holds */
+	struct hwaddr m3 = mac(11), m4 = mac(12);
+	uint8_t u2[16];
+	uuid_of(5, u2);
+	assert_int_equal(registry_boot_seen(f->r, &m3, 0, 0, u2, &b), 0);
+	assert_int_equal(registry_boot_seen(f->r, &m4, 0, 0, NULL, &b), 0);
+	assert_int_equal(registry_boot_seen(f->r, &m4, 0, 0, u2, &b), 0);
+	assert_true(b.dev->uuid_conflict);
+	assert_non_null(strstr(last_event(f, &m4, "registry.uuid_conflict").detail,
+	                       "also reported by 52:54:00:00:01:0b"));
+	assert_non_null(strstr(last_event(f, &m3, "registry.uuid_conflict").detail,
+	                       "also reported by 52:54:00:00:01:0c"));
+}
+
 static void test_placeholder_uuids(void **state)
 {
 	struct fx *f = *state;
@@ -371,6 +389,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unknown_policies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_profile_layers, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_uuid_attaches_then_conflicts, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_uuid_conflict_on_a_known_device, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_placeholder_uuids, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_uuid_byte_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_state_changes_journaled, setup, teardown),
