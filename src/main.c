@@ -13,6 +13,7 @@ static void usage(FILE *f)
 	      "  check [-c FILE]          validate a config; every problem with its line\n"
 	      "  lease list [--json]      leases known to the running server\n"
 	      "  lease release ADDR|MAC   end a lease now\n"
+	      "  why MAC|NAME [--json]    a device's boot journey and what went wrong\n"
 	      "  version                  print the version\n"
 	      "\n"
 	      "The default config is " CLI_DEFAULT_CONF ".\n",
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 		return cli_check(argc, argv);
 	if (strcmp(cmd, "lease") == 0)
 		return cli_lease(argc, argv);
+	if (strcmp(cmd, "why") == 0)
+		return cli_why(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		puts("netbay " NETBAY_VERSION);
 		return 0;
