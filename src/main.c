@@ -14,6 +14,8 @@ static void usage(FILE *f)
 	      "  lease list [--json]      leases known to the running server\n"
 	      "  lease release ADDR|MAC   end a lease now\n"
 	      "  why MAC|NAME [--json]    a device's boot journey and what went wrong\n"
+	      "  doctor [SERVER]          client-side checklist: names, ports, DHCP, boot file,\n"
+	      "                           clock, proxy (doctor --help for the options)\n"
 	      "  version                  print the version\n"
 	      "\n"
 	      "The default config is " CLI_DEFAULT_CONF ".\n",
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
 		return cli_lease(argc, argv);
 	if (strcmp(cmd, "why") == 0)
 		return cli_why(argc, argv);
+	if (strcmp(cmd, "doctor") == 0)
+		return cli_doctor(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		puts("netbay " NETBAY_VERSION);
 		return 0;

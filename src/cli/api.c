@@ -193,6 +193,8 @@ struct head {
 	bool chunked;
 	int64_t length; /* -1: none */
 	char type[64];
+	char date[64];
+	char server[64];
 };
 
 static bool is_tchar(char c)
@@ -228,6 +230,11 @@ static int header(char *s, struct head *h, size_t body_max)
 		h->length = (int64_t) n;
 	} else if (strcasecmp(s, "Content-Type") == 0) {
 		snprintf(h->type, sizeof h->type, "%s", v);
+	} else if (strcasecmp(s, "Date") == 0) {
+		if (nb_strlcpy(h->date, v, sizeof h->date) < 0)
+			h->date[0] = 0; /* a cut date would be a wrong date */
+	} else if (strcasecmp(s, "Server") == 0) {
+		snprintf(h->server, sizeof h->server, "%s", v);
 	}
 	return 0;
 }
@@ -380,6 +387,8 @@ int api_response_parse(const void *buf, size_t len, bool eof, bool head, size_t 
 	out[body_len] = 0;
 	*ret = (struct api_response){.status = h.status, .body = out, .body_len = body_len};
 	snprintf(ret->content_type, sizeof ret->content_type, "%s", h.type);
+	snprintf(ret->date, sizeof ret->date, "%s", h.date);
+	snprintf(ret->server, sizeof ret->server, "%s", h.server);
 	return 1;
 }
 

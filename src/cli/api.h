@@ -78,6 +78,8 @@ struct api_response {
 	char *body; /* malloc'd and NUL-terminated (also when empty) */
 	size_t body_len;
 	char content_type[64];
+	char date[64];   /* the Date header ("" when absent or too long) */
+	char server[64]; /* the Server header, cut to fit ("" when absent) */
 };
 
 /* Parses one HTTP/1.x response from the len bytes received so far; eof

@@ -8,4 +8,5 @@
 int cli_serve(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_lease(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
 int cli_why(int argc, char **argv);

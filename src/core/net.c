@@ -66,6 +66,15 @@ struct net_batch *net_batch_new(size_t count, size_t bufsize)
 		net_batch_free(b);
 		return NULL;
 	}
+	for (size_t i = 0; i < count; i++) {
+		b->iov[i] = (struct iovec){b->bufs + i * bufsize, bufsize};
+		b->msgs[i].msg_hdr = (struct msghdr){
+		        .msg_name = &b->from[i],
+		        .msg_iov = &b->iov[i],
+		        .msg_iovlen = 1,
+		        .msg_control = b->ctl[i],
+		};
+	}
 	return b;
 }
 
@@ -84,16 +93,11 @@ void net_batch_free(struct net_batch *b)
 
 int net_batch_recv(int fd, struct net_batch *b)
 {
+	/* only what the kernel overwrites on each receive */
 	for (size_t i = 0; i < b->count; i++) {
-		b->iov[i] = (struct iovec){b->bufs + i * b->bufsize, b->bufsize};
-		b->msgs[i].msg_hdr = (struct msghdr){
-		        .msg_name = &b->from[i],
-		        .msg_namelen = sizeof b->from[i],
-		        .msg_iov = &b->iov[i],
-		        .msg_iovlen = 1,
-		        .msg_control = b->ctl[i],
-		        .msg_controllen = sizeof b->ctl[i],
-		};
+		b->msgs[i].msg_hdr.msg_namelen = sizeof b->from[i];
+		b->msgs[i].msg_hdr.msg_controllen = sizeof b->ctl[i];
+		b->msgs[i].msg_hdr.msg_flags = 0;
 	}
 	int n = recvmmsg(fd, b->msgs, (unsigned) b->count, MSG_DONTWAIT, NULL);
 	if (n < 0)

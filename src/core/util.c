@@ -77,8 +77,13 @@ int hwaddr_parse(const char *s, struct hwaddr *ret)
 
 char *hwaddr_fmt(const struct hwaddr *a, char buf[static HWADDR_STRLEN])
 {
-	snprintf(buf, HWADDR_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", a->b[0], a->b[1], a->b[2],
-	         a->b[3], a->b[4], a->b[5]);
+	/* on every packet's path: no printf */
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 6; i++) {
+		buf[3 * i] = hex[a->b[i] >> 4];
+		buf[3 * i + 1] = hex[a->b[i] & 15];
+		buf[3 * i + 2] = i < 5 ? ':' : 0;
+	}
 	return buf;
 }
 
@@ -99,7 +104,16 @@ int ip4_parse(const char *s, uint32_t *ret)
 
 char *ip4_fmt(uint32_t a, char buf[static IP4_STRLEN])
 {
-	snprintf(buf, IP4_STRLEN, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	char *p = buf;
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned v = (a >> shift) & 255;
+		if (v >= 100)
+			*p++ = (char) ('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char) ('0' + v / 10 % 10);
+		*p++ = (char) ('0' + v % 10);
+		*p++ = shift ? '.' : 0;
+	}
 	return buf;
 }
 

@@ -11,6 +11,7 @@
 #include "core/net.h"
 #include "dhcp/lease.h"
 #include "dhcp/pxe.h"
+#include "journal/journal.h"
 #include "registry/registry.h"
 
 #include "dhcp/wire.h"
@@ -93,6 +94,20 @@ struct dhcp_ctx {
 	struct pxe_client pxe;    /* what the client says about network boot */
 	struct registry_boot reg; /* the registry's verdict and profile (reg.dev NULL: unknown) */
 };
+
+/* The journal follows network-booting machines and registered devices; a
+ * plain DHCP client's exchanges cost no event (thousands a second). */
+static inline bool dhcp_journaled(const struct dhcp_ctx *x)
+{
+	return x->reg.dev || pxe_client_booting(&x->pxe);
+}
+
+#define DHCP_JOURNAL(x, ip, name, ...)                                                             \
+	do {                                                                                       \
+		if (dhcp_journaled(x))                                                             \
+			journal_event((x)->s->svc->journal, &(x)->client.mac, (ip), (name),        \
+			              __VA_ARGS__);                                                \
+	} while (0)
 
 /* proto.c */
 /* Fills x->reg: booting clients are recorded by the registry's policy,

@@ -275,9 +275,11 @@ struct dhcp_lease *dhcp_lease_by_addr(const struct dhcp_leases *t, uint32_t addr
 
 bool dhcp_lease_owned_by(const struct dhcp_lease *l, const struct dhcp_client *c)
 {
-	if (c->cid_len)
+	if (c->cid_len && l->cid_len)
 		return l->cid_len == c->cid_len && memcmp(l->cid, c->cid, c->cid_len) == 0;
-	return l->cid_len == 0 && memcmp(&l->mac, &c->mac, sizeof c->mac) == 0;
+	/* a lease made without an identifier belongs to its MAC, whoever asks
+	 * with that MAC (see dhcp_lease_by_client) */
+	return (l->cid_len == 0) && memcmp(&l->mac, &c->mac, sizeof c->mac) == 0;
 }
 
 struct dhcp_lease *dhcp_lease_by_client(const struct dhcp_leases *t, const struct dhcp_client *c,
@@ -292,6 +294,16 @@ struct dhcp_lease *dhcp_lease_by_client(const struct dhcp_leases *t, const struc
 		if (!best || l->expires > best->expires)
 			best = l;
 	}
+	if (best || !c->cid_len)
+		return best;
+	/* a client with an identifier now, on a MAC that leased without one: the
+	 * same machine a boot stage later (firmware, then its OS) */
+	s = client_hash(NULL, 0, &c->mac) & (t->nb - 1);
+	for (struct dhcp_lease *l = t->by_client[s]; l; l = l->next_client)
+		if (l->cid_len == 0 && memcmp(&l->mac, &c->mac, sizeof c->mac) == 0 &&
+		    (!prefix || ip4_in(l->addr, net, prefix)) &&
+		    (!best || l->expires > best->expires))
+			best = l;
 	return best;
 }
 
@@ -416,7 +428,8 @@ void dhcp_lease_to_store(const struct dhcp_lease *l, struct store_lease *out)
 	memset(out, 0, sizeof *out);
 	out->addr = l->addr;
 	out->mac = l->mac;
-	memcpy(out->client_id, l->cid, l->cid_len);
+	if (l->cid_len) /* cid is NULL without a client identifier */
+		memcpy(out->client_id, l->cid, l->cid_len);
 	out->client_id_len = l->cid_len;
 	if (l->hostname)
 		nb_strlcpy(out->hostname, l->hostname, sizeof out->hostname);

@@ -13,10 +13,12 @@
 static const struct conf_host *find_reservation(const struct dhcp_ctx *x)
 {
 	const struct conf *c = x->s->conf;
+	/* the option as sent: an admin may reserve by an 01:MAC identifier */
+	const struct dhcp_opt_view *cid = dhcp_opt(x->m, DHCP_OPT_CLIENT_ID);
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		const struct conf_host *h = &c->hosts[i];
-		if (h->client_id_len && x->client.cid_len == h->client_id_len &&
-		    memcmp(h->client_id, x->client.cid, h->client_id_len) == 0)
+		if (h->client_id_len && cid && cid->len == h->client_id_len &&
+		    memcmp(h->client_id, cid->p, h->client_id_len) == 0)
 			return h;
 		if (h->has_mac && memcmp(&h->mac, &x->client.mac, sizeof h->mac) == 0)
 			return h;
@@ -106,6 +108,13 @@ void dhcp_proto_lookup(struct dhcp_ctx *x)
 	    registry_boot_seen(r, &x->client.mac, m->ciaddr, x->pxe.arch,
 	                       x->pxe.has_uuid ? x->pxe.uuid : NULL, &x->reg) == 0)
 		return;
+	/* a plain DHCP client the registry does not know needs no profile */
+	if (!registry_get(r, &x->client.mac)) {
+		x->reg.dev = NULL;
+		x->reg.verdict = REGISTRY_UNKNOWN;
+		x->reg.why = "not a registered device";
+		return;
+	}
 	registry_boot_for(r, &x->client.mac, &x->reg);
 }
 
@@ -138,7 +147,7 @@ static bool registry_allows(struct dhcp_ctx *x)
 	/* a pending device may get the loader and then poll its waiting script */
 	if (rb->verdict == REGISTRY_WAIT && x->s->conf->dhcp.pending_boot == CONF_PENDING_WAIT)
 		return true;
-	journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.no_boot", "%s", rb->why);
+	DHCP_JOURNAL(x, 0, "pxe.no_boot", "%s", rb->why);
 	log_rl(&x->s->rl_info, LOG_LVL_INFO, "dhcp: %s: no boot file: %s", x->mac, rb->why);
 	return false;
 }
@@ -153,14 +162,13 @@ static bool decide_boot(struct dhcp_ctx *x, struct pxe_boot *b)
 	profile_of(x, &p);
 	int r = pxe_decide(&x->pxe, &p, &x->client.mac, x->server_id, http_port(x->s->conf), b);
 	if (r < 0) {
-		journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.no_boot", "%s: %s",
-		              pxe_arch_name(x->pxe.arch), b->why);
+		DHCP_JOURNAL(x, 0, "pxe.no_boot", "%s: %s", pxe_arch_name(x->pxe.arch), b->why);
 		log_rl(&x->s->rl_info, LOG_LVL_WARN, "dhcp: %s: %s client gets no boot file: %s",
 		       x->mac, pxe_arch_name(x->pxe.arch), b->why);
 		return false;
 	}
-	journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.boot", "%s%s: %s (%s)",
-	              pxe_arch_name(x->pxe.arch), x->pxe.ipxe ? ", iPXE" : "", b->file, b->why);
+	DHCP_JOURNAL(x, 0, "pxe.boot", "%s%s: %s (%s)", pxe_arch_name(x->pxe.arch),
+	             x->pxe.ipxe ? ", iPXE" : "", b->file, b->why);
 	return true;
 }
 
@@ -235,7 +243,7 @@ static void reply_nak(struct dhcp_ctx *x, const char *why)
 	r->len = wbuf_len(&b);
 	r->type = DHCP_NAK;
 	dhcp_reply_route(x, r, 0, true);
-	journal_event(x->s->svc->journal, &x->client.mac, x->m->ciaddr, "dhcp.nak", "%s", why);
+	DHCP_JOURNAL(x, x->m->ciaddr, "dhcp.nak", "%s", why);
 	log_info("dhcp: %s: NAK (%s)", x->mac, why);
 }
 
@@ -272,15 +280,15 @@ static void on_discover(struct dhcp_ctx *x)
 	char a[IP4_STRLEN];
 	bool limited;
 
-	journal_event(s->svc->journal, &x->client.mac, 0, "dhcp.discover", "via %s",
-	              x->m->giaddr ? ip4_fmt(x->m->giaddr, a) : x->ifname);
+	ip4_fmt(x->m->giaddr, a);
+	DHCP_JOURNAL(x, 0, "dhcp.discover", "via %s", x->m->giaddr ? a : x->ifname);
 	struct dhcp_lease *l = choose_for_discover(x, &limited);
 	if (!l) {
 		if (limited)
 			return;
-		journal_event(s->svc->journal, &x->client.mac, 0, "dhcp.no_address",
-		              "no free address in %s/%u", ip4_fmt(x->subnet->net, a),
-		              x->subnet->prefix);
+		ip4_fmt(x->subnet->net, a);
+		DHCP_JOURNAL(x, 0, "dhcp.no_address", "no free address in %s/%u", a,
+		             x->subnet->prefix);
 		log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: %s: no free address in %s/%u", x->mac, a,
 		       x->subnet->prefix);
 		return;
@@ -290,8 +298,8 @@ static void on_discover(struct dhcp_ctx *x)
 		dhcp_lease_set(s->leases, l, DHCP_LEASE_OFFERED,
 		               (uint32_t) (x->now + s->conf->dhcp.offer_hold_sec));
 	reply_lease(x, DHCP_OFFER, l->addr, lease_sec(x), false);
-	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.offer", "%s",
-	              ip4_fmt(l->addr, a));
+	ip4_fmt(l->addr, a);
+	DHCP_JOURNAL(x, l->addr, "dhcp.offer", "%s", a);
 	log_debug("dhcp: %s: OFFER %s", x->mac, a);
 }
 
@@ -326,8 +334,9 @@ static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 	if (dhcp_lease_persist(s, l) < 0)
 		return; /* logged; no ACK without a durable lease */
 	reply_lease(x, DHCP_ACK, l->addr, lease_sec(x), true);
-	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.ack", "%s for %us%s%s",
-	              ip4_fmt(l->addr, a), lease_sec(x), host[0] ? " as " : "", host);
+	ip4_fmt(l->addr, a);
+	DHCP_JOURNAL(x, l->addr, "dhcp.ack", "%s for %us%s%s", a, lease_sec(x),
+	             host[0] ? " as " : "", host);
 	log_info("dhcp: %s: ACK %s%s%s%s", x->mac, a, host[0] ? " (" : "", host,
 	         host[0] ? ")" : "");
 }
@@ -386,8 +395,9 @@ static void on_request(struct dhcp_ctx *x)
 			if (l && l->state == DHCP_LEASE_OFFERED)
 				dhcp_lease_set(s->leases, l, DHCP_LEASE_RELEASED,
 				               (uint32_t) x->now);
-			journal_event(s->svc->journal, &x->client.mac, req, "dhcp.other_server",
-			              "client chose the offer of %s", ip4_fmt(sid, a));
+			ip4_fmt(sid, a);
+			DHCP_JOURNAL(x, req, "dhcp.other_server", "client chose the offer of %s",
+			             a);
 			log_info("dhcp: %s: chose server %s, not us", x->mac, a);
 			return;
 		}
@@ -409,8 +419,8 @@ static void on_request(struct dhcp_ctx *x)
 		       x->mac);
 		return;
 	}
-	journal_event(s->svc->journal, &x->client.mac, addr, "dhcp.request", "%s %s", state,
-	              ip4_fmt(addr, a));
+	ip4_fmt(addr, a);
+	DHCP_JOURNAL(x, addr, "dhcp.request", "%s %s", state, a);
 	/* RFC 2131 4.3.2: an address from another network is always refused */
 	if (!ip4_in(addr, x->subnet->net, x->subnet->prefix)) {
 		snprintf(b, sizeof b, "%u", x->subnet->prefix);
@@ -449,9 +459,9 @@ static void on_decline(struct dhcp_ctx *x)
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_DECLINED,
 	               (uint32_t) (x->now + s->conf->dhcp.decline_hold_sec));
 	(void) dhcp_lease_persist(s, l);
-	journal_event(s->svc->journal, &x->client.mac, req, "dhcp.decline",
-	              "%s is in use by another host; quarantined for %us", ip4_fmt(req, a),
-	              s->conf->dhcp.decline_hold_sec);
+	ip4_fmt(req, a);
+	DHCP_JOURNAL(x, req, "dhcp.decline", "%s is in use by another host; quarantined for %us", a,
+	             s->conf->dhcp.decline_hold_sec);
 	log_warn("dhcp: %s: DECLINE %s: the address is in use by another host, quarantined for %us",
 	         x->mac, a, s->conf->dhcp.decline_hold_sec);
 }
@@ -466,8 +476,8 @@ static void on_release(struct dhcp_ctx *x)
 	dhcp_lease_unpublish(s, l);
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_RELEASED, (uint32_t) x->now);
 	(void) dhcp_lease_persist(s, l);
-	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.release", "%s",
-	              ip4_fmt(l->addr, a));
+	ip4_fmt(l->addr, a);
+	DHCP_JOURNAL(x, l->addr, "dhcp.release", "%s", a);
 	log_info("dhcp: %s: RELEASE %s", x->mac, a);
 }
 
@@ -476,8 +486,7 @@ static void on_inform(struct dhcp_ctx *x)
 	/* RFC 2131 4.3.5: configuration only; no lease, no yiaddr */
 	if (!x->m->ciaddr)
 		return;
-	journal_event(x->s->svc->journal, &x->client.mac, x->m->ciaddr, "dhcp.inform", "%s",
-	              "configuration request");
+	DHCP_JOURNAL(x, x->m->ciaddr, "dhcp.inform", "%s", "configuration request");
 	reply_lease(x, DHCP_ACK, 0, 0, false);
 }
 
@@ -498,9 +507,8 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 	                : m->type != DHCP_DISCOVER)
 		return;
 	uint8_t type = x->pxe_port ? DHCP_ACK : DHCP_OFFER;
-	journal_event(x->s->svc->journal, &x->client.mac, m->ciaddr, "dhcp.proxy_request",
-	              "%s on port %d", dhcp_msg_type_name(m->type),
-	              x->pxe_port ? DHCP_PXE_PORT : DHCP_SERVER_PORT);
+	DHCP_JOURNAL(x, m->ciaddr, "dhcp.proxy_request", "%s on port %d",
+	             dhcp_msg_type_name(m->type), x->pxe_port ? DHCP_PXE_PORT : DHCP_SERVER_PORT);
 	if (!decide_boot(x, &boot))
 		return;
 	struct dhcp_reply *r = dhcp_reply_new(x->s);

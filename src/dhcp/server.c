@@ -327,7 +327,12 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 	}
 	memcpy(x.client.mac.b, m->chaddr, 6);
 	const struct dhcp_opt_view *cid = dhcp_opt(m, DHCP_OPT_CLIENT_ID);
-	if (cid && cid->len >= 2) { /* RFC 2132 9.14: at least 2 bytes */
+	/* RFC 2132 9.14: at least 2 bytes. A client identifier that is just
+	 * the Ethernet type and chaddr says nothing more than the MAC: treat it
+	 * as none, so a PXE firmware (no option 61) and iPXE or the OS after it
+	 * (01:MAC) are one client with one address. */
+	if (cid && cid->len >= 2 &&
+	    !(cid->len == 7 && cid->p[0] == 1 && memcmp(cid->p + 1, m->chaddr, 6) == 0)) {
 		x.client.cid = cid->p;
 		x.client.cid_len = (uint8_t) NB_MIN(cid->len, (uint16_t) 255);
 	}
@@ -399,8 +404,9 @@ static void lease_json(struct dhcp_lease *l, void *data)
 	char a[IP4_STRLEN], m[HWADDR_STRLEN], cid[3 * 255 + 1] = "";
 	if (l->state == DHCP_LEASE_OFFERED)
 		return; /* not a lease yet */
+	size_t n = 0;
 	for (size_t i = 0; i < l->cid_len; i++)
-		snprintf(cid + 3 * i, sizeof cid - 3 * i, i ? ":%02x" : "%02x", l->cid[i]);
+		n += (size_t) snprintf(cid + n, sizeof cid - n, i ? ":%02x" : "%02x", l->cid[i]);
 	int64_t now = nb_wall_sec();
 	const char *state = l->state == DHCP_LEASE_BOUND && l->expires <= now
 	                            ? "expired"

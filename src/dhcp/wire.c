@@ -13,8 +13,9 @@ static int note_opt(struct dhcp_msg *m, uint8_t code, struct wire body)
 	size_t n = wire_left(&body);
 	const uint8_t *p = wire_ptr(&body, n);
 
-	if (!v->present) {
-		*v = (struct dhcp_opt_view){.p = p, .len = (uint16_t) n, .present = true};
+	if (!dhcp_opt_present(m, code)) {
+		*v = (struct dhcp_opt_view){.p = p, .len = (uint16_t) n};
+		m->present[code >> 6] |= (uint64_t) 1 << (code & 63);
 		return 0;
 	}
 	size_t total = (size_t) v->len + n;
@@ -70,7 +71,8 @@ int dhcp_msg_parse(const uint8_t *data, size_t len, struct dhcp_msg *m)
 	struct wire w = wire_init(data, len);
 	uint8_t overload = 0;
 
-	memset(m, 0, offsetof(struct dhcp_msg, concat));
+	/* not the 4 KB option table: only entries flagged in present[] are read */
+	memset(m, 0, offsetof(struct dhcp_msg, opt));
 	m->concat_len = 0;
 	if (len < DHCP_MIN_REQUEST)
 		return -EBADMSG;
@@ -351,7 +353,7 @@ int dhcp_msg_write(const struct dhcp_msg *m, uint8_t *buf, size_t cap)
 	wbuf_patch_u8(&b, 3, m->hops);
 	wbuf_patch_u16(&b, 8, m->secs);
 	for (unsigned code = 1; code < 255; code++)
-		if (m->opt[code].present)
+		if (dhcp_opt_present(m, (uint8_t) code))
 			dhcp_put_opt(&b, (uint8_t) code, m->opt[code].p, m->opt[code].len);
 	wbuf_u8(&b, DHCP_OPT_END);
 	return b.err ? b.err : (int) wbuf_len(&b);

@@ -79,7 +79,6 @@ enum dhcp_opt {
 struct dhcp_opt_view {
 	const uint8_t *p;
 	uint16_t len;
-	bool present;
 };
 
 struct dhcp_msg {
@@ -91,6 +90,7 @@ struct dhcp_msg {
 	const uint8_t *sname; /* 64 bytes, or NULL when overloaded with options */
 	const uint8_t *file;  /* 128 bytes, or NULL when overloaded with options */
 	uint8_t type;         /* option 53; 0 when absent */
+	uint64_t present[4];  /* which opt[] entries are set: only those are valid */
 	struct dhcp_opt_view opt[256];
 	uint8_t concat[DHCP_CONCAT_MAX];
 	size_t concat_len;
@@ -102,9 +102,14 @@ struct dhcp_msg {
  * tolerated (many clients omit it when the options fill the packet). */
 int dhcp_msg_parse(const uint8_t *data, size_t len, struct dhcp_msg *m);
 
+static inline bool dhcp_opt_present(const struct dhcp_msg *m, uint8_t code)
+{
+	return (m->present[code >> 6] >> (code & 63)) & 1;
+}
+
 static inline const struct dhcp_opt_view *dhcp_opt(const struct dhcp_msg *m, uint8_t code)
 {
-	return m->opt[code].present ? &m->opt[code] : NULL;
+	return dhcp_opt_present(m, code) ? &m->opt[code] : NULL;
 }
 /* Reads an option of exactly 4 bytes (an address or a 32-bit number);
  * returns 0, -ENOENT when absent, -EBADMSG for another length. */

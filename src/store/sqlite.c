@@ -145,6 +145,14 @@ static int prepare(struct store_sqlite *q, const char *sql, sqlite3_stmt **st)
 
 static int sq_open(const char *path, bool readonly, struct store **ret)
 {
+	/* one thread uses SQLite: no mutexes, no allocation statistics (both
+	 * are process-wide and only take effect before SQLite initialises) */
+	static bool configured;
+	if (!configured) {
+		(void) sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+		(void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		configured = true;
+	}
 	struct store_sqlite *q = calloc(1, sizeof *q);
 	int r;
 	if (!q)

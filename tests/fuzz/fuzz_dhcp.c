@@ -26,9 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int code = 1; code < 255; code++) {
 		if (code == DHCP_OPT_OVERLOAD)
 			continue;
-		if (a.opt[code].present != b.opt[code].present ||
-		    a.opt[code].len != b.opt[code].len ||
-		    (a.opt[code].len && memcmp(a.opt[code].p, b.opt[code].p, a.opt[code].len) != 0))
+		const struct dhcp_opt_view *x = dhcp_opt(&a, (uint8_t) code),
+		                           *y = dhcp_opt(&b, (uint8_t) code);
+		if (!x != !y ||
+		    (x && (x->len != y->len || (x->len && memcmp(x->p, y->p, x->len) != 0))))
 			abort();
 	}
 	return 0;

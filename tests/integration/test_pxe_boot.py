@@ -19,6 +19,15 @@ def boot_conf(tmp, subnets, extra=""):
     return server_conf(subnets, extra=f"[tftp]\nroot = {root}\n" + extra)
 
 
+def start_dnsmasq(ns, tmp_path):
+    """The network's own DHCP server for the proxy-mode tests: addresses only."""
+    ns.popen("dnsmasq", "--keep-in-foreground", "--port=0", "--no-resolv", "--no-hosts",
+             "--interface=eth0", "--bind-interfaces", "--no-ping", "--log-dhcp",
+             "--dhcp-range=10.77.0.50,10.77.0.60,1h",
+             f"--dhcp-leasefile={tmp_path / 'dnsmasq.leases'}",
+             f"--pid-file={tmp_path / 'dnsmasq.pid'}", log=tmp_path / "dnsmasq.log")
+
+
 def names(evs):
     return [e["name"] for e in evs]
 
@@ -45,11 +54,7 @@ def test_bios_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
     srv, other = netns("srv"), netns("dnsm")
     seg.attach(srv, "eth0", "10.77.0.1/24")
     seg.attach(other, "eth0", "10.77.0.2/24")
-    other.popen("dnsmasq", "--keep-in-foreground", "--port=0", "--no-resolv", "--no-hosts",
-                "--interface=eth0", "--bind-interfaces", "--no-ping", "--log-dhcp",
-                "--dhcp-range=10.77.0.50,10.77.0.60,1h",
-                f"--dhcp-leasefile={tmp_path / 'dnsmasq.leases'}",
-                f"--pid-file={tmp_path / 'dnsmasq.pid'}", log=tmp_path / "dnsmasq.log")
+    start_dnsmasq(other, tmp_path)
     nb = netbay(srv, boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
     nb.start()
     mac = "52:54:00:b0:00:02"
@@ -114,11 +119,7 @@ def test_uefi_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
     srv, other = netns("srv"), netns("dnsm")
     seg.attach(srv, "eth0", "10.77.0.1/24")
     seg.attach(other, "eth0", "10.77.0.2/24")
-    other.popen("dnsmasq", "--keep-in-foreground", "--port=0", "--no-resolv", "--no-hosts",
-                "--interface=eth0", "--bind-interfaces", "--no-ping", "--log-dhcp",
-                "--dhcp-range=10.77.0.50,10.77.0.60,1h",
-                f"--dhcp-leasefile={tmp_path / 'dnsmasq.leases'}",
-                f"--pid-file={tmp_path / 'dnsmasq.pid'}", log=tmp_path / "dnsmasq.log")
+    start_dnsmasq(other, tmp_path)
     nb = netbay(srv, boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
     nb.start()
     mac = "52:54:00:e0:00:02"

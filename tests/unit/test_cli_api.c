@@ -70,6 +70,23 @@ static void test_parse_framing(void **state)
 	                       false, &r),
 	                 1);
 	assert_string_equal(r.content_type, "application/json");
+	assert_string_equal(r.date, "");
+	api_response_done(&r);
+
+	/* Date and Server are kept for the doctor; a Date too long to keep whole is dropped */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	                       "Server: nginx/1.22\r\nContent-Length: 0\r\n\r\n",
+	                       false, &r),
+	                 1);
+	assert_string_equal(r.date, "Sun, 06 Nov 1994 08:49:37 GMT");
+	assert_string_equal(r.server, "nginx/1.22");
+	api_response_done(&r);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT "
+	                       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"
+	                       "Content-Length: 0\r\n\r\n",
+	                       false, &r),
+	                 1);
+	assert_string_equal(r.date, "");
 	api_response_done(&r);
 
 	expect_ok("HTTP/1.0 404 Not Found\nContent-Length: 3\n\nabc", 404, "abc"); /* bare LF */

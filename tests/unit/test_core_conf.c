@@ -4,45 +4,15 @@
 
 #include <string.h>
 
+#include "conf_helpers.h"
 #include "core/conf.h"
-
-static struct conf *load_ok(const char *text)
-{
-	struct conf_diag d = {0};
-	struct conf *c = NULL;
-	int r = conf_load_string(text, "t.conf", &d, &c);
-	for (size_t i = 0; i < d.n; i++)
-		print_message("unexpected: %s\n", d.msgs[i]);
-	assert_int_equal(r, 0);
-	conf_diag_done(&d);
-	return c;
-}
-
-/* Loads text expecting failure; returns whether any message contains needle. */
-static bool fails_with(const char *text, const char *needle)
-{
-	struct conf_diag d = {0};
-	struct conf *c = NULL;
-	int r = conf_load_string(text, "t.conf", &d, &c);
-	bool found = false;
-	for (size_t i = 0; i < d.n; i++) {
-		if (strstr(d.msgs[i], needle))
-			found = true;
-	}
-	if (!found)
-		for (size_t i = 0; i < d.n; i++)
-			print_message("got: %s\n", d.msgs[i]);
-	conf_diag_done(&d);
-	conf_free(c);
-	return r < 0 && found;
-}
 
 #define SUBNET "[subnet 10.0.0.0/24]\nrange = 10.0.0.100-10.0.0.199\n"
 
 static void test_defaults(void **state)
 {
 	(void) state;
-	struct conf *c = load_ok(SUBNET);
+	struct conf *c = conf_ok(SUBNET);
 	assert_string_equal(c->server.name, "netbay");
 	assert_int_equal(c->dhcp.mode, DHCP_MODE_FULL);
 	assert_true(c->dhcp.authoritative);
@@ -58,7 +28,7 @@ static void test_full_subnet(void **state)
 {
 	(void) state;
 	struct conf *c =
-	        load_ok("[server]\nname = boss ; inline comment\ninterfaces = eth0, eth1\n"
+	        conf_ok("[server]\nname = boss ; inline comment\ninterfaces = eth0, eth1\n"
 	                "[subnet 10.0.0.0/24]\n"
 	                "range = 10.0.0.100 - 10.0.0.149\nrange = 10.0.0.150-10.0.0.199\n"
 	                "router = 10.0.0.1\ndns = 10.0.0.2, 10.0.0.3\ndomain = lan\n"
@@ -88,14 +58,16 @@ static void test_full_subnet(void **state)
 static void test_errors_carry_lines(void **state)
 {
 	(void) state;
-	assert_true(fails_with(SUBNET "[dhcp]\nmode = fulll\n", "t.conf:4: mode: 'fulll'"));
-	assert_true(fails_with(SUBNET "[server]\nbogus = 1\n", "t.conf:4: unknown key 'bogus'"));
-	assert_true(fails_with(SUBNET "[nope]\n", "t.conf:3: unknown section [nope]"));
-	assert_true(fails_with(SUBNET "[dhcp]\nmode = full\nmode = proxy\n",
-	                       "t.conf:5: mode is already set on line 4"));
-	assert_true(fails_with("[dhcp]\nmode = full\n", "needs at least one [subnet]"));
-	assert_true(fails_with(SUBNET "garbage\n", "t.conf:3: expected 'key = value'"));
-	assert_true(fails_with("x = 1\n" SUBNET, "t.conf:1: 'x' appears before any [section]"));
+	assert_true(conf_fails_with(SUBNET "[dhcp]\nmode = fulll\n", "t.conf:4: mode: 'fulll'"));
+	assert_true(
+	        conf_fails_with(SUBNET "[server]\nbogus = 1\n", "t.conf:4: unknown key 'bogus'"));
+	assert_true(conf_fails_with(SUBNET "[nope]\n", "t.conf:3: unknown section [nope]"));
+	assert_true(conf_fails_with(SUBNET "[dhcp]\nmode = full\nmode = proxy\n",
+	                            "t.conf:5: mode is already set on line 4"));
+	assert_true(conf_fails_with("[dhcp]\nmode = full\n", "needs at least one [subnet]"));
+	assert_true(conf_fails_with(SUBNET "garbage\n", "t.conf:3: expected 'key = value'"));
+	assert_true(
+	        conf_fails_with("x = 1\n" SUBNET, "t.conf:1: 'x' appears before any [section]"));
 }
 
 static void test_every_problem_reported(void **state)
@@ -114,38 +86,43 @@ static void test_every_problem_reported(void **state)
 static void test_pools(void **state)
 {
 	(void) state;
-	assert_true(fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.1.1-10.0.1.9\n",
-	                       "t.conf:2: range 10.0.1.1-10.0.1.9 is outside subnet 10.0.0.0/24"));
-	assert_true(fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.0.10-10.0.0.20\n"
-	                       "range = 10.0.0.20-10.0.0.30\n",
-	                       "t.conf:3: range 10.0.0.20-10.0.0.30 overlaps"));
-	assert_true(fails_with(SUBNET "[subnet 10.0.0.128/25]\n", "overlaps subnet 10.0.0.0/24"));
-	assert_true(fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.0.0-10.0.0.9\n",
-	                       "network or broadcast"));
-	assert_true(fails_with("[subnet 10.0.0.1/24]\n", "did you mean 10.0.0.0/24"));
-	assert_true(fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.0.9-10.0.0.5\n",
-	                       "first address is above the last"));
-	assert_true(fails_with(SUBNET "lease-time = 1h\nt1 = 2h\n", "t1 (7200s) < t2"));
-	assert_true(fails_with(SUBNET "router = 10.9.9.9\n", "router 10.9.9.9 is outside"));
+	assert_true(
+	        conf_fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.1.1-10.0.1.9\n",
+	                        "t.conf:2: range 10.0.1.1-10.0.1.9 is outside subnet 10.0.0.0/24"));
+	assert_true(conf_fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.0.10-10.0.0.20\n"
+	                            "range = 10.0.0.20-10.0.0.30\n",
+	                            "t.conf:3: range 10.0.0.20-10.0.0.30 overlaps"));
+	assert_true(
+	        conf_fails_with(SUBNET "[subnet 10.0.0.128/25]\n", "overlaps subnet 10.0.0.0/24"));
+	assert_true(conf_fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.0.0-10.0.0.9\n",
+	                            "network or broadcast"));
+	assert_true(conf_fails_with("[subnet 10.0.0.1/24]\n", "did you mean 10.0.0.0/24"));
+	assert_true(conf_fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.0.9-10.0.0.5\n",
+	                            "first address is above the last"));
+	assert_true(conf_fails_with(SUBNET "lease-time = 1h\nt1 = 2h\n", "t1 (7200s) < t2"));
+	assert_true(conf_fails_with(SUBNET "router = 10.9.9.9\n", "router 10.9.9.9 is outside"));
 }
 
 static void test_reservations(void **state)
 {
 	(void) state;
-	assert_true(fails_with(SUBNET "[host a]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.150\n",
-	                       "sits inside a range"));
-	assert_true(fails_with(
+	assert_true(conf_fails_with(SUBNET
+	                            "[host a]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.150\n",
+	                            "sits inside a range"));
+	assert_true(conf_fails_with(
 	        SUBNET "[host a]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.5\n"
 	               "[host b]\nmac = 52:54:00:00:00:02\naddress = 10.0.0.5\n",
 	        "t.conf:6: host b: address 10.0.0.5 is already reserved for a on line 3"));
-	assert_true(fails_with(SUBNET "[host a]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.5\n"
-	                              "[host b]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.6\n",
-	                       "mac 52:54:00:00:00:01 is already reserved for a"));
-	assert_true(
-	        fails_with(SUBNET "[host a]\naddress = 10.0.0.5\n", "needs a mac or a client-id"));
-	assert_true(fails_with(SUBNET "[host a]\nmac = 52:54:00:00:00:01\naddress = 10.9.0.5\n",
-	                       "is in no [subnet]"));
-	assert_true(fails_with(SUBNET "[host a.b]\n", "single DNS label"));
+	assert_true(conf_fails_with(SUBNET
+	                            "[host a]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.5\n"
+	                            "[host b]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.6\n",
+	                            "mac 52:54:00:00:00:01 is already reserved for a"));
+	assert_true(conf_fails_with(SUBNET "[host a]\naddress = 10.0.0.5\n",
+	                            "needs a mac or a client-id"));
+	assert_true(conf_fails_with(SUBNET
+	                            "[host a]\nmac = 52:54:00:00:00:01\naddress = 10.9.0.5\n",
+	                            "is in no [subnet]"));
+	assert_true(conf_fails_with(SUBNET "[host a.b]\n", "single DNS label"));
 }
 
 static void test_long_line(void **state)
@@ -156,7 +133,7 @@ static void test_long_line(void **state)
 	strcpy(text, SUBNET "domain = ");
 	memset(text + strlen(text), 'a', 300);
 	strcat(text, "\n");
-	assert_true(fails_with(text, "t.conf:3: line too long"));
+	assert_true(conf_fails_with(text, "t.conf:3: line too long"));
 }
 
 int main(void)

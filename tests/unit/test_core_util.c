@@ -37,6 +37,9 @@ static void test_ip4(void **state)
 	assert_int_equal(ip4_parse("10.1.2.3", &a), 0);
 	assert_int_equal(a, 0x0a010203);
 	assert_string_equal(ip4_fmt(a, buf), "10.1.2.3");
+	assert_string_equal(ip4_fmt(0, buf), "0.0.0.0");
+	assert_string_equal(ip4_fmt(0xffffffff, buf), "255.255.255.255");
+	assert_string_equal(ip4_fmt(0x0a64c809, buf), "10.100.200.9");
 	assert_int_equal(ip4_parse("10.1.2", &a), -EINVAL);
 	assert_int_equal(ip4_cidr_parse("10.1.0.0/16", &net, &p), 0);
 	assert_int_equal(net, 0x0a010000);

@@ -439,6 +439,44 @@ static void test_inform(void **state)
 	assert_int_equal(dhcp_leases_count(f->s->leases), 0);
 }
 
+/* A PXE firmware sends no client identifier; iPXE or the OS after it sends
+ * 01:MAC, or one of its own: one machine, one address. */
+static void test_firmware_then_os_one_address(void **state)
+{
+	struct fx *f = *state;
+	uint32_t a = dora(f, 1, NULL);
+	const char *eth_cid = "\x01\x52\x54\x00\x00\x00\x01";
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER, .mac = 1, .cid = eth_cid}),
+	                 1);
+	assert_int_equal(f->reply.yiaddr, a);
+	assert_int_equal(handle(f, (struct req){.type = DHCP_REQUEST,
+	                                        .mac = 1,
+	                                        .cid = eth_cid,
+	                                        .requested = a,
+	                                        .server_id = SRV}),
+	                 1);
+	assert_int_equal(f->reply.type, DHCP_ACK);
+	assert_int_equal(f->reply.yiaddr, a);
+	/* an identifier of another kind on the same MAC adopts the lease too */
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER,
+	                                        .mac = 1,
+	                                        .cid = "\xff\x00\x11\x22\x33"}),
+	                 1);
+	assert_int_equal(f->reply.yiaddr, a);
+	assert_int_equal(dhcp_leases_count(f->s->leases), 1);
+	/* but a client with an identifier does not hand its lease to a bare MAC */
+	assert_int_equal(
+	        handle(f, (struct req){.type = DHCP_DISCOVER, .mac = 2, .cid = "\xff\x09\x09"}), 1);
+	uint32_t b = f->reply.yiaddr;
+	handle(f, (struct req){.type = DHCP_REQUEST,
+	                       .mac = 2,
+	                       .cid = "\xff\x09\x09",
+	                       .requested = b,
+	                       .server_id = SRV});
+	assert_int_equal(handle(f, (struct req){.type = DHCP_DISCOVER, .mac = 2}), 1);
+	assert_int_not_equal(f->reply.yiaddr, b);
+}
+
 /* ---- network boot */
 
 static void test_full_mode_boot(void **state)
@@ -569,6 +607,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_inform, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_starvation_limited, setup_limited, teardown),
 	        cmocka_unit_test_setup_teardown(test_full_mode_boot, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_firmware_then_os_one_address, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_proxy_mode, setup_proxy, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,45 +3,21 @@
 
 #include <string.h>
 
+#include "conf_helpers.h"
 #include "core/conf.h"
 
 #define BASE "[dhcp]\nmode = off\n"
 
-static struct conf *load_ok(const char *text)
-{
-	struct conf_diag d = {0};
-	struct conf *c = NULL;
-	int r = conf_load_string(text, "t.conf", &d, &c);
-	for (size_t i = 0; i < d.n; i++)
-		print_message("unexpected: %s\n", d.msgs[i]);
-	assert_int_equal(r, 0);
-	conf_diag_done(&d);
-	return c;
-}
-
 /* Loads text expecting failure with a message containing needle. */
 static void fails_with(const char *text, const char *needle)
 {
-	struct conf_diag d = {0};
-	struct conf *c = NULL;
-	int r = conf_load_string(text, "t.conf", &d, &c);
-	bool found = false;
-	for (size_t i = 0; i < d.n; i++)
-		if (strstr(d.msgs[i], needle))
-			found = true;
-	if (!found)
-		for (size_t i = 0; i < d.n; i++)
-			print_message("got: %s\n", d.msgs[i]);
-	conf_diag_done(&d);
-	conf_free(c);
-	assert_true(r < 0);
-	assert_true(found);
+	assert_true(conf_fails_with(text, needle));
 }
 
 static void test_defaults(void **state)
 {
 	(void) state;
-	struct conf *c = load_ok(BASE);
+	struct conf *c = conf_ok(BASE);
 	assert_true(c->http.enable);
 	assert_int_equal(c->http.listen, 0);
 	assert_int_equal(c->http.port, 80);
@@ -56,7 +32,7 @@ static void test_defaults(void **state)
 static void test_values(void **state)
 {
 	(void) state;
-	struct conf *c = load_ok(BASE "[tftp]\nroot = /srv/b\n"
+	struct conf *c = conf_ok(BASE "[tftp]\nroot = /srv/b\n"
 	                              "[http]\nenable = no\nlisten = 127.0.0.1\nport = 8080\n"
 	                              "ipxe-template = t/default.tmpl\n"
 	                              "[api]\nsocket = /tmp/x.sock\nlisten = 127.0.0.1:9443\n"
@@ -72,7 +48,7 @@ static void test_values(void **state)
 	assert_string_equal(c->api.token, "0123456789abcdef");
 	conf_free(c);
 
-	c = load_ok(BASE "[api]\nsocket =\n");
+	c = conf_ok(BASE "[api]\nsocket =\n");
 	assert_string_equal(c->api.socket, "");
 	conf_free(c);
 }
@@ -114,12 +90,12 @@ static void test_listen_needs_token(void **state)
 	                "token = 0123456789abcdef\n",
 	           "t.conf:6: listen: 0.0.0.0:8080 is also the [http] listener's port");
 	/* the same port on another address, or with HTTP off, is fine */
-	conf_free(load_ok(BASE "[http]\nlisten = 10.0.0.1\nport = 8080\n[api]\n"
+	conf_free(conf_ok(BASE "[http]\nlisten = 10.0.0.1\nport = 8080\n[api]\n"
 	                       "listen = 127.0.0.1:8080\ntoken = 0123456789abcdef\n"));
-	conf_free(load_ok(BASE "[http]\nenable = no\nport = 8080\n[api]\n"
+	conf_free(conf_ok(BASE "[http]\nenable = no\nport = 8080\n[api]\n"
 	                       "listen = 127.0.0.1:8080\ntoken = 0123456789abcdef\n"));
 	/* a token without a listener of its own opens the API on the [http] port */
-	conf_free(load_ok(BASE "[api]\ntoken = 0123456789abcdef\n"));
+	conf_free(conf_ok(BASE "[api]\ntoken = 0123456789abcdef\n"));
 }
 
 int main(void)

@@ -1,0 +1,215 @@
+/* Check 4, HTTP: the server's health endpoint answers, and it is netbay
+ * that answers (its JSON names netbay and a version), not a proxy's error
+ * page, a captive portal or another web server on the same port. The
+ * answer's Date header is kept for the clock check. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli/api.h"
+#include "doctor/doctor.h"
+
+#define HEALTH_PATH "/api/v1/health"
+#define HEALTH_MAX  (64 * 1024)
+
+int doctor_tcp_connect(uint32_t addr, uint16_t port, int timeout_ms)
+{
+	struct sockaddr_in sin = {
+	        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *) &sin, sizeof sin) < 0 && errno != EINPROGRESS) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int n = poll(&p, 1, timeout_ms);
+	int e = 0;
+	socklen_t el = sizeof e;
+	if (n == 0)
+		e = ETIMEDOUT;
+	else if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+		e = errno;
+	if (e) {
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int doctor_http_get(uint32_t addr, uint16_t port, const char *host, const char *path,
+                    const char *extra_headers, int timeout_ms, size_t body_max,
+                    struct api_response *ret)
+{
+	int64_t deadline = nb_now_ms() + timeout_ms;
+	char req[1024];
+	int n = snprintf(req, sizeof req,
+	                 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: netbay-doctor/" NETBAY_VERSION
+	                 "\r\nAccept: */*\r\nConnection: close\r\n%s\r\n",
+	                 path, host, extra_headers ? extra_headers : "");
+	if (n < 0 || (size_t) n >= sizeof req)
+		return -ENAMETOOLONG;
+	int fd = doctor_tcp_connect(addr, port, timeout_ms);
+	if (fd < 0)
+		return fd;
+	NB_CLEANUP(closep) int cfd = fd;
+	NB_CLEANUP(freep) char *buf = NULL;
+	size_t len = 0, cap = API_HEADER_MAX + body_max + 1;
+	if (send(cfd, req, (size_t) n, MSG_NOSIGNAL) != n)
+		return -errno ? -errno : -EIO;
+	if (!(buf = malloc(cap)))
+		return -ENOMEM;
+	for (bool eof = false;;) {
+		int r = api_response_parse(buf, len, eof, false, body_max, ret);
+		if (r != 0)
+			return r < 0 ? r : 0;
+		if (eof)
+			return -EBADMSG;
+		if (len == cap)
+			return -EFBIG;
+		struct pollfd p = {.fd = cfd, .events = POLLIN};
+		int64_t left = deadline - nb_now_ms();
+		if (left <= 0 || poll(&p, 1, (int) left) == 0)
+			return -ETIMEDOUT;
+		ssize_t k = recv(cfd, buf + len, cap - len, 0);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k < 0)
+			return -errno;
+		eof = k == 0;
+		len += (size_t) k;
+	}
+}
+
+/* The body's first bytes as one printable line, for evidence. */
+static void snippet(const char *body, size_t len, char *out, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 4 < n && i < 100; i++) {
+		unsigned char c = (unsigned char) body[i];
+		out[o++] = c >= 0x20 && c < 0x7f ? (char) c : ' ';
+	}
+	if (len > 100 && o + 4 < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = 0;
+}
+
+/* Whether the name the user asked for and the name netbay says it has are
+ * the same host: "netbay" vs "netbay", "netbay.lan" vs "netbay". */
+static bool same_host(const char *asked, const char *name)
+{
+	size_t l = strcspn(asked, ".");
+	return strlen(name) == l && strncasecmp(asked, name, l) == 0;
+}
+
+int doctor_http_judge(struct doctor_result *r, const char *url, const char *asked_name, int err,
+                      const struct api_response *resp, char *ret_name, size_t name_len,
+                      int64_t *ret_time)
+{
+	char snip[128];
+	if (err < 0) {
+		doctor_verdict(r, DOCTOR_FAIL, "no HTTP answer from %s: %s", url,
+		               err == -EBADMSG ? "what came back is not HTTP" : strerror(-err));
+		doctor_fix(r, "see the reach check; is `netbay serve` running with [http] enable "
+		              "= true on this port?");
+		return err;
+	}
+	snippet(resp->body, resp->body_len, snip, sizeof snip);
+	doctor_evidence(r, "GET %s -> %d, Content-Type: %s%s%s", url, resp->status,
+	                resp->content_type[0] ? resp->content_type : "(none)",
+	                resp->server[0] ? ", Server: " : "", resp->server);
+	doctor_evidence(r, "body: %s", snip);
+	doctor_evidence(r, "HTTPS not used: netbay serves HTTP (no certificate to check)");
+	json_error_t je;
+	json_t *j = resp->body_len ? json_loadb(resp->body, resp->body_len, 0, &je) : NULL;
+	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *version = json_string_value(json_object_get(j, "version"));
+	json_t *t = json_object_get(j, "time");
+	bool html = strncasecmp(resp->content_type, "text/html", 9) == 0 ||
+	            (resp->body_len && resp->body[strspn(resp->body, " \t\r\n")] == '<');
+	int rc = -EPROTO;
+
+	if (resp->status == 200 && name && version && name[0]) {
+		if (asked_name && asked_name[0] && !same_host(asked_name, name)) {
+			doctor_verdict(r, DOCTOR_WARN, "%s is answered by netbay '%s' %s, not '%s'",
+			               url, name, version, asked_name);
+			doctor_fix(r,
+			           "'%s' points at another netbay server: fix its DNS record, or "
+			           "set [server] name = %.*s on the right one",
+			           asked_name, (int) strcspn(asked_name, "."), asked_name);
+		} else {
+			doctor_verdict(r, DOCTOR_PASS, "netbay '%s' %s answers at %s", name,
+			               version, url);
+		}
+		snprintf(ret_name, name_len, "%s", name);
+		*ret_time = json_is_integer(t) ? (int64_t) json_integer_value(t) : 0;
+		rc = 0;
+	} else if (html) {
+		doctor_verdict(r, DOCTOR_FAIL,
+		               "%s answers with an HTML page (HTTP %d%s%s), not "
+		               "netbay's health: a proxy, captive portal or another web server",
+		               url, resp->status, resp->server[0] ? ", Server: " : "",
+		               resp->server);
+		doctor_fix(r,
+		           "make sure the name and port lead to netbay itself ([http] port), and "
+		           "that no proxy or portal sits in between");
+	} else if (resp->status == 404) {
+		doctor_verdict(r, DOCTOR_FAIL,
+		               "%s is 404: the web server on that port is not "
+		               "netbay%s%s",
+		               url, resp->server[0] ? " but " : "", resp->server);
+		doctor_fix(r, "point the name at netbay's address, or move the other web server "
+		              "off netbay's [http] port");
+	} else if (resp->status == 200 && j) {
+		doctor_verdict(r, DOCTOR_FAIL,
+		               "%s answers JSON without netbay's name and version: "
+		               "another service answers on that port",
+		               url);
+		doctor_fix(r, "point the name at netbay's address, or move the other service off "
+		              "netbay's [http] port");
+	} else {
+		doctor_verdict(r, DOCTOR_FAIL, "%s answers HTTP %d%s%s, not netbay's health", url,
+		               resp->status, resp->server[0] ? ", Server: " : "", resp->server);
+		doctor_fix(r, "make sure the name and port lead to netbay itself ([http] port)");
+	}
+	json_decref(j);
+	return rc;
+}
+
+void doctor_check_http(struct doctor *d, struct doctor_result *r)
+{
+	char url[128], a[IP4_STRLEN], name[DOCTOR_NAME_MAX];
+	struct api_response resp = {0};
+	int64_t t = 0;
+	if (!d->addr) {
+		doctor_verdict(r, DOCTOR_SKIP, "the server's address is not known");
+		return;
+	}
+	ip4_fmt(d->addr, a);
+	snprintf(url, sizeof url, "http://%s:%u" HEALTH_PATH, a, d->o.http_port);
+	int e = doctor_http_get(d->addr, d->o.http_port, d->name[0] ? d->name : a, HEALTH_PATH,
+	                        NULL, d->o.timeout_ms, HEALTH_MAX, &resp);
+	int64_t local = nb_wall_sec();
+	if (doctor_http_judge(r, url, d->name, e, e < 0 ? NULL : &resp, name, sizeof name, &t) ==
+	    0) {
+		d->health_answered = true;
+		snprintf(d->health_date, sizeof d->health_date, "%s", resp.date);
+		d->health_time = t;
+		d->health_local = local;
+	}
+	if (e >= 0)
+		api_response_done(&resp);
+}
