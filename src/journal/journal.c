@@ -335,6 +335,9 @@ int journal_read(struct journal *j, const struct hwaddr *macs, size_t n_macs, si
 {
 	struct gather g = {0};
 	int r = 0;
+	*ret = NULL;
+	if (!j)
+		return 0;
 	for (size_t m = 0; m < n_macs && r >= 0; m++) {
 		if (j->store)
 			r = store_event_foreach(j->store, &macs[m], max, gather_stored, &g);

@@ -66,6 +66,7 @@ struct journal_entry {
 
 /* The newest max events of the n_macs MACs (one device's), oldest first:
  * those in the store and those only in memory, merged by time. Returns
- * how many, with *ret (the caller frees it; NULL when none), or -errno. */
+ * how many, with *ret (the caller frees it; NULL when none), or -errno.
+ * A NULL j has no events. */
 int journal_read(struct journal *j, const struct hwaddr *macs, size_t n_macs, size_t max,
                  struct journal_entry **ret);

@@ -210,6 +210,9 @@ static void test_read_merges_memory_and_store(void **state)
 	v = (struct journal_entry *) 1;
 	assert_int_equal(journal_read(f->j, &unseen, 1, 100, &v), 0);
 	assert_null(v);
+	v = (struct journal_entry *) 1;
+	assert_int_equal(journal_read(NULL, &m, 1, 100, &v), 0);
+	assert_null(v);
 }
 
 static void test_store_bounded_per_device(void **state)
