@@ -15,6 +15,7 @@ static void usage(FILE *f)
 	      "                           the device registry (netbay device --help)\n"
 	      "  lease list [--json]      leases known to the running server\n"
 	      "  lease release ADDR|MAC   end a lease now\n"
+	      "  why MAC|NAME [--json]    a device's boot journey and what went wrong\n"
 	      "  doctor [SERVER]          client-side checklist: names, ports, DHCP, boot file,\n"
 	      "                           clock, proxy (doctor --help for the options)\n"
 	      "  version                  print the version\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 		return cli_lease(argc, argv);
 	if (strcmp(cmd, "device") == 0)
 		return cli_device(argc, argv);
+	if (strcmp(cmd, "why") == 0)
+		return cli_why(argc, argv);
 	if (strcmp(cmd, "doctor") == 0)
 		return cli_doctor(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -10,3 +10,4 @@ int cli_check(int argc, char **argv);
 int cli_lease(int argc, char **argv);
 int cli_device(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
+int cli_why(int argc, char **argv);

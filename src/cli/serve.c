@@ -146,6 +146,8 @@ static int run(struct daemon *d)
 		return r;
 	}
 	registry_set_conf(d->svc.registry, d->conf);
+	/* devices' events go to the store too, committed with each turn's batch */
+	journal_persist(d->svc.journal, d->svc.store, d->svc.registry);
 	if ((r = hosts_load_static(d->svc.hosts, d->conf)) < 0)
 		return r;
 	if ((r = loop_signal_add(d->svc.loop, SIGTERM, on_stop, d)) < 0 ||
@@ -205,6 +207,7 @@ int cli_serve(int argc, char **argv)
 
 	int r = run(&d);
 	stop_modules(&d);
+	journal_persist(d.svc.journal, NULL, NULL); /* the store goes first */
 	if (d.svc.store)
 		store_close(d.svc.store); /* commits anything still pending */
 	registry_free(d.svc.registry);

@@ -15,6 +15,7 @@
 #include "http/api_internal.h"
 #include "http/request.h"
 #include "journal/journal.h"
+#include "journal/report.h"
 #include "registry/hosts.h"
 #include "registry/registry.h"
 
@@ -144,54 +145,37 @@ static unsigned post_lease_release(const struct api_call *c, json_t **ret, char 
 	return st;
 }
 
-static void add_event(const struct journal_event *e, void *data)
+/* The device a route's {key} names (MAC, name or #ID: journal/report.h). */
+static unsigned find_subject(const struct api_call *c, struct journal_sources *src,
+                             struct journal_subject *s, char *err, size_t errlen)
 {
-	json_t *events = data;
-	char t[32], ip[IP4_STRLEN];
-	time_t sec = (time_t) (e->time_ms / 1000);
-	struct tm tm;
-	if (!gmtime_r(&sec, &tm))
-		return;
-	size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(t + n, sizeof t - n, ".%03dZ", (int) (e->time_ms % 1000));
-	json_t *ev = json_pack("{s:s, s:s, s:o, s:s}", "time", t, "name", e->name, "ip",
-	                       e->ip ? json_string(ip4_fmt(e->ip, ip)) : json_null(), "detail",
-	                       e->detail);
-	/* the detail may hold bytes that are not UTF-8: keep the event, drop them */
-	if (!ev)
-		ev = json_pack("{s:s, s:s, s:o, s:s}", "time", t, "name", e->name, "ip",
-		               e->ip ? json_string(ip4_fmt(e->ip, ip)) : json_null(), "detail",
-		               "(not UTF-8)");
-	if (ev)
-		json_array_append_new(events, ev);
+	const struct nb_services *svc = c->api->svc;
+	*src = (struct journal_sources){.journal = svc->journal,
+	                                .registry = svc->registry,
+	                                .hosts = svc->hosts,
+	                                .boot_root = c->api->conf->tftp.root};
+	int r = journal_subject_find(src, c->param[0], s, err, errlen);
+	return r == -EINVAL ? 400 : r < 0 ? 404 : 200;
 }
 
 static unsigned get_device_journal(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
-	const struct nb_services *svc = c->api->svc;
-	const struct registry_device *d =
-	        svc->registry ? registry_find(svc->registry, c->param[0]) : NULL;
-	struct hwaddr mac;
-	char m[HWADDR_STRLEN];
+	struct journal_sources src;
+	struct journal_subject s;
+	unsigned st = find_subject(c, &src, &s, err, errlen);
+	if (st != 200)
+		return st;
+	return journal_events_json(&src, &s, ret) < 0 ? 500 : 200;
+}
 
-	if (d && d->n_macs) {
-		mac = d->macs[0]; /* any key of a registered device: its first MAC */
-	} else if (hwaddr_parse(c->param[0], &mac) < 0) {
-		(void) api_device_lookup(c, c->param[0], err, errlen);
-		return 404;
-	}
-	json_t *events = json_array();
-	if (!events)
-		return 500;
-	size_t n = journal_foreach(svc->journal, &mac, add_event, events);
-	if (n == 0 && !d && !(svc->registry && registry_get(svc->registry, &mac)) &&
-	    !(svc->hosts && hosts_by_mac(svc->hosts, &mac, nb_wall_sec()))) {
-		json_decref(events);
-		snprintf(err, errlen, "no device with MAC %s has been seen", hwaddr_fmt(&mac, m));
-		return 404;
-	}
-	*ret = json_pack("{s:s, s:o}", "mac", hwaddr_fmt(&mac, m), "events", events);
-	return *ret ? 200 : 500;
+static unsigned get_device_why(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	struct journal_sources src;
+	struct journal_subject s;
+	unsigned st = find_subject(c, &src, &s, err, errlen);
+	if (st != 200)
+		return st;
+	return journal_why_json(&src, &s, ret) < 0 ? 500 : 200;
 }
 
 static const struct api_route routes[] = {
@@ -209,6 +193,7 @@ static const struct api_route routes[] = {
         {"POST", "/api/v1/devices/{key}/reject", api_device_reject, false},
         {"GET", "/api/v1/groups", api_groups_list, false},
         {"GET", "/api/v1/groups/{name}", api_group_get, false},
+        {"GET", "/api/v1/devices/{key}/why", get_device_why, false},
 };
 
 /* Routes that take more than API_BODY_MAX. */

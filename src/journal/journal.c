@@ -9,18 +9,24 @@
 
 #include "core/log.h"
 #include "registry/hosts.h"
+#include "registry/registry.h"
+#include "store/store.h"
 
 struct ring {
 	struct hwaddr mac; /* zero for address-only rings */
 	uint32_t ip;       /* set for address-only rings */
 	struct journal_event ev[JOURNAL_RING];
 	size_t head, n;
+	unsigned since_prune;       /* events stored since its stored events were last trimmed */
 	struct ring *next;          /* hash chain */
 	struct ring *newer, *older; /* activity order, for eviction */
 };
 
 struct journal {
 	struct hosts *hosts;
+	struct store *store;        /* NULL: memory only */
+	const struct registry *reg; /* whose devices' events are stored */
+	struct log_ratelimit rl;    /* store failures */
 	struct ring **b;
 	size_t nb, count;
 	struct ring *newest, *oldest;
@@ -40,6 +46,7 @@ struct journal *journal_new(struct hosts *hosts)
 	if (!j)
 		return NULL;
 	j->hosts = hosts;
+	j->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 5);
 	j->nb = 4096;
 	j->b = calloc(j->nb, sizeof *j->b);
 	if (!j->b) {
@@ -123,6 +130,9 @@ static struct ring *get(struct journal *j, const struct hwaddr *mac, uint32_t ip
 		return NULL;
 	r->mac = *mac;
 	r->ip = ip;
+	/* its first stored event trims what an earlier run (or an evicted
+	 * ring) left: the store's bound holds without counting rows */
+	r->since_prune = JOURNAL_PRUNE_EVERY - 1;
 	size_t slot = ring_hash(mac, ip) & (j->nb - 1);
 	r->next = j->b[slot];
 	j->b[slot] = r;
@@ -154,6 +164,49 @@ static bool arp_lookup(uint32_t ip, struct hwaddr *ret)
 	}
 	fclose(f);
 	return found;
+}
+
+void journal_persist(struct journal *j, struct store *st, const struct registry *reg)
+{
+	if (!j)
+		return;
+	j->store = st;
+	j->reg = reg;
+}
+
+/* Whether an event goes to the store too: a registry device's, or a boot
+ * file transfer of a known MAC. A plain DHCP client costs a hash lookup. */
+static bool wants_store(const struct journal *j, const char *name, const struct hwaddr *key)
+{
+	if (!j->store || hwaddr_is_zero(key))
+		return false;
+	if (j->reg && registry_get(j->reg, key))
+		return true;
+	return strncmp(name, "tftp.", 5) == 0 || strncmp(name, "http.", 5) == 0;
+}
+
+/* Into the store's open batch (committed at the end of the loop's turn). */
+static void store_one(struct journal *j, struct ring *r, struct journal_event *e)
+{
+	const struct store_event se = {.time_ms = e->time_ms,
+	                               .mac = e->mac,
+	                               .ip = e->ip,
+	                               .name = e->name,
+	                               .detail = e->detail};
+	int rc = store_event_add(j->store, &se);
+	if (rc == 0) {
+		e->stored = true;
+		if (++r->since_prune >= JOURNAL_PRUNE_EVERY) {
+			rc = store_event_prune(j->store, &e->mac, JOURNAL_KEEP);
+			if (rc == 0)
+				r->since_prune = 0;
+		}
+	}
+	if (rc < 0) {
+		char m[HWADDR_STRLEN];
+		log_rl(&j->rl, LOG_LVL_WARN, "journal: %s: cannot store %s: %s",
+		       hwaddr_fmt(&e->mac, m), e->name, strerror(-rc));
+	}
 }
 
 void journal_event(struct journal *j, const struct hwaddr *mac, uint32_t ip, const char *name,
@@ -189,9 +242,12 @@ void journal_event(struct journal *j, const struct hwaddr *mac, uint32_t ip, con
 	e->name = name;
 	e->mac = key;
 	e->ip = ip;
+	e->stored = false;
 	va_start(ap, fmt);
 	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
 	va_end(ap);
+	if (wants_store(j, name, &key))
+		store_one(j, r, e);
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		char m[HWADDR_STRLEN], a[IP4_STRLEN];
 		log_debug("journal: %s %s %s %s", hwaddr_fmt(&key, m), ip4_fmt(ip, a), name,
@@ -208,4 +264,104 @@ size_t journal_foreach(const struct journal *j, const struct hwaddr *mac,
 	for (size_t i = 0; i < r->n; i++)
 		fn(&r->ev[(r->head + i) % JOURNAL_RING], data);
 	return r->n;
+}
+
+/* ---- reading back */
+
+struct gather {
+	struct journal_entry *v;
+	size_t n, cap;
+};
+
+static int gather_add(struct gather *g, int64_t time_ms, const struct hwaddr *mac, uint32_t ip,
+                      const char *name, const char *detail)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct journal_entry *v = realloc(g->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		g->v = v;
+		g->cap = cap;
+	}
+	struct journal_entry *e = &g->v[g->n++];
+	e->time_ms = time_ms;
+	e->mac = *mac;
+	e->ip = ip;
+	nb_strlcpy(e->name, name, sizeof e->name);
+	nb_strlcpy(e->detail, detail, sizeof e->detail);
+	return 0;
+}
+
+static int gather_stored(const struct store_event *e, void *data)
+{
+	return gather_add(data, e->time_ms, &e->mac, e->ip, e->name, e->detail);
+}
+
+/* By time; equal times keep the order they were gathered in (each
+ * source is in order already). */
+static int by_time(const void *a, const void *b)
+{
+	const struct journal_entry *x = *(const struct journal_entry *const *) a;
+	const struct journal_entry *y = *(const struct journal_entry *const *) b;
+	if (x->time_ms != y->time_ms)
+		return x->time_ms < y->time_ms ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static int sort_by_time(struct gather *g)
+{
+	const struct journal_entry **p = malloc(g->n * sizeof *p);
+	struct journal_entry *out = malloc(g->n * sizeof *out);
+	if (!p || !out) {
+		free(p);
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		p[i] = &g->v[i];
+	qsort(p, g->n, sizeof *p, by_time);
+	for (size_t i = 0; i < g->n; i++)
+		out[i] = *p[i];
+	free(p);
+	free(g->v);
+	g->v = out;
+	g->cap = g->n;
+	return 0;
+}
+
+int journal_read(struct journal *j, const struct hwaddr *macs, size_t n_macs, size_t max,
+                 struct journal_entry **ret)
+{
+	struct gather g = {0};
+	int r = 0;
+	*ret = NULL;
+	if (!j)
+		return 0;
+	for (size_t m = 0; m < n_macs && r >= 0; m++) {
+		if (j->store)
+			r = store_event_foreach(j->store, &macs[m], max, gather_stored, &g);
+		const struct ring *ring = find(j, &macs[m], 0);
+		for (size_t i = 0; ring && i < ring->n && r >= 0; i++) {
+			const struct journal_event *e = &ring->ev[(ring->head + i) % JOURNAL_RING];
+			if (!e->stored)
+				r = gather_add(&g, e->time_ms, &e->mac, e->ip, e->name, e->detail);
+		}
+	}
+	if (r >= 0 && g.n > 1)
+		r = sort_by_time(&g);
+	if (r < 0) {
+		free(g.v);
+		return r;
+	}
+	if (g.n > max) {
+		memmove(g.v, g.v + (g.n - max), max * sizeof *g.v);
+		g.n = max;
+	}
+	if (g.n == 0) {
+		free(g.v);
+		g.v = NULL;
+	}
+	*ret = g.v;
+	return (int) g.n;
 }

@@ -556,7 +556,25 @@ void registry_boot_for(const struct registry *r, const struct hwaddr *mac,
 	decide(r, registry_get(r, mac), out);
 }
 
-/* Two devices claim one UUID: flag both, from now on MAC only. */
+/* The journal's registry.uuid_conflict, raised here only: the device at
+ * mac shares its UUID with another one, named by its MAC (for `netbay
+ * why`) or, when it has none, by its ID. */
+static void ev_uuid_conflict(struct registry *r, const struct hwaddr *mac, uint32_t ip,
+                             const char *uuid, const struct hwaddr *other_mac, uint64_t other_id)
+{
+	char m[HWADDR_STRLEN];
+	if (other_mac)
+		journal_event(r->journal, mac, ip, "registry.uuid_conflict",
+		              "UUID %s also reported by %s; matched by MAC only", uuid,
+		              hwaddr_fmt(other_mac, m));
+	else
+		journal_event(r->journal, mac, ip, "registry.uuid_conflict",
+		              "UUID %s also registered for device #%llu; matched by MAC only", uuid,
+		              (unsigned long long) other_id);
+}
+
+/* Two devices claim one UUID: flag both, from now on MAC only. b is the
+ * device of the client at mac, or NULL when it has none yet. */
 static void conflict(struct registry *r, const char *uuid, struct registry_device *a,
                      struct registry_device *b, const struct hwaddr *mac)
 {
@@ -569,12 +587,12 @@ static void conflict(struct registry *r, const char *uuid, struct registry_devic
 		nb_strlcpy(both[i]->uuid, uuid, sizeof both[i]->uuid);
 		both[i]->version++;
 		(void) persist(r, both[i]);
-		if (both[i]->n_macs)
-			journal_event(r->journal, &both[i]->macs[0], both[i]->ip,
-			              "registry.uuid_conflict",
-			              "SMBIOS UUID %s is also reported by %s; matching by MAC only",
-			              uuid, hwaddr_fmt(mac, m2));
 	}
+	/* each side's journal names the other side */
+	if (a->n_macs)
+		ev_uuid_conflict(r, &a->macs[0], a->ip, uuid, mac, 0);
+	if (b)
+		ev_uuid_conflict(r, mac, b->ip, uuid, a->n_macs ? &a->macs[0] : NULL, a->id);
 	log_warn("registry: SMBIOS UUID %s seen on %s and on device #%llu (%s): a cloned or "
 	         "placeholder UUID; these devices are matched by MAC only from now on",
 	         uuid, hwaddr_fmt(mac, m1), (unsigned long long) a->id,
@@ -662,13 +680,12 @@ int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip
 		d = create(r, mac, uuid, conflicting, now);
 		if (!d)
 			return -ENOMEM;
-		if (conflicting)
-			journal_event(
-			        r->journal, mac, ip, "registry.uuid_conflict",
-			        "SMBIOS UUID %s is already another device's; matching by MAC only",
-			        uuid);
 		journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
 		              (unsigned long long) d->id, registry_state_name(d->state));
+		const struct registry_device *holder = conflicting ? by_uuid(r, uuid, d) : NULL;
+		if (holder)
+			ev_uuid_conflict(r, mac, ip, uuid, holder->n_macs ? &holder->macs[0] : NULL,
+			                 holder->id);
 		log_info("registry: %s: new device #%llu (%s)", hwaddr_fmt(mac, m),
 		         (unsigned long long) d->id, registry_state_name(d->state));
 		r->persisted[r->n - 1] = 0;
@@ -851,10 +868,14 @@ int registry_update(struct registry *r, uint64_t id, const struct registry_chang
 		if (h && h->source == HOSTS_STATIC && strcmp(h->name, d->name) == 0)
 			hosts_remove_addr(r->hosts, d->ip);
 	}
+	int was = d->state;
 	*d = next;
 	if (c->fields & REGISTRY_F_MACS)
 		(void) reindex(r);
 	publish(r, d);
+	if (d->state != was && d->n_macs)
+		journal_event(r->journal, &d->macs[0], d->ip, "registry.state", "%s, was %s",
+		              registry_state_name(d->state), registry_state_name(was));
 	return 0;
 }
 

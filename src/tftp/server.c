@@ -223,10 +223,11 @@ static void ev_timeout(struct xfer *x)
 {
 	struct tftp_server *s = x->srv;
 	char w[40];
+	/* the numbers first: a long name is what the detail's size cuts */
 	journal_event(s->svc.journal, NULL, x->peer, "tftp.timeout",
-	              "file=\"%s\" last_acked_block=%llu bytes_acked=%llu retries=%u", x->name,
+	              "last_acked_block=%llu bytes_acked=%llu retries=%u blksize=%u file=\"%s\"",
 	              (unsigned long long) x->acked, (unsigned long long) bytes_acked(x),
-	              x->retries - 1);
+	              x->retries - 1, x->blksize, x->name);
 	log_rl(&s->rl_req, LOG_LVL_WARN,
 	       "tftp: %s: \"%s\": client stopped answering after block %llu (%llu bytes), giving "
 	       "up after %u retries",

@@ -293,7 +293,12 @@ static void test_device_journal(void **state)
 	expect_error("GET", "/api/v1/devices/52:54:00:aa:bb:cc/journal", NULL, API_AUTH_OK, 404,
 	             "no device with MAC 52:54:00:aa:bb:cc");
 	expect_error("GET", "/api/v1/devices/nonsense/journal", NULL, API_AUTH_OK, 404,
-	             "no device 'nonsense'");
+	             "no device or host named 'nonsense'");
+	expect_error("GET", "/api/v1/devices/no such!/journal", NULL, API_AUTH_OK, 400,
+	             "not a MAC address, a name or a #ID");
+	expect_error("GET", "/api/v1/devices/#x/journal", NULL, API_AUTH_OK, 400,
+	             "not a device #ID");
+	expect_error("GET", "/api/v1/devices/#99/journal", NULL, API_AUTH_OK, 404, "no device #99");
 
 	journal_event(svc.journal, &mac, 0x0a000009, "http.fetch", "GET ipxe.efi: 200");
 	journal_event(svc.journal, &mac, 0, "dhcp.discover", "bad \xff byte");

@@ -86,6 +86,29 @@ static void uuid_of(int n, uint8_t u[16])
 		u[i] = (uint8_t) (0x10 + i + n);
 }
 
+/* The detail of the last event called name in mac's journal, or "". */
+struct last_event {
+	const char *name;
+	char detail[JOURNAL_DETAIL_MAX];
+	int n;
+};
+
+static void grab(const struct journal_event *e, void *data)
+{
+	struct last_event *l = data;
+	if (strcmp(e->name, l->name) == 0) {
+		snprintf(l->detail, sizeof l->detail, "%s", e->detail);
+		l->n++;
+	}
+}
+
+static struct last_event last_event(struct fx *f, const struct hwaddr *m, const char *name)
+{
+	struct last_event l = {.name = name};
+	journal_foreach(f->journal, m, grab, &l);
+	return l;
+}
+
 static void test_unknown_policies(void **state)
 {
 	struct fx *f = *state;
@@ -129,6 +152,7 @@ static void test_profile_layers(void **state)
 	assert_int_equal(registry_add(f->r, &c, &id, err, sizeof err), 0);
 	registry_boot_for(f->r, &c.d.macs[0], &b);
 	assert_int_equal(b.verdict, REGISTRY_BOOT);
+	assert_int_equal(last_event(f, &c.d.macs[0], "registry.state").n, 0);
 	assert_string_equal(b.profile.bios, "default.kpxe"); /* [boot] */
 	assert_string_equal(b.profile.uefi_x64, "lab.efi");  /* its group */
 	assert_int_equal(b.profile.lease_sec, 7200);
@@ -168,6 +192,15 @@ static void test_uuid_attaches_then_conflicts(void **state)
 	assert_int_equal(b.verdict, REGISTRY_WAIT); /* a new, pending device */
 	assert_true(b.dev->uuid_conflict);
 	assert_true(registry_get_id(f->r, id)->uuid_conflict);
+	/* each journal names the other MAC, once */
+	struct last_event e1 = last_event(f, &m1, "registry.uuid_conflict");
+	struct last_event e2 = last_event(f, &m2, "registry.uuid_conflict");
+	assert_int_equal(e1.n, 1);
+	assert_int_equal(e2.n, 1);
+	assert_non_null(strstr(e1.detail, "also reported by 52:54:00:00:01:05"));
+	assert_non_null(strstr(e2.detail, "also reported by 52:54:00:00:01:04"));
+	assert_int_equal(registry_boot_seen(f->r, &m2, 0, 0, u, &b), 0);
+	assert_int_equal(last_event(f, &m2, "registry.uuid_conflict").n, 1);
 	/* from now on MAC only: the UUID finds nothing, the MACs their own devices */
 	assert_null(registry_find(f->r, registry_uuid_fmt(u, us)));
 	assert_int_equal(registry_get(f->r, &m1)->id, id);
@@ -176,6 +209,24 @@ static void test_uuid_attaches_then_conflicts(void **state)
 	reopen(f);
 	assert_true(registry_get_id(f->r, id)->uuid_conflict);
 	assert_null(registry_find(f->r, us));
+}
+
+static void test_uuid_conflict_on_a_known_device(void **state)
+{
+	struct fx *f = *state;
+	struct registry_boot b;
+	/* a device known before it shows a UUID another device holds */
+	struct hwaddr m3 = mac(11), m4 = mac(12);
+	uint8_t u2[16];
+	uuid_of(5, u2);
+	assert_int_equal(registry_boot_seen(f->r, &m3, 0, 0, u2, &b), 0);
+	assert_int_equal(registry_boot_seen(f->r, &m4, 0, 0, NULL, &b), 0);
+	assert_int_equal(registry_boot_seen(f->r, &m4, 0, 0, u2, &b), 0);
+	assert_true(b.dev->uuid_conflict);
+	assert_non_null(strstr(last_event(f, &m4, "registry.uuid_conflict").detail,
+	                       "also reported by 52:54:00:00:01:0b"));
+	assert_non_null(strstr(last_event(f, &m3, "registry.uuid_conflict").detail,
+	                       "also reported by 52:54:00:00:01:0c"));
 }
 
 static void test_placeholder_uuids(void **state)
@@ -215,6 +266,36 @@ static void test_uuid_byte_order(void **state)
 	                 -EINVAL);
 	assert_int_equal(registry_uuid_parse("zz112233-4455-6677-8899-aabbccddeeff", false, b),
 	                 -EINVAL);
+}
+
+static void test_state_changes_journaled(void **state)
+{
+	struct fx *f = *state;
+	struct registry_boot b;
+	char err[200];
+	struct hwaddr m = mac(10);
+	assert_int_equal(registry_boot_seen(f->r, &m, 0, 7, NULL, &b), 0);
+	uint64_t id = b.dev->id;
+	/* a change that leaves the state alone, and one refused, say nothing */
+	struct registry_change c = {.fields = REGISTRY_F_NAME};
+	strcpy(c.d.name, "pc10");
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	c.fields = REGISTRY_F_STATE | REGISTRY_F_GROUP;
+	c.d.state = REGISTRY_APPROVED;
+	strcpy(c.d.group, "nope");
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), -ENOENT);
+	assert_int_equal(last_event(f, &m, "registry.state").n, 0);
+	/* approval is an event of the device */
+	c.fields = REGISTRY_F_STATE;
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	struct last_event e = last_event(f, &m, "registry.state");
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.detail, "approved, was pending");
+	c.d.state = REGISTRY_REJECTED;
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	assert_string_equal(last_event(f, &m, "registry.state").detail, "rejected, was approved");
+	assert_int_equal(registry_update(f->r, id, &c, err, sizeof err), 0);
+	assert_int_equal(last_event(f, &m, "registry.state").n, 2);
 }
 
 static void test_admin_changes_validated(void **state)
@@ -414,8 +495,11 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unknown_policies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_profile_layers, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_uuid_attaches_then_conflicts, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_uuid_conflict_on_a_known_device, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_placeholder_uuids, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_uuid_byte_order, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_state_changes_journaled, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_admin_changes_validated, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_import_reports_every_bad_row, setup, teardown),

@@ -584,7 +584,9 @@ static void test_vanishing_client(void **state)
 	settle(e);
 	close(c.fd);
 	assert_int_equal(count_fds(), fds); /* socket and file closed */
-	assert_int_equal(events(e, "tftp.timeout", "last_acked_block=1 bytes_acked=512"), 1);
+	assert_int_equal(events(e, "tftp.timeout",
+	                        "last_acked_block=1 bytes_acked=512 retries=1 blksize=512 file=\""),
+	                 1);
 	free(data);
 	env_free(e);
 }

@@ -1,0 +1,997 @@
+/* The diagnosis rules of `netbay why` (journal/rules.h; docs/journal.md
+ * says what each one looks for and why). Every rule reads the events
+ * through the small parsers below, which know the details the raise sites
+ * write; a rule that changes what it reads changes its raise site's test too. */
+#include "journal/rules.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "dhcp/pxe.h"
+#include "registry/registry.h"
+
+#define LOOP_MIN       3                /* deliveries of one file that make a loop */
+#define LOOP_GAP_MS    (10 * 60 * 1000) /* ... each within this of the one before */
+#define STALL_MIN      2                /* timeouts at the same block that make a stall */
+#define UNANSWERED_MIN 3                /* OFFERs in a row the client did not take */
+#define RULES_MAX      JOURNAL_FINDINGS_MAX
+#define FILE_LEN       JOURNAL_DETAIL_MAX /* a file name as a detail holds it */
+
+struct diag {
+	const struct journal_entry *ev;
+	size_t n;
+	const struct journal_facts *f;
+	struct journal_finding found[RULES_MAX];
+	size_t count;
+	char who[REGISTRY_NAME_MAX + HWADDR_STRLEN];
+};
+
+const char *journal_severity_name(enum journal_severity s)
+{
+	switch (s) {
+	case JOURNAL_ERROR:
+		return "error";
+	case JOURNAL_WARNING:
+		return "warning";
+	default:
+		return "info";
+	}
+}
+
+/* ---- findings */
+
+static struct journal_finding *finding(struct diag *d, const char *rule, enum journal_severity sev)
+{
+	if (d->count == RULES_MAX)
+		return NULL;
+	struct journal_finding *x = &d->found[d->count++];
+	memset(x, 0, sizeof *x);
+	x->rule = rule;
+	x->severity = sev;
+	return x;
+}
+
+static void say(char *buf, const char *fmt, ...) NB_PRINTF(2, 3);
+static void say(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, JOURNAL_TEXT_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* Adds event i to the evidence, kept in order; when full the oldest goes. */
+static void cite(struct journal_finding *x, size_t i)
+{
+	size_t k = 0;
+	while (k < x->n_evidence && x->evidence[k] < i)
+		k++;
+	if (k < x->n_evidence && x->evidence[k] == i)
+		return;
+	if (x->n_evidence == JOURNAL_EVIDENCE_MAX) {
+		if (k == 0)
+			return; /* older than everything kept */
+		memmove(x->evidence, x->evidence + 1, (k - 1) * sizeof *x->evidence);
+		x->evidence[k - 1] = i;
+		return;
+	}
+	memmove(x->evidence + k + 1, x->evidence + k, (x->n_evidence - k) * sizeof *x->evidence);
+	x->evidence[k] = i;
+	x->n_evidence++;
+}
+
+/* ---- reading details */
+
+static bool is(const struct journal_entry *e, const char *name)
+{
+	return strcmp(e->name, name) == 0;
+}
+
+static void copy(char *out, size_t n, const char *s, size_t len)
+{
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, s, len);
+	out[len] = 0;
+}
+
+/* The value of key="..." or key=word in a detail. */
+static bool field(const char *detail, const char *key, char *out, size_t n)
+{
+	size_t klen = strlen(key);
+	for (const char *p = detail; (p = strstr(p, key)); p++) {
+		if ((p != detail && p[-1] != ' ') || p[klen] != '=')
+			continue;
+		const char *v = p + klen + 1;
+		size_t len;
+		if (*v == '"') {
+			v++;
+			const char *end = strchr(v, '"');
+			len = end ? (size_t) (end - v) : strlen(v);
+		} else {
+			len = strcspn(v, " ");
+		}
+		copy(out, n, v, len);
+		return true;
+	}
+	return false;
+}
+
+static long long field_num(const char *detail, const char *key, long long dflt)
+{
+	char v[24];
+	char *end;
+	if (!field(detail, key, v, sizeof v))
+		return dflt;
+	long long x = strtoll(v, &end, 10);
+	return *end || end == v ? dflt : x;
+}
+
+/* A boot file as a path under the boot root: a URL loses its scheme and
+ * host, a path its leading slashes. */
+static const char *root_path(const char *file)
+{
+	if (strncasecmp(file, "http://", 7) == 0 || strncasecmp(file, "https://", 8) == 0) {
+		const char *slash = strchr(strstr(file, "//") + 2, '/');
+		file = slash ? slash : "";
+	}
+	while (*file == '/')
+		file++;
+	return file;
+}
+
+/* pxe.boot, as dhcp/proto.c writes it: "ARCH[, iPXE]: FILE (WHY)". */
+struct offer {
+	int arch; /* -1: not one pxe_arch_name() gives */
+	bool ipxe;
+	bool http; /* a UEFI HTTP boot client */
+	char file[FILE_LEN];
+};
+
+static int arch_named(const char *s, size_t len)
+{
+	static const int codes[] = {PXE_ARCH_BIOS,      PXE_ARCH_EFI_IA32,   PXE_ARCH_EFI_X64,
+	                            PXE_ARCH_EFI_ARM32, PXE_ARCH_EFI_ARM64,  PXE_ARCH_HTTP_IA32,
+	                            PXE_ARCH_HTTP_X64,  PXE_ARCH_HTTP_ARM32, PXE_ARCH_HTTP_ARM64};
+	for (size_t i = 0; i < NB_ARRAY_SIZE(codes); i++) {
+		const char *name = pxe_arch_name(codes[i]);
+		if (strlen(name) == len && memcmp(name, s, len) == 0)
+			return codes[i];
+	}
+	return -1;
+}
+
+static bool parse_offer(const struct journal_entry *e, struct offer *o)
+{
+	static const char ipxe[] = ", iPXE";
+	const char *colon = strstr(e->detail, ": ");
+	if (!is(e, "pxe.boot") || !colon)
+		return false;
+	size_t alen = (size_t) (colon - e->detail);
+	o->ipxe = alen > sizeof ipxe - 1 &&
+	          memcmp(colon - (sizeof ipxe - 1), ipxe, sizeof ipxe - 1) == 0;
+	if (o->ipxe)
+		alen -= sizeof ipxe - 1;
+	o->arch = arch_named(e->detail, alen);
+	o->http = o->arch == PXE_ARCH_HTTP_IA32 || o->arch == PXE_ARCH_HTTP_X64 ||
+	          o->arch == PXE_ARCH_HTTP_ARM32 || o->arch == PXE_ARCH_HTTP_ARM64;
+	const char *f = colon + 2, *paren = NULL;
+	for (const char *p = f; (p = strstr(p, " (")); p++)
+		paren = p;
+	copy(o->file, sizeof o->file, f, paren ? (size_t) (paren - f) : strlen(f));
+	return o->file[0] != 0;
+}
+
+/* The file an event says is missing, as a boot-root path. */
+static bool missing_path(const struct journal_entry *e, char *out, size_t n)
+{
+	if (is(e, "tftp.file_missing")) {
+		char f[FILE_LEN];
+		if (!field(e->detail, "file", f, sizeof f))
+			return false;
+		nb_strlcpy(out, root_path(f), n);
+		return true;
+	}
+	if (is(e, "http.file_missing")) {
+		/* "GET /path: no such file" */
+		const char *sp = strchr(e->detail, ' '), *end = NULL;
+		for (const char *p = sp; p && (p = strstr(p, ": ")); p++)
+			end = p;
+		if (!sp || !end || end <= sp)
+			return false;
+		char f[FILE_LEN];
+		copy(f, sizeof f, sp + 1, (size_t) (end - sp - 1));
+		nb_strlcpy(out, root_path(f), n);
+		return true;
+	}
+	return false;
+}
+
+/* A whole file delivered to the device (the key a loop is counted by):
+ * tftp.complete, an HTTP GET that reached the file's last byte, or an iPXE
+ * script. The waiting-for-approval script is not one: it is meant to repeat. */
+static bool delivered(const struct journal_entry *e, char *out, size_t n)
+{
+	if (is(e, "tftp.complete")) {
+		char f[FILE_LEN];
+		if (!field(e->detail, "file", f, sizeof f))
+			return false;
+		nb_strlcpy(out, root_path(f), n);
+		return true;
+	}
+	if (is(e, "http.ipxe_script")) {
+		nb_strlcpy(out, "the iPXE script", n);
+		return true;
+	}
+	if (!is(e, "http.fetch") || strncmp(e->detail, "GET ", 4) != 0)
+		return false;
+	/* "GET rel: 200, bytes A-B of SIZE" */
+	const char *colon = strstr(e->detail, ": ");
+	unsigned long long a, b, size;
+	unsigned status;
+	if (!colon || sscanf(colon, ": %u, bytes %llu-%llu of %llu", &status, &a, &b, &size) != 4)
+		return false;
+	if ((status != 200 && status != 206) || (size && b + 1 != size))
+		return false;
+	char f[FILE_LEN];
+	copy(f, sizeof f, e->detail + 4, (size_t) (colon - e->detail - 4));
+	nb_strlcpy(out, root_path(f), n);
+	return true;
+}
+
+static const char *root_of(const struct diag *d)
+{
+	return d->f->boot_root && d->f->boot_root[0] ? d->f->boot_root
+	                                             : "the boot root ([tftp] root)";
+}
+
+/* ---- rule: missing boot file */
+
+/* The newest miss no later delivery of the same file cured. */
+static bool current_miss(const struct diag *d, size_t *ret_i, char *path, size_t n)
+{
+	for (size_t i = d->n; i-- > 0;) {
+		char p[FILE_LEN], q[FILE_LEN];
+		if (!missing_path(&d->ev[i], p, sizeof p))
+			continue;
+		bool cured = false;
+		for (size_t k = i + 1; k < d->n && !cured; k++)
+			cured = delivered(&d->ev[k], q, sizeof q) && strcmp(p, q) == 0;
+		if (cured)
+			return false;
+		*ret_i = i;
+		nb_strlcpy(path, p, n);
+		return true;
+	}
+	return false;
+}
+
+static void rule_missing_file(struct diag *d)
+{
+	char path[FILE_LEN], p[FILE_LEN];
+	size_t last, misses = 0;
+	ssize_t offer = -1;
+	bool later_delivery = false;
+	if (!current_miss(d, &last, path, sizeof path))
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		struct offer o;
+		if (parse_offer(&d->ev[i], &o) && strcmp(root_path(o.file), path) == 0)
+			offer = (ssize_t) i;
+		if (missing_path(&d->ev[i], p, sizeof p) && strcmp(p, path) == 0)
+			misses++;
+		if (i > last && delivered(&d->ev[i], p, sizeof p))
+			later_delivery = true;
+	}
+	/* a loader probing for optional files (pxelinux.cfg/01-MAC, ...) misses
+	 * some and goes on: only a miss that ends the journey matters then */
+	if (offer < 0 && later_delivery)
+		return;
+	struct journal_finding *x =
+	        finding(d, "missing_boot_file", offer >= 0 ? JOURNAL_ERROR : JOURNAL_WARNING);
+	if (!x)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		if (missing_path(&d->ev[i], p, sizeof p) && strcmp(p, path) == 0)
+			cite(x, i);
+	if (offer >= 0) {
+		cite(x, (size_t) offer);
+		say(x->finding,
+		    "The device was offered the boot file \"%s\", but %s has no such file: "
+		    "it asked for it %zu time%s and was told it does not exist.",
+		    path, root_of(d), misses, misses == 1 ? "" : "s");
+		say(x->fix,
+		    "Put \"%s\" into %s, or point the device's profile at a loader that is "
+		    "there (the [boot] key for its firmware, or the same key in its [group] or "
+		    "its own profile, whichever names \"%s\").",
+		    path, root_of(d), path);
+	} else {
+		say(x->finding,
+		    "The last file the device asked for, \"%s\", is not in %s, and nothing was "
+		    "loaded after it.",
+		    path, root_of(d));
+		say(x->fix,
+		    "Put \"%s\" into %s, or correct what names it: the loader's configuration "
+		    "or the iPXE script ([http] ipxe-template or the profile's template).",
+		    path, root_of(d));
+	}
+}
+
+/* ---- rule: boot loop */
+
+struct delivery {
+	size_t i;
+	char key[FILE_LEN];
+};
+
+/* The deliveries of the last session (each within LOOP_GAP_MS of the one
+ * before); returns how many, newest last. */
+static size_t session(const struct diag *d, struct delivery *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (!delivered(&d->ev[i], v[n].key, sizeof v[n].key))
+			continue;
+		if (n && d->ev[i].time_ms - d->ev[v[n - 1].i].time_ms > LOOP_GAP_MS) {
+			v[0] = v[n];
+			n = 0;
+		}
+		v[n++].i = i;
+	}
+	return n;
+}
+
+static size_t count_key(const struct delivery *v, size_t n, const char *key)
+{
+	size_t c = 0;
+	for (size_t k = 0; k < n; k++)
+		c += strcmp(v[k].key, key) == 0;
+	return c;
+}
+
+/* The file delivered most often in the session, the earliest on a tie. */
+static size_t most_delivered(const struct delivery *v, size_t n, size_t *ret_count)
+{
+	size_t best = 0, best_c = 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t c = count_key(v, n, v[k].key);
+		if (c > best_c) {
+			best = k;
+			best_c = c;
+		}
+	}
+	*ret_count = best_c;
+	return best;
+}
+
+static void loop_fix(struct journal_finding *x, const char *key, const char *last)
+{
+	if (strcmp(key, "the iPXE script") == 0)
+		say(x->fix,
+		    "iPXE gets its script and starts over: a command in the script fails (a "
+		    "kernel or initrd that is not there, a wrong URL). Check the template "
+		    "([http] ipxe-template or the profile's) and the files it names.");
+	else if (!last)
+		say(x->fix,
+		    "The loader arrives but never takes over, so the firmware starts PXE again. "
+		    "Check that it suits the firmware (see arch_mismatch if it is reported; "
+		    "Secure Boot needs a signed loader), and for iPXE that it can fetch its "
+		    "script (HTTP on and reachable). If another DHCP server answers iPXE too, it "
+		    "may be handing it the loader again.");
+	else
+		say(x->fix,
+		    "The machine restarts after loading \"%s\": watch its console to see what "
+		    "fails there (a kernel panic, an installer that reboots), and check the "
+		    "kernel command line or script that \"%s\" is started with.",
+		    last, last);
+}
+
+static void rule_boot_loop(struct diag *d)
+{
+	struct delivery *v = malloc((d->n ? d->n : 1) * sizeof *v);
+	size_t n = v ? session(d, v) : 0, c;
+	if (!n) {
+		free(v);
+		return;
+	}
+	size_t top = most_delivered(v, n, &c);
+	const char *key = v[top].key;
+	size_t second = top + 1;
+	while (second < n && strcmp(v[second].key, key) != 0)
+		second++;
+	/* progress: a file the rounds before the repeat never reached */
+	bool progress = c < LOOP_MIN;
+	for (size_t k = second + 1; k < n && !progress; k++) {
+		bool seen = false;
+		for (size_t p = 0; p < second && !seen; p++)
+			seen = strcmp(v[p].key, v[k].key) == 0;
+		progress = !seen;
+	}
+	struct journal_finding *x = progress ? NULL : finding(d, "boot_loop", JOURNAL_ERROR);
+	if (x) {
+		/* the stage each round reached: the last other file between the
+		 * last two deliveries of the repeated one */
+		size_t last = n - 1, prev, first = top;
+		while (strcmp(v[last].key, key) != 0)
+			last--;
+		prev = last - 1;
+		while (strcmp(v[prev].key, key) != 0)
+			prev--;
+		const char *stage = last - prev > 1 ? v[last - 1].key : NULL;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(v[k].key, key) == 0)
+				cite(x, v[k].i);
+		long long secs = (d->ev[v[n - 1].i].time_ms - d->ev[v[first].i].time_ms) / 1000;
+		if (!stage)
+			say(x->finding,
+			    "The device fetched \"%s\" %zu times in %lld s and never got further: "
+			    "no script and no other file after it.",
+			    key, c, secs);
+		else
+			say(x->finding,
+			    "The device fetched \"%s\" %zu times in %lld s: each round got as far "
+			    "as "
+			    "\"%s\" and started over.",
+			    key, c, secs, stage);
+		loop_fix(x, key, stage);
+	}
+	free(v);
+}
+
+/* ---- rule: architecture mismatch */
+
+/* tok in s as a word of its own, or after the prefixes EFI boot files
+ * use ("bootx64.efi", "grubaa64.efi", "shimia32.efi"). */
+static bool has_token(const char *s, const char *tok)
+{
+	static const char *const prefixes[] = {"boot", "shim", "grub", "mm", "fb"};
+	size_t n = strlen(tok);
+	for (const char *p = s; (p = strcasestr(p, tok)); p++) {
+		if (isalnum((unsigned char) p[n]))
+			continue;
+		if (p == s || !isalpha((unsigned char) p[-1]))
+			return true;
+		for (size_t i = 0; i < NB_ARRAY_SIZE(prefixes); i++) {
+			size_t k = strlen(prefixes[i]);
+			if ((size_t) (p - s) >= k && strncasecmp(p - k, prefixes[i], k) == 0 &&
+			    (p - k == s || !isalpha((unsigned char) p[-(ptrdiff_t) k - 1])))
+				return true;
+		}
+	}
+	return false;
+}
+
+enum journal_loader journal_loader_kind(const char *file)
+{
+	static const char *const bios[] = {"kpxe", "kkpxe", "kkkpxe", "pxe", "0", "com"};
+	const char *base = strrchr(file, '/'), *dot;
+	base = base ? base + 1 : file;
+	dot = strrchr(base, '.');
+	if (!dot)
+		return JOURNAL_LOADER_UNKNOWN;
+	for (size_t i = 0; i < NB_ARRAY_SIZE(bios); i++)
+		if (strcasecmp(dot + 1, bios[i]) == 0)
+			return JOURNAL_LOADER_BIOS;
+	if (strcasecmp(dot + 1, "efi") != 0)
+		return JOURNAL_LOADER_UNKNOWN;
+	/* the architecture as distributions and iPXE's builds spell it in names */
+	if (has_token(file, "aa64") || has_token(file, "arm64") || has_token(file, "aarch64"))
+		return JOURNAL_LOADER_UEFI_ARM64;
+	if (has_token(file, "x64") || has_token(file, "x86_64") || has_token(file, "x86-64") ||
+	    has_token(file, "amd64"))
+		return JOURNAL_LOADER_UEFI_X64;
+	if (has_token(file, "ia32") || has_token(file, "i386") || has_token(file, "i686"))
+		return JOURNAL_LOADER_UEFI_IA32;
+	return JOURNAL_LOADER_UEFI;
+}
+
+static enum journal_loader loader_wanted(enum pxe_family f)
+{
+	switch (f) {
+	case PXE_FAMILY_BIOS:
+		return JOURNAL_LOADER_BIOS;
+	case PXE_FAMILY_UEFI_IA32:
+		return JOURNAL_LOADER_UEFI_IA32;
+	case PXE_FAMILY_UEFI_X64:
+		return JOURNAL_LOADER_UEFI_X64;
+	case PXE_FAMILY_UEFI_ARM64:
+		return JOURNAL_LOADER_UEFI_ARM64;
+	default:
+		return JOURNAL_LOADER_UNKNOWN;
+	}
+}
+
+static const char *loader_name(enum journal_loader k)
+{
+	switch (k) {
+	case JOURNAL_LOADER_BIOS:
+		return "a BIOS loader";
+	case JOURNAL_LOADER_UEFI_IA32:
+		return "a 32-bit x86 (IA32) UEFI loader";
+	case JOURNAL_LOADER_UEFI_X64:
+		return "an x64 UEFI loader";
+	case JOURNAL_LOADER_UEFI_ARM64:
+		return "an ARM64 UEFI loader";
+	case JOURNAL_LOADER_UEFI:
+		return "a UEFI loader";
+	default:
+		return "a loader of unknown kind";
+	}
+}
+
+/* The profile key that gives this firmware its loader. */
+static const char *profile_key(enum pxe_family f, bool http)
+{
+	switch (f) {
+	case PXE_FAMILY_BIOS:
+		return "bios";
+	case PXE_FAMILY_UEFI_IA32:
+		return "uefi-ia32";
+	case PXE_FAMILY_UEFI_X64:
+		return http ? "http-x64" : "uefi-x64";
+	case PXE_FAMILY_UEFI_ARM64:
+		return http ? "http-arm64" : "uefi-arm64";
+	default:
+		return "the key for its firmware";
+	}
+}
+
+static const char *profile_value(const struct registry_profile *p, enum pxe_family f, bool http)
+{
+	switch (f) {
+	case PXE_FAMILY_BIOS:
+		return p->bios;
+	case PXE_FAMILY_UEFI_IA32:
+		return p->uefi_ia32;
+	case PXE_FAMILY_UEFI_X64:
+		return http ? p->http_x64 : p->uefi_x64;
+	case PXE_FAMILY_UEFI_ARM64:
+		return http ? p->http_arm64 : p->uefi_arm64;
+	default:
+		return "";
+	}
+}
+
+/* Whether a loader of kind k can run on firmware f: a UEFI loader whose
+ * name does not say its architecture is given the benefit of the doubt. */
+static bool loader_fits(enum journal_loader k, enum pxe_family f)
+{
+	enum journal_loader want = loader_wanted(f);
+	if (k == JOURNAL_LOADER_UNKNOWN || want == JOURNAL_LOADER_UNKNOWN)
+		return true;
+	if (k == JOURNAL_LOADER_UEFI)
+		return want != JOURNAL_LOADER_BIOS;
+	return k == want;
+}
+
+/* By profile key: the same file is also the loader of another UEFI
+ * architecture, so it cannot be right for both. Returns that key or NULL. */
+static const char *shared_with(const struct registry_profile *p, const char *path,
+                               enum pxe_family f)
+{
+	static const enum pxe_family uefi[] = {PXE_FAMILY_UEFI_IA32, PXE_FAMILY_UEFI_X64,
+	                                       PXE_FAMILY_UEFI_ARM64};
+	for (size_t i = 0; p && i < NB_ARRAY_SIZE(uefi); i++)
+		for (int http = 0; http < 2; http++) {
+			const char *v = profile_value(p, uefi[i], http);
+			if (uefi[i] != f && v[0] && strcmp(root_path(v), path) == 0)
+				return profile_key(uefi[i], http);
+		}
+	return NULL;
+}
+
+static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const struct offer *o,
+                              enum journal_loader k, const char *also)
+{
+	enum pxe_family f = pxe_arch_family(o->arch);
+	const char *key = profile_key(f, o->http), *path = root_path(o->file);
+	if (also)
+		say(x->finding,
+		    "The device is an %s client and was offered \"%s\", which is also the "
+		    "%s loader: one binary cannot run on both architectures.",
+		    pxe_arch_name(o->arch), path, also);
+	else
+		say(x->finding,
+		    "The device is an %s client but was offered \"%s\", %s: its firmware cannot "
+		    "run it.",
+		    pxe_arch_name(o->arch), path, loader_name(k)); /* every arch name: "an" */
+	const char *now = d->f->profile ? profile_value(d->f->profile, f, o->http) : "";
+	char note[REGISTRY_FILE_MAX + 64] = "";
+	if (now[0] && strcmp(root_path(now), path) != 0)
+		snprintf(note, sizeof note, " (%s now names \"%s\": check the next boot)", key,
+		         now);
+	say(x->fix,
+	    "Set %s (in [boot], or in the device's [group] or own profile, whichever gives "
+	    "\"%s\") to an %s build%s, e.g. %s; BIOS loaders (.kpxe, .pxe, .0) belong in "
+	    "bios, ARM64 ones in uefi-arm64.",
+	    key, path, pxe_arch_name(o->arch), note,
+	    f == PXE_FAMILY_BIOS ? "undionly.kpxe" : "ipxe.efi or snponly.efi");
+}
+
+static void rule_arch_mismatch(struct diag *d)
+{
+	struct offer o = {0}, last = {0};
+	ssize_t at = -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (parse_offer(&d->ev[i], &o) && !o.ipxe && o.arch >= 0) {
+			last = o;
+			at = (ssize_t) i;
+		}
+	if (at < 0)
+		return;
+	enum pxe_family f = pxe_arch_family(last.arch);
+	const char *path = root_path(last.file);
+	enum journal_loader k = journal_loader_kind(path);
+	const char *also = NULL;
+	if (loader_fits(k, f)) {
+		/* the name does not tell: the profile may (same file for two arches) */
+		if (k != JOURNAL_LOADER_UEFI || !(also = shared_with(d->f->profile, path, f)))
+			return;
+	}
+	struct journal_finding *x =
+	        finding(d, "arch_mismatch", also ? JOURNAL_WARNING : JOURNAL_ERROR);
+	if (!x)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		char p[FILE_LEN];
+		if (parse_offer(&d->ev[i], &o) && !o.ipxe && strcmp(root_path(o.file), path) == 0)
+			cite(x, i);
+		else if (i > (size_t) at && delivered(&d->ev[i], p, sizeof p) &&
+		         strcmp(p, path) == 0)
+			cite(x, i); /* it was loaded, and then? */
+	}
+	arch_mismatch_say(d, x, &last, k, also);
+}
+
+/* ---- rule: OFFER never followed by REQUEST */
+
+static void rule_offer_unanswered(struct diag *d)
+{
+	ssize_t other = -1, answered = -1;
+	size_t unanswered = 0;
+	bool pending_offer = false;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct journal_entry *e = &d->ev[i];
+		if (is(e, "dhcp.offer")) {
+			unanswered += pending_offer; /* the one before was not taken */
+			pending_offer = true;
+		} else if (is(e, "dhcp.request") || is(e, "dhcp.ack")) {
+			answered = (ssize_t) i;
+			other = -1;
+			unanswered = 0;
+			pending_offer = false;
+		} else if (is(e, "dhcp.other_server")) {
+			other = (ssize_t) i;
+			unanswered = 0;
+			pending_offer = false;
+		}
+	}
+	unanswered += pending_offer;
+	if (other < 0 && unanswered < UNANSWERED_MIN)
+		return;
+	struct journal_finding *x = finding(d, "offer_unanswered", JOURNAL_ERROR);
+	if (!x)
+		return;
+	for (size_t i = (size_t) (answered + 1); i < d->n; i++)
+		if (is(&d->ev[i], "dhcp.offer") || is(&d->ev[i], "dhcp.other_server"))
+			cite(x, i);
+	if (other >= 0) {
+		/* "client chose the offer of 10.0.0.2" */
+		const char *of = strstr(d->ev[other].detail, "offer of ");
+		const char *srv = of ? of + 9 : "another server";
+		say(x->finding,
+		    "The device took the offer of another DHCP server, %s, instead of netbay's, "
+		    "so it does not get netbay's boot information.",
+		    srv);
+		say(x->fix,
+		    "Two DHCP servers answer on this network. Turn off the one at %s (or its "
+		    "DHCP on this segment), or keep it and run netbay beside it with [dhcp] "
+		    "mode = proxy, which only adds the boot information.",
+		    srv);
+		return;
+	}
+	say(x->finding,
+	    "netbay offered the device an address %zu times in a row and it never asked for "
+	    "it (no REQUEST): the offers do not reach it, or it ignores them.",
+	    unanswered);
+	say(x->fix,
+	    "Look for what drops DHCP replies to the client: a firewall on UDP port 68, a "
+	    "switch's DHCP snooping that trusts only another server's port, a VLAN or relay "
+	    "that does not carry them back. A client that hears another server may also be "
+	    "taking its offer without saying so.");
+}
+
+/* ---- rule: transfer stalling at the same block */
+
+static bool stalled_at(const struct journal_entry *e, const char *file, long long block)
+{
+	char f[FILE_LEN];
+	return is(e, "tftp.timeout") && field(e->detail, "file", f, sizeof f) &&
+	       strcmp(f, file) == 0 && field_num(e->detail, "last_acked_block", -2) == block;
+}
+
+static void rule_transfer_stall(struct diag *d)
+{
+	char file[FILE_LEN], p[FILE_LEN];
+	ssize_t last = -1;
+	for (size_t i = d->n; i-- > 0 && last < 0;)
+		if (is(&d->ev[i], "tftp.timeout") &&
+		    field(d->ev[i].detail, "file", file, sizeof file))
+			last = (ssize_t) i;
+	if (last < 0)
+		return;
+	for (size_t i = (size_t) last + 1; i < d->n; i++)
+		if (delivered(&d->ev[i], p, sizeof p) && strcmp(p, root_path(file)) == 0)
+			return; /* it got through later */
+	long long block = field_num(d->ev[last].detail, "last_acked_block", -1);
+	long long blksize = field_num(d->ev[last].detail, "blksize", 0);
+	long long bytes = field_num(d->ev[last].detail, "bytes_acked", 0);
+	/* the attempts since the file last got through */
+	size_t since = (size_t) last, same = 0;
+	while (since > 0 &&
+	       !(delivered(&d->ev[since - 1], p, sizeof p) && strcmp(p, root_path(file)) == 0))
+		since--;
+	for (size_t i = since; i <= (size_t) last; i++)
+		same += stalled_at(&d->ev[i], file, block);
+	if (block < 0 || same < STALL_MIN)
+		return;
+	struct journal_finding *x = finding(d, "transfer_stall", JOURNAL_ERROR);
+	if (!x)
+		return;
+	for (size_t i = since; i <= (size_t) last; i++)
+		if (stalled_at(&d->ev[i], file, block))
+			cite(x, i);
+	char size[48] = "";
+	if (blksize)
+		snprintf(size, sizeof size, " with %lld-byte blocks", blksize);
+	if (block == 0)
+		say(x->finding,
+		    "TFTP transfers of \"%s\" stopped at the same place in %zu attempts: the "
+		    "client acknowledged no data block at all%s.",
+		    file, same, size);
+	else
+		say(x->finding,
+		    "TFTP transfers of \"%s\" stopped at the same place in %zu attempts: block "
+		    "%lld (%lld bytes in) was the last the client acknowledged%s.",
+		    file, same, block, bytes, size);
+	if (blksize > 512)
+		say(x->fix,
+		    "Blocks of this size do not get through: lower [tftp] max-blksize (1024, or "
+		    "512 to rule the size out) or fix the MTU on the way (a VLAN, tunnel or VPN "
+		    "under 1500 bytes). A NIC ROM that always fails at one block may need "
+		    "[tftp] max-windowsize = 1, or iPXE loading over HTTP.");
+	else
+		say(x->fix,
+		    "Even small blocks stop at the same place: look for a firewall or a flaky "
+		    "link between netbay and the client, try [tftp] max-windowsize = 1 for a "
+		    "buggy NIC ROM, or load the file over HTTP with iPXE.");
+}
+
+/* ---- rules: approval */
+
+static bool waiting_event(const struct journal_entry *e)
+{
+	return (is(e, "pxe.no_boot") && strstr(e->detail, "pending approval")) ||
+	       is(e, "http.ipxe_wait");
+}
+
+static bool rejected_event(const struct journal_entry *e)
+{
+	return (is(e, "pxe.no_boot") || is(e, "http.refused")) && strstr(e->detail, "rejected");
+}
+
+/* The state the device is in now: the registry's when known, else the
+ * journal's last word on it. */
+static int state_now(const struct diag *d)
+{
+	if (d->f->dev)
+		return d->f->dev->state;
+	for (size_t i = d->n; i-- > 0;) {
+		const struct journal_entry *e = &d->ev[i];
+		if (waiting_event(e))
+			return REGISTRY_PENDING;
+		if (rejected_event(e))
+			return REGISTRY_REJECTED;
+		if (is(e, "pxe.boot") || is(e, "registry.state"))
+			return REGISTRY_APPROVED;
+	}
+	return -1;
+}
+
+static void rule_pending(struct diag *d)
+{
+	if (state_now(d) != REGISTRY_PENDING)
+		return;
+	size_t waits = 0, scripts = 0;
+	struct journal_finding *x = finding(d, "pending_approval", JOURNAL_ERROR);
+	if (!x)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		if (waiting_event(&d->ev[i])) {
+			cite(x, i);
+			waits++;
+			scripts += is(&d->ev[i], "http.ipxe_wait");
+		}
+	for (size_t i = 0; i < d->n && !waits; i++)
+		if (is(&d->ev[i], "registry.new"))
+			cite(x, i);
+	if (scripts)
+		say(x->finding,
+		    "The device is pending approval: it runs netbay's waiting script (fetched %zu "
+		    "time%s) and boots only once an admin approves it.",
+		    scripts, scripts == 1 ? "" : "s");
+	else
+		say(x->finding,
+		    "The device is pending approval: netbay gives it no boot file until an admin "
+		    "approves it (%zu boot attempt%s refused so far).",
+		    waits, waits == 1 ? "" : "s");
+	say(x->fix,
+	    "Approve it: netbay device approve %s. To let new machines boot without "
+	    "approval, set [dhcp] unknown-devices = approve (and default-group).",
+	    d->who);
+}
+
+static void rule_rejected(struct diag *d)
+{
+	if (state_now(d) != REGISTRY_REJECTED)
+		return;
+	struct journal_finding *x = finding(d, "rejected", JOURNAL_ERROR);
+	if (!x)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		if (rejected_event(&d->ev[i]) || (is(&d->ev[i], "registry.state") &&
+		                                  strncmp(d->ev[i].detail, "rejected", 8) == 0))
+			cite(x, i);
+	say(x->finding, "The device was rejected: netbay gives it no boot file.");
+	say(x->fix, "If it should boot, approve it: netbay device approve %s.", d->who);
+}
+
+/* ---- rule: conflicting UUID */
+
+static void rule_uuid_conflict(struct diag *d)
+{
+	const struct registry_device *dev = d->f->dev;
+	ssize_t last = -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (is(&d->ev[i], "registry.uuid_conflict"))
+			last = (ssize_t) i;
+	/* the registry knows whether it still holds (a new UUID clears it) */
+	if (dev ? !dev->uuid_conflict : last < 0)
+		return;
+	struct journal_finding *x = finding(d, "uuid_conflict", JOURNAL_WARNING);
+	if (!x)
+		return;
+	char uuid[REGISTRY_UUID_STRLEN + 1] = "", other[64] = "another device";
+	if (dev && dev->uuid[0])
+		nb_strlcpy(uuid, dev->uuid, sizeof uuid);
+	for (size_t i = 0; i < d->n; i++) {
+		const char *det = d->ev[i].detail, *by;
+		if (!is(&d->ev[i], "registry.uuid_conflict"))
+			continue;
+		cite(x, i);
+		if (!uuid[0] && strncmp(det, "UUID ", 5) == 0)
+			copy(uuid, sizeof uuid, det + 5, strcspn(det + 5, " "));
+		if ((by = strstr(det, "reported by ")))
+			copy(other, sizeof other, by + 12, strcspn(by + 12, ";, "));
+		else if ((by = strstr(det, "registered for ")))
+			copy(other, sizeof other, by + 15, strcspn(by + 15, ";,"));
+	}
+	say(x->finding,
+	    "The device's SMBIOS UUID %s is also reported by %s: a cloned virtual machine or a "
+	    "board with a vendor default. netbay matches both by MAC only, so neither is "
+	    "found by its UUID.",
+	    uuid[0] ? uuid : "(unknown)", other);
+	say(x->fix,
+	    "Give each machine its own UUID (the hypervisor's VM settings, or the board "
+	    "vendor's DMI tool), then set the device's uuid in the registry, which clears the "
+	    "conflict. If both MACs are NICs of one machine, make them one device with both "
+	    "MACs.");
+}
+
+/* ---- rule: no boot file for another reason */
+
+static void rule_no_boot(struct diag *d)
+{
+	ssize_t at = -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (is(&d->ev[i], "pxe.boot") || is(&d->ev[i], "pxe.no_boot"))
+			at = (ssize_t) i;
+	if (at < 0 || !is(&d->ev[at], "pxe.no_boot") || waiting_event(&d->ev[at]) ||
+	    rejected_event(&d->ev[at]))
+		return;
+	const char *det = d->ev[at].detail, *colon = strstr(det, ": ");
+	int arch = colon ? arch_named(det, (size_t) (colon - det)) : -1;
+	struct journal_finding *x = finding(d, "no_boot_file", JOURNAL_ERROR);
+	if (!x)
+		return;
+	cite(x, (size_t) at);
+	if (strstr(det, "no loader configured")) {
+		bool http = strstr(det, "HTTP") != NULL;
+		const char *key = profile_key(pxe_arch_family(arch), http);
+		say(x->finding,
+		    "No loader is configured for %s clients, so the device gets no boot file.",
+		    arch >= 0 ? pxe_arch_name(arch) : "its kind of");
+		say(x->fix,
+		    "Set %s in [boot] (or in the device's [group] or own profile) to a loader in "
+		    "%s, e.g. %s.",
+		    key, root_of(d),
+		    pxe_arch_family(arch) == PXE_FAMILY_BIOS ? "bios = undionly.kpxe"
+		                                             : "uefi-x64 = ipxe.efi");
+	} else if (strstr(det, "HTTP is off")) {
+		say(x->finding, "The device boots over HTTP (iPXE or UEFI HTTP boot), but netbay's "
+		                "HTTP server is off, so it gets no boot file.");
+		say(x->fix, "Turn HTTP on: [http] enable = yes (and a port the clients reach).");
+	} else if (strstr(det, "ignored")) {
+		say(x->finding, "The device is not in the registry and [dhcp] unknown-devices = "
+		                "ignore, so netbay gives it no boot file.");
+		say(x->fix,
+		    "Add it to the registry (netbay device add %s), or set [dhcp] "
+		    "unknown-devices = pending or approve.",
+		    d->who);
+	} else {
+		say(x->finding, "netbay gives the device no boot file: %s.", det);
+		say(x->fix, "See the reason above and the device's profile.");
+	}
+}
+
+/* ---- rule: no address */
+
+static void rule_no_address(struct diag *d)
+{
+	ssize_t at = -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (strncmp(d->ev[i].name, "dhcp.", 5) == 0 && !is(&d->ev[i], "dhcp.discover"))
+			at = (ssize_t) i;
+	if (at < 0 || !is(&d->ev[at], "dhcp.no_address"))
+		return;
+	struct journal_finding *x = finding(d, "no_address", JOURNAL_ERROR);
+	if (!x)
+		return;
+	cite(x, (size_t) at);
+	say(x->finding, "netbay had no address to give the device: %s.", d->ev[at].detail);
+	say(x->fix, "Widen the subnet's range, shorten its lease-time, or end stale leases (netbay "
+	            "lease list, netbay lease release).");
+}
+
+/* ---- all together */
+
+static void (*const rules[])(struct diag *d) = {
+        rule_pending,          rule_rejected,      rule_no_boot,       rule_no_address,
+        rule_offer_unanswered, rule_missing_file,  rule_arch_mismatch, rule_transfer_stall,
+        rule_boot_loop,        rule_uuid_conflict,
+};
+_Static_assert(NB_ARRAY_SIZE(rules) <= RULES_MAX, "a finding per rule must fit");
+
+size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct journal_facts *facts,
+                        struct journal_finding *out, size_t max)
+{
+	static const struct journal_facts none = {0};
+	struct diag *d = calloc(1, sizeof *d);
+	size_t k = 0;
+	if (!d)
+		return 0;
+	d->ev = ev;
+	d->n = n;
+	d->f = facts ? facts : &none;
+	if (d->f->who && d->f->who[0])
+		nb_strlcpy(d->who, d->f->who, sizeof d->who);
+	else if (n)
+		hwaddr_fmt(&ev[n - 1].mac, d->who);
+	else
+		nb_strlcpy(d->who, "MAC", sizeof d->who);
+	for (size_t i = 0; i < NB_ARRAY_SIZE(rules); i++)
+		rules[i](d);
+	/* the most severe first; rules in table order within a severity */
+	for (int sev = JOURNAL_ERROR; sev >= JOURNAL_INFO; sev--)
+		for (size_t i = 0; i < d->count && k < max; i++)
+			if ((int) d->found[i].severity == sev)
+				out[k++] = d->found[i];
+	free(d);
+	return k;
+}

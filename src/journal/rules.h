@@ -1,0 +1,69 @@
+/* Diagnosis over a device's boot journal: each rule reads the events (and
+ * what the registry says about the device) and, when its condition holds
+ * now, writes a finding: a plain-language sentence, the events that show
+ * it, and what to do about it. docs/journal.md lists every rule.
+ *
+ * Rules are pure functions of their inputs (no clock, no files): the
+ * unit tests feed them hand-made event sequences. A rule reports what is
+ * still the case at the end of the journal; a fault the device got past
+ * (a missing file that later arrived, a loop that later progressed) is
+ * not reported. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "journal/journal.h"
+
+struct registry_device;
+struct registry_profile;
+
+enum journal_severity {
+	JOURNAL_INFO = 0,
+	JOURNAL_WARNING = 1, /* something is wrong, the device may still boot */
+	JOURNAL_ERROR = 2,   /* this stops the device from booting */
+};
+
+#define JOURNAL_EVIDENCE_MAX 8
+#define JOURNAL_TEXT_MAX     512
+#define JOURNAL_FINDINGS_MAX 16 /* one per rule at most */
+
+struct journal_finding {
+	const char *rule; /* stable name: "missing_boot_file", "boot_loop", ... */
+	enum journal_severity severity;
+	char finding[JOURNAL_TEXT_MAX];        /* what is wrong, in a sentence or two */
+	char fix[JOURNAL_TEXT_MAX];            /* what to do */
+	size_t evidence[JOURNAL_EVIDENCE_MAX]; /* indexes into the events, ascending */
+	size_t n_evidence;
+};
+
+/* What netbay knows beside the events; any field may be NULL or "". */
+struct journal_facts {
+	const struct registry_device *dev;      /* the registry's device */
+	const struct registry_profile *profile; /* the boot profile it gets now (merged) */
+	const char *boot_root;                  /* [tftp] root */
+	const char *who;                        /* how commands in fixes name it: name or MAC */
+};
+
+/* Runs every rule over ev (n events, oldest first). Writes at most max
+ * findings into out, errors before warnings before notes, and returns how
+ * many. */
+size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct journal_facts *facts,
+                        struct journal_finding *out, size_t max);
+
+/* "error", "warning", "info". */
+const char *journal_severity_name(enum journal_severity s);
+
+/* ---- the heuristics the rules use, exposed for their tests */
+
+enum journal_loader {
+	JOURNAL_LOADER_UNKNOWN,
+	JOURNAL_LOADER_BIOS,       /* .kpxe, .kkpxe, .kkkpxe, .pxe, .0, .com */
+	JOURNAL_LOADER_UEFI,       /* .efi, architecture not in the name */
+	JOURNAL_LOADER_UEFI_IA32,  /* .efi named ia32, i386, i686 */
+	JOURNAL_LOADER_UEFI_X64,   /* .efi named x64, x86_64, amd64 */
+	JOURNAL_LOADER_UEFI_ARM64, /* .efi named aa64, arm64, aarch64 */
+};
+
+/* What kind of loader a boot file name (a path or a URL) is. */
+enum journal_loader journal_loader_kind(const char *file);
