@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/services.h"
+#include "dns/dns.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
 #include "registry/registry.h"
@@ -21,7 +22,7 @@
 
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
-        NULL, /* keeps the table valid while it has no module yet */
+        &dns_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)

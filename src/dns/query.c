@@ -45,6 +45,19 @@ int dns_engine_error(const struct dns_engine *e, const struct dns_query *q, int 
 	return finish(e, q, rcode, &w);
 }
 
+int dns_engine_truncated(const struct dns_engine *e, const uint8_t *pkt, size_t len, uint8_t *out,
+                         size_t cap)
+{
+	struct dns_query q;
+	struct dns_writer w;
+	if (dns_query_parse(pkt, len, &q) != 0)
+		return 0;
+	dns_writer_init(&w, out, cap);
+	dns_write_header(&w, q.id, (uint16_t) (reply_flags(&q, 0) | DNS_F_TC));
+	dns_write_question(&w, q.qname.b, q.qtype, q.qclass);
+	return finish(e, &q, 0, &w);
+}
+
 /* RFC 8482 4.2: ANY for a name we do not hold is answered with one synthesized HINFO. */
 static int answer_any(const struct dns_engine *e, const struct dns_query *q, uint8_t *out,
                       size_t cap)

@@ -55,6 +55,12 @@ int dns_engine_query(struct dns_engine *e, const uint8_t *pkt, size_t len,
  * (512 without EDNS), never more than ours. */
 size_t dns_engine_udp_limit(const struct dns_engine *e, const struct dns_query *q);
 
+/* An empty answer with TC set for the query in pkt (0 when it is not a
+ * well-formed query): what a rate-limited client gets now and then, so a
+ * real one retries over TCP. Returns the length. */
+int dns_engine_truncated(const struct dns_engine *e, const uint8_t *pkt, size_t len, uint8_t *out,
+                         size_t cap);
+
 /* An answer with no records and the given rcode (SERVFAIL when forwarding
  * failed; REFUSED), question and OPT included. Returns the length. */
 int dns_engine_error(const struct dns_engine *e, const struct dns_query *q, int rcode, uint8_t *out,
