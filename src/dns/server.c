@@ -298,7 +298,10 @@ static void on_udp(struct loop_io *io, int fd, uint32_t events, void *data)
 		}
 		if (m)
 			(void) net_send_many(fd, s->outs, m);
-		if (n < NET_BATCH_MAX)
+		/* a batch of some size means load: more queries have likely come while we
+		 * answered, and reading them now saves an epoll_wait; a small one means the
+		 * queue is empty, and asking again would cost a recvmmsg for nothing */
+		if (n < NET_BATCH_MAX / 4)
 			break;
 	}
 	dns_forward_flush(s->fwd); /* the misses of these batches go upstream together */

@@ -125,11 +125,31 @@ def answer(wire, proto):
         r.set_rcode(dns.rcode.NXDOMAIN)
     return r.to_wire(max_size=65535)
 
+def forgeries(data):
+    """For spoof*.fwd.test: answers that must be ignored, sent before the real one."""
+    q = dns.message.from_wire(data)
+    if not q.question[0].name.to_text().lower().startswith("spoof"):
+        return []
+    out = []
+    wrong_id = dns.message.make_response(q)
+    wrong_id.id = (q.id + 1) % 65536
+    other_q = dns.message.make_query("other.fwd.test", "A")
+    other_q.id = q.id
+    other_q = dns.message.make_response(other_q)
+    for r in (wrong_id, other_q):
+        r.answer.append(dns.rrset.from_text(r.question[0].name, 30, "IN", "A", "198.51.100.66"))
+        out.append(r.to_wire())
+    not_response = dns.message.from_wire(data)  # a query (QR clear) with the right ID
+    out.append(not_response.to_wire())
+    return out
+
 print("ready", flush=True)
 while True:
     ready, _, _ = select.select([u, t], [], [])
     if u in ready:
         data, peer = u.recvfrom(65535)
+        for forged in forgeries(data):
+            u.sendto(forged, peer)
         u.sendto(answer(data, "udp"), peer)
     if t in ready:
         c, _ = t.accept()
@@ -370,6 +390,16 @@ def test_forwarding_and_cache_ttl_counts_down(lab):
         udp(lab.cli, q(f"h{i}.fwd.test"))
     ids = [u["id"] for u in lab.upstream.queries()]
     assert len(set(ids)) == len(ids)
+
+
+def test_forged_answers_are_ignored(lab):
+    lab.start()
+    # before the real answer the upstream sends one with another ID, one for another
+    # question with the right ID, and a query with the right ID: none of them counts
+    r = udp(lab.cli, q("spoof1.fwd.test"))
+    assert [rr.address for rr in r.answer[0]] == ["192.0.2.7"]
+    r = udp(lab.cli, q("spoof1.fwd.test"))  # and the cache holds the real one
+    assert [rr.address for rr in r.answer[0]] == ["192.0.2.7"]
 
 
 def test_negative_caching(lab):
