@@ -14,7 +14,9 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/services.h"
+#include "dhcp/dhcp.h"
 #include "dns/dns.h"
+#include "http/http.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
 #include "registry/registry.h"
@@ -22,7 +24,9 @@
 
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
+        &dhcp_module,
         &dns_module,
+        &http_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)

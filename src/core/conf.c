@@ -1,4 +1,5 @@
 #include "core/conf.h"
+#include "core/jail.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -79,6 +80,10 @@ static int parse_route(void *obj, char *value, int line, char *err, size_t errle
 static int parse_mac(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_client_id(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_log_level(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_boot_file(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_api_socket(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_api_listen(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_api_token(void *obj, char *value, int line, char *err, size_t errlen);
 /* [dns] parsers, in the [dns] block below */
 static int parse_dns_upstream(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_dns_allow(void *obj, char *value, int line, char *err, size_t errlen);
@@ -120,6 +125,47 @@ static const struct conf_key keys[] = {
         {"dhcp", "new-client-burst", CT_UINT, S(dhcp.new_client_burst), 0, 0, 1, 1000000, NULL,
          NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
 
+        /* [tftp] */
+        STR("tftp", "root", tftp.root, "/srv/netbay/boot",
+            "the boot root: files served over TFTP and HTTP; nothing outside it is served"),
+
+        /* [http] */
+        {"http", "enable", CT_BOOL, S(http.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
+         "serve boot files and per-device iPXE scripts over HTTP"},
+        {"http", "listen", CT_IP4, S(http.listen), 0, 0, 0, 0, NULL, NULL, "0.0.0.0", false,
+         "address the HTTP listener binds (0.0.0.0: every address)"},
+        {"http", "port", CT_UINT, S(http.port), 0, 0, 1, 65535, NULL, NULL, "80", false,
+         "TCP port of the HTTP listener"},
+        STR("http", "ipxe-template", http.ipxe_template, NULL,
+            "template of /boot/MAC.ipxe scripts, relative to the boot root or absolute; empty: "
+            "built in"),
+
+        /* [api] */
+        {"api", "socket", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_api_socket, "/run/netbay/api.sock",
+         false, "Unix socket of the REST API (mode 0660; empty: none)"},
+        {"api", "listen", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_api_listen, NULL, false,
+         "ADDRESS:PORT of a TCP listener for the API alone (needs token); empty: none"},
+        {"api", "token", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_api_token, NULL, false,
+         "bearer token the API requires over TCP (16-128 visible characters)"},
+
+        /* [boot] */
+        {"boot", "bios", CT_CUSTOM, S(boot.bios), sizeof(((struct conf *) 0)->boot.bios), 0, 0, 0,
+         NULL, parse_boot_file, "undionly.kpxe", false, "loader for x86 BIOS PXE clients (arch 0)"},
+        {"boot", "uefi-ia32", CT_CUSTOM, S(boot.uefi_ia32),
+         sizeof(((struct conf *) 0)->boot.uefi_ia32), 0, 0, 0, NULL, parse_boot_file, "", false,
+         "loader for IA32 UEFI PXE clients (arch 6)"},
+        {"boot", "uefi-x64", CT_CUSTOM, S(boot.uefi_x64),
+         sizeof(((struct conf *) 0)->boot.uefi_x64), 0, 0, 0, NULL, parse_boot_file, "ipxe.efi",
+         false, "loader for x64 UEFI PXE clients (arch 7, 9)"},
+        {"boot", "uefi-arm64", CT_CUSTOM, S(boot.uefi_arm64),
+         sizeof(((struct conf *) 0)->boot.uefi_arm64), 0, 0, 0, NULL, parse_boot_file,
+         "ipxe-arm64.efi", false, "loader for ARM64 UEFI PXE clients (arch 11)"},
+        {"boot", "http-x64", CT_CUSTOM, S(boot.http_x64),
+         sizeof(((struct conf *) 0)->boot.http_x64), 0, 0, 0, NULL, parse_boot_file, "ipxe.efi",
+         false, "loader x64 UEFI HTTP boot clients (arch 16) fetch by URL"},
+        {"boot", "http-arm64", CT_CUSTOM, S(boot.http_arm64),
+         sizeof(((struct conf *) 0)->boot.http_arm64), 0, 0, 0, NULL, parse_boot_file,
+         "ipxe-arm64.efi", false, "loader ARM64 UEFI HTTP boot clients (arch 19) fetch by URL"},
         /* [dns] */
         {"dns", "mode", CT_ENUM, S(dns.mode), 0, 0, 0, 0, dns_mode_names, NULL, "full", false,
          "full (local names and forwarding) | local (local names only) | off"},
@@ -320,7 +366,8 @@ static int set_value(struct conf_state *st, const struct conf_key *k, void *obj,
 		}
 		break;
 	case CT_CUSTOM:
-		r = k->custom(obj, value, st->line, err, sizeof err);
+		/* a custom parser that fills one field (size set) gets that field */
+		r = k->custom(k->size ? base + k->off : obj, value, st->line, err, sizeof err);
 		break;
 	}
 	if (r < 0) {
@@ -402,7 +449,15 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
-        {"server", NULL}, {"dhcp", NULL}, {"dns", NULL}, {"subnet", new_subnet}, {"host", new_host},
+        {"server", NULL},       /* identity, data, interfaces, logging */
+        {"dhcp", NULL},         /* DHCP behaviour */
+        {"tftp", NULL},         /* the boot root */
+        {"boot", NULL},         /* loaders per firmware */
+        {"http", NULL},         /* boot files and iPXE scripts over HTTP */
+        {"api", NULL},          /* the REST API's listeners and token */
+        {"dns", NULL},          /* the DNS server */
+        {"subnet", new_subnet}, /* one per served subnet */
+        {"host", new_host},     /* static reservations */
 };
 
 static void begin_section(struct conf_state *st, char *header)
@@ -1054,6 +1109,70 @@ static void check_dns(struct conf_state *st)
 	check_dns_cnames(st);
 }
 
+/* ---- [api] */
+
+static int parse_api_socket(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	if (*value && *value != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", value);
+		return -EINVAL;
+	}
+	if (strlen(value) >= sizeof c->api.socket) {
+		snprintf(err, errlen, "longer than a Unix socket path may be (%zu characters)",
+		         sizeof c->api.socket - 1);
+		return -EINVAL;
+	}
+	memcpy(c->api.socket, value, strlen(value) + 1);
+	return 0;
+}
+
+static int parse_api_listen(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	char *colon = strrchr(value, ':');
+	uint64_t port;
+	uint32_t addr;
+
+	c->api.listen_line = line;
+	if (!*value) {
+		c->api.listen_port = 0;
+		return 0;
+	}
+	if (!colon) {
+		snprintf(err, errlen, "'%s' is not ADDRESS:PORT", value);
+		return -EINVAL;
+	}
+	*colon = 0;
+	if (ip4_parse(value, &addr) < 0 || nb_parse_uint(colon + 1, 1, 65535, &port) < 0) {
+		*colon = ':';
+		snprintf(err, errlen, "'%s' is not ADDRESS:PORT (an IPv4 address, a port 1-65535)",
+		         value);
+		return -EINVAL;
+	}
+	c->api.listen_addr = addr;
+	c->api.listen_port = (uint32_t) port;
+	return 0;
+}
+
+static int parse_api_token(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	size_t n = strlen(value);
+	if (n < 16 || n >= sizeof c->api.token) {
+		snprintf(err, errlen, "must be 16 to %zu characters long (got %zu)",
+		         sizeof c->api.token - 1, n);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (value[i] <= 0x20 || value[i] >= 0x7f) {
+			snprintf(err, errlen, "only visible ASCII characters, no spaces");
+			return -EINVAL;
+		}
+	memcpy(c->api.token, value, n + 1);
+	return 0;
+}
+
 /* ---- cross-checks over the whole file */
 
 static bool ranges_overlap(uint32_t a1, uint32_t a2, uint32_t b1, uint32_t b2)
@@ -1159,6 +1278,24 @@ static void check_hosts(struct conf_state *st)
 	}
 }
 
+static void check_api(struct conf_state *st)
+{
+	struct conf *c = st->c;
+	char a[IP4_STRLEN];
+
+	if (!c->api.listen_port)
+		return;
+	st->line = c->api.listen_line;
+	if (!c->api.token[0])
+		diag(st,
+		     "listen: the API over TCP needs [api] token (a bearer token clients send)");
+	if (c->http.enable && c->http.port == c->api.listen_port &&
+	    (c->http.listen == 0 || c->api.listen_addr == 0 ||
+	     c->http.listen == c->api.listen_addr))
+		diag(st, "listen: %s:%u is also the [http] listener's port",
+		     ip4_fmt(c->api.listen_addr, a), c->api.listen_port);
+}
+
 static void check_all(struct conf_state *st)
 {
 	if (st->c->dhcp.mode == DHCP_MODE_FULL && st->c->n_subnets == 0) {
@@ -1168,6 +1305,7 @@ static void check_all(struct conf_state *st)
 	}
 	check_subnets(st);
 	check_hosts(st);
+	check_api(st);
 	check_dns(st);
 }
 
@@ -1187,6 +1325,9 @@ static int load(struct conf_state *st, const char *name, struct conf_diag *d,
 	apply_defaults(st, "server", c);
 	apply_defaults(st, "dhcp", c);
 	apply_defaults(st, "tftp", c);
+	apply_defaults(st, "boot", c);
+	apply_defaults(st, "http", c);
+	apply_defaults(st, "api", c);
 	apply_defaults(st, "dns", c);
 	st->section = NULL;
 	st->obj = NULL;
@@ -1259,4 +1400,20 @@ void conf_print_keys(void)
 		printf("[%s] %s = %s\n\t%s%s\n", keys[i].section, keys[i].name,
 		       keys[i].def ? keys[i].def : "", keys[i].help,
 		       keys[i].repeat ? " (repeatable)" : "");
+}
+
+/* A loader file name: a path inside the boot root (the mapping TFTP and HTTP
+ * apply to client requests, so ".." or control bytes are refused here). */
+static int parse_boot_file(void *field, char *value, int line, char *err, size_t errlen)
+{
+	char rel[JAIL_PATH_MAX + 1];
+	if (*value && jail_map(value, rel, sizeof rel) < 0) {
+		snprintf(err, errlen, "'%s' is not a file name inside the boot root", value);
+		return -EINVAL;
+	}
+	if (nb_strlcpy(field, value, CONF_PATH_MAX) < 0) {
+		snprintf(err, errlen, "too long (at most %d characters)", CONF_PATH_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -21,6 +21,8 @@
 #define CONF_DOMAIN_MAX    254
 #define CONF_PATH_MAX      256
 #define CONF_CLIENT_ID_MAX 64
+#define CONF_SOCKET_MAX    108 /* sun_path */
+#define CONF_TOKEN_MAX     129
 
 enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF };
 
@@ -117,6 +119,31 @@ struct conf {
 	struct {
 		char root[CONF_PATH_MAX]; /* the boot root, served by TFTP and HTTP */
 	} tftp;
+	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
+	struct {
+		char bios[CONF_PATH_MAX];
+		char uefi_ia32[CONF_PATH_MAX];
+		char uefi_x64[CONF_PATH_MAX];
+		char uefi_arm64[CONF_PATH_MAX];
+		char http_x64[CONF_PATH_MAX];
+		char http_arm64[CONF_PATH_MAX];
+	} boot;
+	/* [http]: boot files and per-device iPXE scripts (and the API, with a token) */
+	struct {
+		bool enable;
+		uint32_t listen; /* 0: every address */
+		uint32_t port;
+		char ipxe_template[CONF_PATH_MAX]; /* "": built in; relative: under tftp.root */
+	} http;
+	/* [api]: the REST API on a Unix socket and, optionally, its own TCP listener */
+	struct {
+		char socket[CONF_SOCKET_MAX]; /* "": no Unix socket */
+		uint32_t listen_addr;
+		uint32_t listen_port;       /* 0: no TCP listener of its own */
+		int listen_line;            /* where listen was set, for cross-checks */
+		char token[CONF_TOKEN_MAX]; /* "": the API is not served over TCP */
+	} api;
+	/* [dns]: the DNS server (src/dns, docs/dns.md) */
 	struct {
 		int mode;                     /* enum dns_mode */
 		char domain[CONF_DOMAIN_MAX]; /* lower case, no trailing dot */

@@ -15,13 +15,15 @@ struct ring {
 	uint32_t ip;       /* set for address-only rings */
 	struct journal_event ev[JOURNAL_RING];
 	size_t head, n;
-	struct ring *next;
+	struct ring *next;          /* hash chain */
+	struct ring *newer, *older; /* activity order, for eviction */
 };
 
 struct journal {
 	struct hosts *hosts;
 	struct ring **b;
 	size_t nb, count;
+	struct ring *newest, *oldest;
 };
 
 static uint64_t ring_hash(const struct hwaddr *mac, uint32_t ip)
@@ -38,7 +40,7 @@ struct journal *journal_new(struct hosts *hosts)
 	if (!j)
 		return NULL;
 	j->hosts = hosts;
-	j->nb = 256;
+	j->nb = 4096;
 	j->b = calloc(j->nb, sizeof *j->b);
 	if (!j->b) {
 		free(j);
@@ -69,11 +71,53 @@ static struct ring *find(const struct journal *j, const struct hwaddr *mac, uint
 	return NULL;
 }
 
+static void order_unlink(struct journal *j, struct ring *r)
+{
+	if (r->newer)
+		r->newer->older = r->older;
+	else
+		j->newest = r->older;
+	if (r->older)
+		r->older->newer = r->newer;
+	else
+		j->oldest = r->newer;
+	r->newer = r->older = NULL;
+}
+
+static void order_push(struct journal *j, struct ring *r)
+{
+	r->older = j->newest;
+	r->newer = NULL;
+	if (j->newest)
+		j->newest->newer = r;
+	j->newest = r;
+	if (!j->oldest)
+		j->oldest = r;
+}
+
+/* Forgets the device least recently active (the memory bound). */
+static void evict_oldest(struct journal *j)
+{
+	struct ring *r = j->oldest;
+	order_unlink(j, r);
+	struct ring **p = &j->b[ring_hash(&r->mac, r->ip) & (j->nb - 1)];
+	while (*p != r)
+		p = &(*p)->next;
+	*p = r->next;
+	free(r);
+	j->count--;
+}
+
 static struct ring *get(struct journal *j, const struct hwaddr *mac, uint32_t ip)
 {
 	struct ring *r = find(j, mac, ip);
-	if (r)
+	if (r) {
+		order_unlink(j, r);
+		order_push(j, r);
 		return r;
+	}
+	if (j->count >= JOURNAL_DEVICES)
+		evict_oldest(j);
 	r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
@@ -83,6 +127,7 @@ static struct ring *get(struct journal *j, const struct hwaddr *mac, uint32_t ip
 	r->next = j->b[slot];
 	j->b[slot] = r;
 	j->count++;
+	order_push(j, r);
 	return r;
 }
 

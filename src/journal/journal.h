@@ -15,8 +15,9 @@
 
 struct hosts;
 
-#define JOURNAL_DETAIL_MAX 200
-#define JOURNAL_RING       64 /* events kept per device */
+#define JOURNAL_DETAIL_MAX 120
+#define JOURNAL_RING       32   /* events kept per device */
+#define JOURNAL_DEVICES    2048 /* devices in memory; the least recently active goes first */
 
 struct journal_event {
 	int64_t time_ms;  /* wall clock, milliseconds */

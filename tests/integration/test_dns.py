@@ -221,6 +221,10 @@ name = gw
 data-dir = @DATA@
 [dhcp]
 mode = off
+[http]
+enable = no
+[api]
+socket = @SOCK@
 {extra}
 [dns]
 domain = lan
@@ -540,3 +544,35 @@ def test_reload_applies_new_records(lab):
     nb.signal(1)  # SIGHUP
     wait_for(lambda: "reload: configuration applied" in nb.log(), what="reload")
     assert udp(lab.cli, q("new.lan")).answer[0][0].address == "10.77.0.9"
+
+
+# ---- names from DHCP
+
+def test_dhcp_client_hostname_resolves_forward_and_reverse_at_once(netns, netbay, tmp_path):
+    from lan import Lan, events, lease_of, server_conf, wait_event
+    subnet = {"10.77.0.0/24": "range = 10.77.0.100-10.77.0.199\nrouter = 10.77.0.1\n"
+                              "dns = 10.77.0.1\ndomain = lan\nlease-time = 10m\n"}
+    lan = Lan(netns, netbay, tmp_path, conf=server_conf(
+        subnet, extra="[http]\nenable = no\n[dns]\ndomain = lan\nupstream = 10.78.0.1\n"))
+    lan.nb.start()
+    env, log = lan.hook_env("udhcpc")
+    p = lan.cli.popen("udhcpc", "-i", "cli0", "-f", "-t", "10", "-T", "1",
+                      "-x", "hostname:Delta", "-s", lan.hook, env=env)
+    wait_event(log, "bound")
+    ip = next(e.split()[1] for e in events(log) if e.startswith("bound "))
+    # asked by the client itself, from its new address, right after the ACK
+    r = udp(lan.cli, q("delta.lan"), where="10.77.0.1")
+    assert r.flags & dns.flags.AA and r.answer[0][0].address == ip
+    assert udp(lan.cli, q("DELTA"), where="10.77.0.1").answer[0][0].address == ip
+    rev = ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
+    r = udp(lan.cli, q(rev, "PTR"), where="10.77.0.1")
+    assert r.flags & dns.flags.AA and r.answer[0][0].target.to_text() == "delta.lan."
+    out = lan.cli.run("dig", "+short", "@10.77.0.1", "-x", ip).stdout.strip()
+    assert out == "delta.lan.", out
+    # released: the name is gone at once (asked on the server's loopback: the client has
+    # dropped its address)
+    mac = lan.cli.run("cat", "/sys/class/net/cli0/address").stdout.strip()
+    p.send_signal(12)  # SIGUSR2: release
+    wait_for(lambda: lease_of(lan.nb, mac)["state"] == "released", what="lease released")
+    r = udp(lan.srv, q("delta.lan"), where="127.0.0.1")
+    assert r.rcode() == dns.rcode.NXDOMAIN

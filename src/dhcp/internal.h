@@ -1,0 +1,106 @@
+/* Shared between the DHCP server's files (server.c: sockets, batching,
+ * commit and send; proto.c: the RFC 2131 state machine). Not a contract
+ * for anything outside src/dhcp/. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "core/net.h"
+#include "dhcp/lease.h"
+#include "dhcp/pxe.h"
+#include "dhcp/wire.h"
+
+struct conf;
+struct conf_subnet;
+struct nb_services;
+struct loop_io;
+struct loop_timer;
+
+#define DHCP_MAX_IFS          64
+#define DHCP_BATCHES_PER_TURN 4 /* recvmmsg batches read per readable event */
+#define DHCP_OUT_MAX          (NET_BATCH_MAX * DHCP_BATCHES_PER_TURN)
+#define DHCP_RATE_BUCKETS     64
+
+struct dhcp_if {
+	int ifindex;
+	uint32_t addr;
+	unsigned prefix;
+	char name[IF_NAMESIZE];
+};
+
+/* A reply waiting for the end of the turn. */
+struct dhcp_reply {
+	uint8_t buf[DHCP_MAX_PACKET];
+	size_t len;
+	uint32_t dst, src;
+	uint16_t port;
+	int ifindex;
+	bool durable;    /* announces a change: sent only after the store commit */
+	bool arp;        /* inject arp_ip -> arp_mac before sending (no ARP yet) */
+	bool pxe_sock;   /* sent from port 4011 (a proxy-mode boot server answer) */
+	uint32_t arp_ip; /* also the yiaddr, for the log line */
+	struct hwaddr mac;
+	uint8_t type;
+};
+
+struct dhcp_rate {
+	uint32_t giaddr;
+	int ifindex;
+	bool used;
+	double tokens;
+	int64_t last_ms, logged_ms;
+	uint64_t dropped;
+};
+
+struct dhcp_server {
+	const struct conf *conf;
+	const struct nb_services *svc;
+	struct dhcp_leases *leases;
+	int fd;
+	struct loop_io *io;
+	int fd_pxe; /* UDP 4011, proxy mode: the PXE boot server port */
+	struct loop_io *io_pxe;
+	struct net_batch *batch;
+	struct loop_timer *sweep;
+	struct dhcp_reply out[DHCP_OUT_MAX];
+	size_t n_out;
+	struct dhcp_if ifs[DHCP_MAX_IFS];
+	size_t n_ifs;
+	int64_t ifs_refreshed_ms;
+	struct dhcp_rate rate[DHCP_RATE_BUCKETS];
+	struct log_ratelimit rl_bad, rl_info;
+	struct dhcp_msg msg; /* scratch for the packet being handled */
+};
+
+/* What a handler knows about the packet in front of it. */
+struct dhcp_ctx {
+	struct dhcp_server *s;
+	const struct dhcp_msg *m;
+	const struct net_pkt *pkt;
+	struct dhcp_client client;
+	const struct conf_subnet *subnet; /* the client's subnet, NULL if none */
+	uint32_t server_id;               /* our address, as the client must see it */
+	const char *ifname;
+	char mac[HWADDR_STRLEN];
+	int64_t now;
+	bool pxe_port;         /* arrived on 4011 */
+	struct pxe_client pxe; /* what the client says about network boot */
+};
+
+/* proto.c */
+void dhcp_proto_handle(struct dhcp_ctx *x);
+/* Proxy mode (PXE 2.1, RFC 4578): boot information only, never an address. */
+void dhcp_proto_proxy(struct dhcp_ctx *x);
+
+/* server.c, for proto.c */
+struct dhcp_reply *dhcp_reply_new(struct dhcp_server *s);
+void dhcp_reply_route(const struct dhcp_ctx *x, struct dhcp_reply *r, uint32_t yiaddr, bool nak);
+/* Admits a client never seen before under the per-interface/relay rate; logs when not. */
+bool dhcp_rate_admit(struct dhcp_ctx *x);
+/* Makes the lease durable in this turn's batch and publishes its name. */
+int dhcp_lease_persist(struct dhcp_server *s, struct dhcp_lease *l);
+/* Withdraws the published name of a lease that ended. */
+void dhcp_lease_unpublish(struct dhcp_server *s, struct dhcp_lease *l);

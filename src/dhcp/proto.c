@@ -1,0 +1,530 @@
+/* The DHCPv4 state machine (RFC 2131 4.3): what to answer to each message,
+ * with which address, and what changes in the lease table. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/conf.h"
+#include "core/services.h"
+#include "dhcp/internal.h"
+#include "journal/journal.h"
+#include "registry/registry.h"
+
+static const struct conf_host *find_reservation(const struct dhcp_ctx *x)
+{
+	const struct conf *c = x->s->conf;
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		const struct conf_host *h = &c->hosts[i];
+		if (h->client_id_len && x->client.cid_len == h->client_id_len &&
+		    memcmp(h->client_id, x->client.cid, h->client_id_len) == 0)
+			return h;
+		if (h->has_mac && memcmp(&h->mac, &x->client.mac, sizeof h->mac) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* The reservation for this client, if it belongs to the client's subnet. */
+static const struct conf_host *reservation_here(const struct dhcp_ctx *x)
+{
+	const struct conf_host *h = find_reservation(x);
+	return h && ip4_in(h->addr, x->subnet->net, x->subnet->prefix) ? h : NULL;
+}
+
+static uint32_t lease_end(const struct dhcp_ctx *x)
+{
+	return (uint32_t) (x->now + x->subnet->lease_sec);
+}
+
+/* ---- replies */
+
+static void put_common(const struct dhcp_ctx *x, struct wbuf *b, uint8_t type)
+{
+	dhcp_put_u8(b, DHCP_OPT_MSG_TYPE, type);
+	dhcp_put_u32(b, DHCP_OPT_SERVER_ID, x->server_id);
+}
+
+/* Echoes of the request that go last: client identifier (RFC 6842) and
+ * relay agent information, which must be the last option (RFC 3046 2.2). */
+static void put_echoes(const struct dhcp_ctx *x, struct wbuf *b)
+{
+	const struct dhcp_opt_view *v;
+	if ((v = dhcp_opt(x->m, DHCP_OPT_CLIENT_ID)))
+		dhcp_put_opt(b, DHCP_OPT_CLIENT_ID, v->p, v->len);
+	if ((v = dhcp_opt(x->m, DHCP_OPT_RELAY_AGENT)))
+		dhcp_put_opt(b, DHCP_OPT_RELAY_AGENT, v->p, v->len);
+}
+
+/* Network configuration of the subnet; with full = false only what fits a
+ * minimal reply. */
+static void put_config(const struct dhcp_ctx *x, struct wbuf *b, bool full)
+{
+	const struct conf_subnet *n = x->subnet;
+	const struct dhcp_msg *m = x->m;
+	dhcp_put_u32(b, DHCP_OPT_SUBNET_MASK, ip4_mask(n->prefix));
+	dhcp_put_addrs(b, DHCP_OPT_ROUTER, n->routers, n->n_routers);
+	if (!full)
+		return;
+	dhcp_put_addrs(b, DHCP_OPT_DNS, n->dns, n->n_dns);
+	dhcp_put_str(b, DHCP_OPT_DOMAIN, n->domain);
+	dhcp_put_u32(b, DHCP_OPT_BROADCAST, n->net | ~ip4_mask(n->prefix));
+	/* the rest only when asked for (some clients mishandle what they did not ask) */
+	if (n->n_ntp && dhcp_opt_requested(m, DHCP_OPT_NTP))
+		dhcp_put_addrs(b, DHCP_OPT_NTP, n->ntp, n->n_ntp);
+	if (n->mtu && dhcp_opt_requested(m, DHCP_OPT_MTU))
+		dhcp_put_u16(b, DHCP_OPT_MTU, (uint16_t) n->mtu);
+	if (n->n_search && dhcp_opt_requested(m, DHCP_OPT_SEARCH))
+		dhcp_put_search(b, n->search, n->n_search);
+	if (n->n_routes && dhcp_opt_requested(m, DHCP_OPT_CLASSLESS_ROUTE)) {
+		struct dhcp_route r[CONF_MAX_ROUTES];
+		for (size_t i = 0; i < n->n_routes; i++)
+			r[i] = (struct dhcp_route){n->routes[i].dest, n->routes[i].gw,
+			                           n->routes[i].prefix};
+		dhcp_put_routes(b, r, n->n_routes);
+	}
+}
+
+/* ---- network boot */
+
+static uint16_t http_port(const struct conf *c)
+{
+	return c->http.enable ? (uint16_t) c->http.port : 0;
+}
+
+/* The boot profile of this client: the [boot] defaults (the registry's
+ * per-device and per-group profiles plug in here). */
+static void profile_of(const struct dhcp_ctx *x, struct pxe_profile *p)
+{
+	const struct conf *c = x->s->conf;
+	*p = (struct pxe_profile){
+	        .bios = c->boot.bios,
+	        .uefi_ia32 = c->boot.uefi_ia32,
+	        .uefi_x64 = c->boot.uefi_x64,
+	        .uefi_arm64 = c->boot.uefi_arm64,
+	        .http_x64 = c->boot.http_x64,
+	        .http_arm64 = c->boot.http_arm64,
+	};
+}
+
+/* Decides the network boot of a booting client; false when it gets none
+ * (then journaled with the reason). */
+static bool decide_boot(struct dhcp_ctx *x, struct pxe_boot *b)
+{
+	struct pxe_profile p;
+	if (!pxe_client_booting(&x->pxe))
+		return false;
+	profile_of(x, &p);
+	int r = pxe_decide(&x->pxe, &p, &x->client.mac, x->server_id, http_port(x->s->conf), b);
+	if (r < 0) {
+		journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.no_boot", "%s: %s",
+		              pxe_arch_name(x->pxe.arch), b->why);
+		log_rl(&x->s->rl_info, LOG_LVL_WARN, "dhcp: %s: %s client gets no boot file: %s",
+		       x->mac, pxe_arch_name(x->pxe.arch), b->why);
+		return false;
+	}
+	journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.boot", "%s%s: %s (%s)",
+	              pxe_arch_name(x->pxe.arch), x->pxe.ipxe ? ", iPXE" : "", b->file, b->why);
+	return true;
+}
+
+/* The reply size the client accepts (option 57, at least 576: RFC 2132 9.10). */
+static size_t reply_cap(const struct dhcp_msg *m)
+{
+	uint16_t max = 0;
+	if (dhcp_opt_u16(m, DHCP_OPT_MAX_SIZE, &max) < 0 || max < 576)
+		max = 576;
+	return NB_MIN((size_t) max, (size_t) DHCP_MAX_PACKET);
+}
+
+/* OFFER, ACK or INFORM's ACK. lease_sec 0: no lease options (INFORM). */
+static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint32_t lease_sec,
+                        bool durable)
+{
+	struct dhcp_reply *r = dhcp_reply_new(x->s);
+	if (!r)
+		return;
+	uint32_t ciaddr = type == DHCP_ACK && !lease_sec ? x->m->ciaddr : 0;
+	struct pxe_boot boot;
+	bool booting = lease_sec && decide_boot(x, &boot);
+	uint32_t siaddr = booting && boot.tftp ? x->server_id : 0;
+	const char *file = booting && strlen(boot.file) <= 127 ? boot.file : NULL;
+	for (int full = 1; full >= 0; full--) {
+		struct wbuf b = wbuf_init(r->buf, reply_cap(x->m));
+		dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, ciaddr, yiaddr, siaddr, x->m->flags,
+		                  NULL, file);
+		put_common(x, &b, type);
+		if (lease_sec) {
+			dhcp_put_u32(&b, DHCP_OPT_LEASE_TIME, lease_sec);
+			dhcp_put_u32(&b, DHCP_OPT_T1, conf_subnet_t1(x->subnet));
+			dhcp_put_u32(&b, DHCP_OPT_T2, conf_subnet_t2(x->subnet));
+		}
+		put_config(x, &b, full);
+		if (booting)
+			pxe_put_options(&b, x->m, &x->pxe, &boot, x->server_id, false);
+		put_echoes(x, &b);
+		dhcp_write_end(&b);
+		if (b.err == 0) {
+			r->len = wbuf_len(&b);
+			break;
+		}
+	}
+	if (r->len == 0) {
+		log_rl(&x->s->rl_bad, LOG_LVL_WARN, "dhcp: %s: %s does not fit %zu bytes, not sent",
+		       x->mac, dhcp_msg_type_name(type), reply_cap(x->m));
+		x->s->n_out--;
+		return;
+	}
+	r->type = type;
+	r->durable = durable;
+	dhcp_reply_route(x, r, yiaddr, false);
+}
+
+static void reply_nak(struct dhcp_ctx *x, const char *why)
+{
+	struct dhcp_reply *r = dhcp_reply_new(x->s);
+	if (!r)
+		return;
+	struct wbuf b = wbuf_init(r->buf, sizeof r->buf);
+	/* RFC 2131 4.3.2: the broadcast bit tells a relay to broadcast the NAK */
+	dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, 0, 0, 0, DHCP_BROADCAST_FLAG, NULL, NULL);
+	put_common(x, &b, DHCP_NAK);
+	dhcp_put_str(&b, DHCP_OPT_MESSAGE, why);
+	put_echoes(x, &b);
+	dhcp_write_end(&b);
+	r->len = wbuf_len(&b);
+	r->type = DHCP_NAK;
+	dhcp_reply_route(x, r, 0, true);
+	journal_event(x->s->svc->journal, &x->client.mac, x->m->ciaddr, "dhcp.nak", "%s", why);
+	log_info("dhcp: %s: NAK (%s)", x->mac, why);
+}
+
+/* ---- DISCOVER */
+
+/* NULL with *ret_limited set: the client was refused by the new-client rate
+ * (already logged); NULL without: the subnet has no free address. */
+static struct dhcp_lease *choose_for_discover(struct dhcp_ctx *x, bool *ret_limited)
+{
+	struct dhcp_server *s = x->s;
+	const struct conf_subnet *n = x->subnet;
+	const struct conf_host *h = reservation_here(x);
+	uint32_t requested = 0;
+
+	*ret_limited = false;
+	if (h)
+		return dhcp_leases_claim(s->leases, h->addr, &x->client);
+	struct dhcp_lease *l = dhcp_lease_by_client(s->leases, &x->client, n->net, n->prefix);
+	/* RFC 2131 4.3.1: the client's current or previous address, when still free */
+	if (l && dhcp_leases_in_pool(s->leases, l->addr) &&
+	    dhcp_lease_available(l, &x->client, x->now))
+		return l;
+	(void) dhcp_opt_u32(x->m, DHCP_OPT_REQUESTED_IP, &requested);
+	if (!l && !dhcp_rate_admit(x)) {
+		*ret_limited = true;
+		return NULL;
+	}
+	return dhcp_leases_allocate(s->leases, n, &x->client, requested, x->now);
+}
+
+static void on_discover(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	char a[IP4_STRLEN];
+	bool limited;
+
+	journal_event(s->svc->journal, &x->client.mac, 0, "dhcp.discover", "via %s",
+	              x->m->giaddr ? ip4_fmt(x->m->giaddr, a) : x->ifname);
+	struct dhcp_lease *l = choose_for_discover(x, &limited);
+	if (!l) {
+		if (limited)
+			return;
+		journal_event(s->svc->journal, &x->client.mac, 0, "dhcp.no_address",
+		              "no free address in %s/%u", ip4_fmt(x->subnet->net, a),
+		              x->subnet->prefix);
+		log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: %s: no free address in %s/%u", x->mac, a,
+		       x->subnet->prefix);
+		return;
+	}
+	if (!(l->state == DHCP_LEASE_BOUND && dhcp_lease_owned_by(l, &x->client) &&
+	      l->expires > x->now))
+		dhcp_lease_set(s->leases, l, DHCP_LEASE_OFFERED,
+		               (uint32_t) (x->now + s->conf->dhcp.offer_hold_sec));
+	reply_lease(x, DHCP_OFFER, l->addr, x->subnet->lease_sec, false);
+	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.offer", "%s",
+	              ip4_fmt(l->addr, a));
+	log_debug("dhcp: %s: OFFER %s", x->mac, a);
+}
+
+/* ---- REQUEST */
+
+static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
+{
+	struct dhcp_server *s = x->s;
+	char host[64] = "", fqdn[256] = "", a[IP4_STRLEN];
+
+	/* a client holds one address per subnet: let go of any other */
+	struct dhcp_lease *old;
+	while ((old = dhcp_lease_by_client(s->leases, &x->client, x->subnet->net,
+	                                   x->subnet->prefix)) &&
+	       old != l && old->state == DHCP_LEASE_BOUND) {
+		dhcp_lease_unpublish(s, old);
+		dhcp_lease_set(s->leases, old, DHCP_LEASE_RELEASED, (uint32_t) x->now);
+		(void) dhcp_lease_persist(s, old);
+	}
+	(void) dhcp_opt_str(x->m, DHCP_OPT_HOSTNAME, host, sizeof host);
+	(void) dhcp_opt_fqdn(x->m, fqdn, sizeof fqdn);
+	if (!host[0] && fqdn[0])
+		snprintf(host, sizeof host, "%.*s", (int) strcspn(fqdn, "."), fqdn);
+	host[strcspn(host, ".")] = 0; /* a host name is one label */
+	if (!nb_hostname_valid(host))
+		host[0] = 0;
+	const struct conf_host *h = find_reservation(x);
+	if (h && h->addr == l->addr)
+		snprintf(host, sizeof host, "%s", h->name); /* the admin's name wins */
+	dhcp_lease_set(s->leases, l, DHCP_LEASE_BOUND, lease_end(x));
+	(void) dhcp_lease_set_names(l, host, fqdn);
+	if (dhcp_lease_persist(s, l) < 0)
+		return; /* logged; no ACK without a durable lease */
+	reply_lease(x, DHCP_ACK, l->addr, x->subnet->lease_sec, true);
+	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.ack", "%s for %us%s%s",
+	              ip4_fmt(l->addr, a), x->subnet->lease_sec, host[0] ? " as " : "", host);
+	log_info("dhcp: %s: ACK %s%s%s%s", x->mac, a, host[0] ? " (" : "", host,
+	         host[0] ? ")" : "");
+}
+
+/* Whether this server may give addr to the client now (its own lease, its
+ * reservation, or a free pool address). */
+static struct dhcp_lease *grantable(struct dhcp_ctx *x, uint32_t addr, bool *ret_taken)
+{
+	struct dhcp_server *s = x->s;
+	const struct conf_host *h = find_reservation(x);
+	struct dhcp_lease *l = dhcp_lease_by_addr(s->leases, addr);
+
+	*ret_taken = false;
+	if (h && h->addr == addr)
+		return dhcp_leases_claim(s->leases, addr, &x->client);
+	if (h) {
+		*ret_taken = true; /* reserved elsewhere: move it to its reservation */
+		return NULL;
+	}
+	if (l && dhcp_lease_owned_by(l, &x->client) && l->state != DHCP_LEASE_DECLINED)
+		return l;
+	if (l && !dhcp_lease_available(l, &x->client, x->now)) {
+		*ret_taken = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < s->conf->n_hosts; i++)
+		if (s->conf->hosts[i].addr == addr) {
+			*ret_taken = true; /* someone else's reservation */
+			return NULL;
+		}
+	if (!dhcp_leases_in_pool(s->leases, addr)) {
+		*ret_taken = true; /* not ours to give */
+		return NULL;
+	}
+	if (!l && !dhcp_rate_admit(x))
+		return NULL;
+	return dhcp_leases_claim(s->leases, addr, &x->client);
+}
+
+static void on_request(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	const struct dhcp_msg *m = x->m;
+	uint32_t sid = 0, req = 0, addr;
+	char a[IP4_STRLEN], b[IP4_STRLEN];
+	bool has_sid = dhcp_opt_u32(m, DHCP_OPT_SERVER_ID, &sid) == 0;
+	bool has_req = dhcp_opt_u32(m, DHCP_OPT_REQUESTED_IP, &req) == 0;
+	const char *state;
+
+	if (has_sid) {
+		state = "SELECTING";
+		if (sid != x->server_id) {
+			/* the client chose another server's offer: ours is free again */
+			struct dhcp_lease *l = dhcp_lease_by_client(
+			        s->leases, &x->client, x->subnet->net, x->subnet->prefix);
+			if (l && l->state == DHCP_LEASE_OFFERED)
+				dhcp_lease_set(s->leases, l, DHCP_LEASE_RELEASED,
+				               (uint32_t) x->now);
+			journal_event(s->svc->journal, &x->client.mac, req, "dhcp.other_server",
+			              "client chose the offer of %s", ip4_fmt(sid, a));
+			log_info("dhcp: %s: chose server %s, not us", x->mac, a);
+			return;
+		}
+		if (!has_req || m->ciaddr) {
+			log_rl(&s->rl_bad, LOG_LVL_INFO,
+			       "dhcp: %s: REQUEST in SELECTING without requested address, ignoring",
+			       x->mac);
+			return;
+		}
+		addr = req;
+	} else if (has_req && !m->ciaddr) {
+		state = "INIT-REBOOT";
+		addr = req;
+	} else if (m->ciaddr && !has_req) {
+		state = x->pkt->dst_addr == 0xffffffffu ? "REBINDING" : "RENEWING";
+		addr = m->ciaddr;
+	} else {
+		log_rl(&s->rl_bad, LOG_LVL_INFO, "dhcp: %s: REQUEST fits no client state, ignoring",
+		       x->mac);
+		return;
+	}
+	journal_event(s->svc->journal, &x->client.mac, addr, "dhcp.request", "%s %s", state,
+	              ip4_fmt(addr, a));
+	/* RFC 2131 4.3.2: an address from another network is always refused */
+	if (!ip4_in(addr, x->subnet->net, x->subnet->prefix)) {
+		snprintf(b, sizeof b, "%u", x->subnet->prefix);
+		char why[96];
+		snprintf(why, sizeof why, "%s is not on this network (%s/%s)", a,
+		         ip4_fmt(x->subnet->net, (char[IP4_STRLEN]){0}), b);
+		reply_nak(x, why);
+		return;
+	}
+	bool taken;
+	struct dhcp_lease *l = grantable(x, addr, &taken);
+	if (l) {
+		bind_lease(x, l);
+		return;
+	}
+	/* RFC 2131 4.3.2: NAK what is known wrong; otherwise stay silent */
+	if (taken && (s->conf->dhcp.authoritative || has_sid))
+		reply_nak(x, "address not available");
+	else
+		log_debug("dhcp: %s: %s for %s not granted, staying silent", x->mac, state, a);
+}
+
+/* ---- DECLINE, RELEASE, INFORM */
+
+static void on_decline(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	uint32_t req = 0;
+	char a[IP4_STRLEN];
+	if (dhcp_opt_u32(x->m, DHCP_OPT_REQUESTED_IP, &req) < 0)
+		return;
+	struct dhcp_lease *l = dhcp_lease_by_addr(s->leases, req);
+	if (!l || !dhcp_lease_owned_by(l, &x->client))
+		return;
+	dhcp_lease_unpublish(s, l);
+	dhcp_lease_set(s->leases, l, DHCP_LEASE_DECLINED,
+	               (uint32_t) (x->now + s->conf->dhcp.decline_hold_sec));
+	(void) dhcp_lease_persist(s, l);
+	journal_event(s->svc->journal, &x->client.mac, req, "dhcp.decline",
+	              "%s is in use by another host; quarantined for %us", ip4_fmt(req, a),
+	              s->conf->dhcp.decline_hold_sec);
+	log_warn("dhcp: %s: DECLINE %s: the address is in use by another host, quarantined for %us",
+	         x->mac, a, s->conf->dhcp.decline_hold_sec);
+}
+
+static void on_release(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	char a[IP4_STRLEN];
+	struct dhcp_lease *l = dhcp_lease_by_addr(x->s->leases, x->m->ciaddr);
+	if (!l || !dhcp_lease_owned_by(l, &x->client) || l->state != DHCP_LEASE_BOUND)
+		return;
+	dhcp_lease_unpublish(s, l);
+	dhcp_lease_set(s->leases, l, DHCP_LEASE_RELEASED, (uint32_t) x->now);
+	(void) dhcp_lease_persist(s, l);
+	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.release", "%s",
+	              ip4_fmt(l->addr, a));
+	log_info("dhcp: %s: RELEASE %s", x->mac, a);
+}
+
+static void on_inform(struct dhcp_ctx *x)
+{
+	/* RFC 2131 4.3.5: configuration only; no lease, no yiaddr */
+	if (!x->m->ciaddr)
+		return;
+	journal_event(x->s->svc->journal, &x->client.mac, x->m->ciaddr, "dhcp.inform", "%s",
+	              "configuration request");
+	reply_lease(x, DHCP_ACK, 0, 0, false);
+}
+
+/* ---- proxy mode */
+
+/* PXE 2.1 2.2.2-2.2.5, RFC 4578: beside the LAN's own DHCP server, answer
+ * only network-booting clients, with boot information and no address: a
+ * proxy OFFER to the DISCOVER on port 67, an ACK to the REQUEST on 4011.
+ * Everything else is the other server's to answer. */
+void dhcp_proto_proxy(struct dhcp_ctx *x)
+{
+	const struct dhcp_msg *m = x->m;
+	struct pxe_boot boot;
+
+	if (!pxe_client_booting(&x->pxe))
+		return;
+	if (x->pxe_port ? m->type != DHCP_REQUEST && m->type != DHCP_INFORM
+	                : m->type != DHCP_DISCOVER)
+		return;
+	uint8_t type = x->pxe_port ? DHCP_ACK : DHCP_OFFER;
+	journal_event(x->s->svc->journal, &x->client.mac, m->ciaddr, "dhcp.proxy_request",
+	              "%s on port %d", dhcp_msg_type_name(m->type),
+	              x->pxe_port ? DHCP_PXE_PORT : DHCP_SERVER_PORT);
+	if (!decide_boot(x, &boot))
+		return;
+	struct dhcp_reply *r = dhcp_reply_new(x->s);
+	if (!r)
+		return;
+	struct wbuf b = wbuf_init(r->buf, reply_cap(m));
+	/* siaddr always: PXE clients (iPXE among them) accept a ProxyDHCP reply
+	 * only when it names a next server and a boot file */
+	dhcp_write_header(&b, m, DHCP_BOOTREPLY, x->pxe_port ? m->ciaddr : 0, 0, x->server_id,
+	                  m->flags, NULL, strlen(boot.file) <= 127 ? boot.file : NULL);
+	put_common(x, &b, type);
+	pxe_put_options(&b, m, &x->pxe, &boot, x->server_id, true);
+	put_echoes(x, &b);
+	dhcp_write_end(&b);
+	if (b.err) {
+		x->s->n_out--;
+		return;
+	}
+	r->len = wbuf_len(&b);
+	r->type = type;
+	r->pxe_sock = x->pxe_port;
+	r->src = x->server_id;
+	r->mac = x->client.mac;
+	if (m->giaddr) {
+		r->dst = m->giaddr;
+		r->port = DHCP_SERVER_PORT;
+	} else if (x->pxe_port && x->pkt->src_addr) {
+		/* the boot server answers where the request came from */
+		r->dst = x->pkt->src_addr;
+		r->port = x->pkt->src_port;
+		r->ifindex = x->pkt->ifindex;
+	} else {
+		r->dst = 0xffffffffu; /* no address yet: broadcast */
+		r->port = DHCP_CLIENT_PORT;
+		r->ifindex = x->pkt->ifindex;
+	}
+	log_info("dhcp: %s: proxy %s: %s", x->mac, dhcp_msg_type_name(type), boot.file);
+}
+
+void dhcp_proto_handle(struct dhcp_ctx *x)
+{
+	if (!x->subnet) {
+		log_rl(&x->s->rl_info, LOG_LVL_INFO,
+		       "dhcp: %s: %s from %s: no [subnet] for it, ignoring", x->mac,
+		       dhcp_msg_type_name(x->m->type), x->ifname);
+		return;
+	}
+	switch (x->m->type) {
+	case DHCP_DISCOVER:
+		on_discover(x);
+		break;
+	case DHCP_REQUEST:
+		on_request(x);
+		break;
+	case DHCP_DECLINE:
+		on_decline(x);
+		break;
+	case DHCP_RELEASE:
+		on_release(x);
+		break;
+	case DHCP_INFORM:
+		on_inform(x);
+		break;
+	default:
+		log_rl(&x->s->rl_bad, LOG_LVL_INFO, "dhcp: %s: ignoring %s", x->mac,
+		       dhcp_msg_type_name(x->m->type));
+	}
+}

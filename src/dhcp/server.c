@@ -1,0 +1,608 @@
+/* The DHCP module: sockets, batched reads, choosing the subnet and server
+ * address for a packet, the end-of-turn flush (group commit, then the ACKs
+ * it covers), starvation limits, and the lease commands of the API. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/conf.h"
+#include "core/ctl.h"
+#include "core/loop.h"
+#include "core/services.h"
+#include "dhcp/dhcp.h"
+#include "dhcp/internal.h"
+#include "journal/journal.h"
+#include "registry/hosts.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+#define SWEEP_MS 30000
+
+/* ---- interfaces */
+
+static int collect_if(const char *ifname, int ifindex, uint32_t addr, unsigned prefix, void *data)
+{
+	struct dhcp_server *s = data;
+	if (s->n_ifs == DHCP_MAX_IFS)
+		return 0;
+	struct dhcp_if *i = &s->ifs[s->n_ifs++];
+	i->ifindex = ifindex;
+	i->addr = addr;
+	i->prefix = prefix;
+	nb_strlcpy(i->name, ifname, sizeof i->name);
+	return 0;
+}
+
+static void refresh_ifs(struct dhcp_server *s)
+{
+	s->n_ifs = 0;
+	s->ifs_refreshed_ms = loop_now_ms(s->svc->loop);
+	int r = net_if_foreach(collect_if, s);
+	if (r < 0)
+		log_warn("dhcp: cannot list interface addresses: %s", strerror(-r));
+}
+
+static const struct dhcp_if *if_first(struct dhcp_server *s, int ifindex)
+{
+	for (size_t i = 0; i < s->n_ifs; i++)
+		if (s->ifs[i].ifindex == ifindex)
+			return &s->ifs[i];
+	/* a new interface or address: look again, at most once a second */
+	if (loop_now_ms(s->svc->loop) - s->ifs_refreshed_ms >= 1000) {
+		refresh_ifs(s);
+		for (size_t i = 0; i < s->n_ifs; i++)
+			if (s->ifs[i].ifindex == ifindex)
+				return &s->ifs[i];
+	}
+	return NULL;
+}
+
+static bool is_our_addr(const struct dhcp_server *s, uint32_t a)
+{
+	for (size_t i = 0; i < s->n_ifs; i++)
+		if (s->ifs[i].addr == a)
+			return true;
+	return false;
+}
+
+static bool if_allowed(const struct dhcp_server *s, const char *ifname)
+{
+	const struct conf *c = s->conf;
+	if (c->server.n_interfaces == 0)
+		return true;
+	for (size_t i = 0; i < c->server.n_interfaces; i++)
+		if (strcmp(c->server.interfaces[i], ifname) == 0)
+			return true;
+	return false;
+}
+
+/* The client's subnet and the address we speak from (RFC 2131 4.3.1:
+ * giaddr selects the subnet of a relayed client; the arrival interface
+ * that of a local one; ciaddr that of a routed client renewing directly). */
+static void find_subnet(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	const struct conf *c = s->conf;
+	const struct dhcp_if *first = if_first(s, x->pkt->ifindex);
+
+	x->ifname = first ? first->name : "?";
+	if (x->m->giaddr) {
+		x->subnet = conf_subnet_find(c, x->m->giaddr);
+		x->server_id = is_our_addr(s, x->pkt->dst_addr) ? x->pkt->dst_addr
+		               : first                          ? first->addr
+		                                                : 0;
+		return;
+	}
+	for (size_t i = 0; i < s->n_ifs; i++) {
+		const struct dhcp_if *f = &s->ifs[i];
+		const struct conf_subnet *n;
+		if (f->ifindex == x->pkt->ifindex && (n = conf_subnet_find(c, f->addr))) {
+			x->subnet = n;
+			x->server_id = f->addr;
+			return;
+		}
+	}
+	if (x->m->ciaddr && is_our_addr(s, x->pkt->dst_addr)) {
+		x->subnet = conf_subnet_find(c, x->m->ciaddr);
+		x->server_id = x->pkt->dst_addr;
+	}
+}
+
+/* Proxy mode needs no subnet, only the address the client reaches us at. */
+static void find_proxy_server(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	const struct dhcp_if *first = if_first(s, x->pkt->ifindex);
+	x->ifname = first ? first->name : "?";
+	if (is_our_addr(s, x->pkt->dst_addr))
+		x->server_id = x->pkt->dst_addr; /* relayed, or unicast to 4011 */
+	else if (first)
+		x->server_id = first->addr;
+}
+
+/* ---- starvation: new clients per interface or relay */
+
+bool dhcp_rate_admit(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	const struct conf *c = s->conf;
+	int64_t now = loop_now_ms(s->svc->loop);
+	uint32_t gi = x->m->giaddr;
+	int ifx = gi ? 0 : x->pkt->ifindex;
+	struct dhcp_rate *b = NULL, *lru = &s->rate[0];
+	char a[IP4_STRLEN];
+
+	if (c->dhcp.new_client_rate == 0)
+		return true;
+	for (size_t i = 0; i < DHCP_RATE_BUCKETS && !b; i++) {
+		struct dhcp_rate *r = &s->rate[i];
+		if (r->used && r->giaddr == gi && r->ifindex == ifx)
+			b = r;
+		else if (!r->used || r->last_ms < lru->last_ms)
+			lru = r;
+	}
+	if (!b) {
+		b = lru;
+		*b = (struct dhcp_rate){.giaddr = gi,
+		                        .ifindex = ifx,
+		                        .used = true,
+		                        .tokens = c->dhcp.new_client_burst,
+		                        .last_ms = now};
+	}
+	b->tokens += (double) (now - b->last_ms) * c->dhcp.new_client_rate / 1000.0;
+	if (b->tokens > c->dhcp.new_client_burst)
+		b->tokens = c->dhcp.new_client_burst;
+	b->last_ms = now;
+	if (b->tokens >= 1) {
+		b->tokens -= 1;
+		return true;
+	}
+	b->dropped++;
+	if (now - b->logged_ms >= 10000) {
+		log_warn("dhcp: new clients via %s arrive faster than %u/s (pool starvation?): "
+		         "%llu ignored so far, last %s",
+		         gi ? ip4_fmt(gi, a) : x->ifname, c->dhcp.new_client_rate,
+		         (unsigned long long) b->dropped, x->mac);
+		b->logged_ms = now;
+	}
+	return false;
+}
+
+/* ---- leases: durable, published */
+
+int dhcp_lease_persist(struct dhcp_server *s, struct dhcp_lease *l)
+{
+	struct store_lease sl;
+	char a[IP4_STRLEN];
+	dhcp_lease_to_store(l, &sl);
+	int r = store_lease_put(s->svc->store, &sl);
+	if (r < 0) {
+		log_err("dhcp: cannot store the lease of %s: %s", ip4_fmt(l->addr, a),
+		        strerror(-r));
+		return r;
+	}
+	if (l->state == DHCP_LEASE_BOUND)
+		(void) hosts_set(s->svc->hosts, &l->mac, l->addr, l->hostname, HOSTS_LEASE,
+		                 l->expires);
+	return 0;
+}
+
+void dhcp_lease_unpublish(struct dhcp_server *s, struct dhcp_lease *l)
+{
+	const struct hosts_entry *e = hosts_by_addr(s->svc->hosts, l->addr, 0);
+	if (e && e->source == HOSTS_LEASE)
+		hosts_remove_addr(s->svc->hosts, l->addr);
+}
+
+/* ---- replies */
+
+struct dhcp_reply *dhcp_reply_new(struct dhcp_server *s)
+{
+	if (s->n_out == DHCP_OUT_MAX)
+		return NULL; /* cannot happen: reads per turn are bounded by DHCP_OUT_MAX */
+	struct dhcp_reply *r = &s->out[s->n_out++];
+	memset(r, 0, offsetof(struct dhcp_reply, buf));
+	r->len = 0;
+	r->durable = false;
+	r->arp = false;
+	r->pxe_sock = false;
+	return r;
+}
+
+/* RFC 2131 4.1: where a reply goes. */
+void dhcp_reply_route(const struct dhcp_ctx *x, struct dhcp_reply *r, uint32_t yiaddr, bool nak)
+{
+	const struct dhcp_msg *m = x->m;
+	r->src = x->server_id;
+	r->mac = x->client.mac;
+	r->arp_ip = yiaddr;
+	if (m->giaddr) {
+		r->dst = m->giaddr;
+		r->port = DHCP_SERVER_PORT;
+		return; /* routed: the kernel picks the interface */
+	}
+	r->ifindex = x->pkt->ifindex;
+	r->port = DHCP_CLIENT_PORT;
+	if (nak || (!m->ciaddr && (m->flags & DHCP_BROADCAST_FLAG)) || (!m->ciaddr && !yiaddr)) {
+		r->dst = 0xffffffffu;
+	} else if (m->ciaddr) {
+		r->dst = m->ciaddr;
+	} else {
+		/* unicast to an address the client does not answer ARP for yet */
+		r->dst = yiaddr;
+		r->arp = true;
+	}
+}
+
+static void send_some(struct dhcp_server *s, bool durable, bool pxe_sock)
+{
+	struct net_out out[DHCP_OUT_MAX];
+	size_t n = 0;
+	int fd = pxe_sock ? s->fd_pxe : s->fd;
+	for (size_t i = 0; i < s->n_out; i++) {
+		struct dhcp_reply *r = &s->out[i];
+		if (r->durable != durable || r->pxe_sock != pxe_sock || r->len == 0)
+			continue;
+		if (r->arp) {
+			int e = net_arp_set(s->fd, r->ifindex, r->arp_ip, &r->mac);
+			if (e < 0) {
+				/* fall back to broadcast rather than lose the reply */
+				r->dst = 0xffffffffu;
+				log_debug("dhcp: ARP entry for %s failed (%s); broadcasting",
+				          ip4_fmt(r->arp_ip, (char[IP4_STRLEN]){0}), strerror(-e));
+			}
+		}
+		out[n++] = (struct net_out){r->buf, r->len, r->dst, r->src, r->port, r->ifindex};
+	}
+	if (n == 0)
+		return;
+	int e = net_send_many(fd, out, n);
+	if (e < 0)
+		log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: sending replies: %s", strerror(-e));
+}
+
+/* End of turn: the replies that change nothing go out at once; the lease
+ * writes of the whole turn are committed together (one fsync); then the
+ * ACKs they back. */
+static void flush(struct loop *l, void *data)
+{
+	struct dhcp_server *s = data;
+	if (s->n_out == 0)
+		return;
+	send_some(s, false, false);
+	if (s->fd_pxe >= 0)
+		send_some(s, false, true);
+	bool durable = false;
+	for (size_t i = 0; i < s->n_out && !durable; i++)
+		durable = s->out[i].durable;
+	if (durable) {
+		int r = store_commit(s->svc->store);
+		if (r == 0) {
+			send_some(s, true, false);
+		} else {
+			log_err("dhcp: lease commit failed (%s): ACKs withheld, clients will retry",
+			        strerror(-r));
+		}
+	}
+	s->n_out = 0;
+}
+
+/* ---- reading */
+
+static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool pxe_port)
+{
+	struct dhcp_msg *m = &s->msg;
+	char a[IP4_STRLEN];
+	struct dhcp_ctx x = {
+	        .s = s, .m = m, .pkt = pkt, .now = nb_wall_sec(), .pxe_port = pxe_port};
+
+	if (pkt->len > DHCP_MAX_PACKET) {
+		log_rl(&s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: oversized datagram (over %d bytes) from %s, dropped", DHCP_MAX_PACKET,
+		       ip4_fmt(pkt->src_addr, a));
+		return;
+	}
+	if (dhcp_msg_parse(pkt->data, pkt->len, m) < 0) {
+		log_rl(&s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: malformed packet (%zu bytes) from %s, dropped", pkt->len,
+		       ip4_fmt(pkt->src_addr, a));
+		return;
+	}
+	if (m->op != DHCP_BOOTREQUEST)
+		return;
+	if (m->htype != 1 || m->hlen != 6 || m->type < DHCP_DISCOVER || m->type > DHCP_INFORM) {
+		log_rl(&s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: unsupported request from %s (htype %u, hlen %u, type %u), dropped",
+		       ip4_fmt(pkt->src_addr, a), m->htype, m->hlen, m->type);
+		return;
+	}
+	memcpy(x.client.mac.b, m->chaddr, 6);
+	const struct dhcp_opt_view *cid = dhcp_opt(m, DHCP_OPT_CLIENT_ID);
+	if (cid && cid->len >= 2) { /* RFC 2132 9.14: at least 2 bytes */
+		x.client.cid = cid->p;
+		x.client.cid_len = (uint8_t) NB_MIN(cid->len, (uint16_t) 255);
+	}
+	hwaddr_fmt(&x.client.mac, x.mac);
+	if (pxe_client_parse(m, &x.pxe) < 0) {
+		log_rl(&s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: %s: malformed PXE options (93 or 97), treated as not booting", x.mac);
+		memset(&x.pxe, 0, sizeof x.pxe);
+		x.pxe.arch = -1;
+	}
+	if (pxe_client_booting(&x.pxe))
+		(void) registry_seen(s->svc->registry, &x.client.mac, m->ciaddr, x.pxe.arch,
+		                     x.pxe.has_uuid ? x.pxe.uuid : NULL);
+	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
+		find_proxy_server(&x);
+	else
+		find_subnet(&x);
+	if (!if_allowed(s, x.ifname)) {
+		log_debug("dhcp: %s: %s on %s, not a served interface", x.mac,
+		          dhcp_msg_type_name(m->type), x.ifname);
+		return;
+	}
+	log_debug("dhcp: %s: %s via %s%s", x.mac, dhcp_msg_type_name(m->type),
+	          m->giaddr ? ip4_fmt(m->giaddr, a) : x.ifname, pxe_port ? " (port 4011)" : "");
+	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
+		dhcp_proto_proxy(&x);
+	else
+		dhcp_proto_handle(&x);
+}
+
+static void read_batches(struct dhcp_server *s, int fd, bool pxe_port)
+{
+	for (int b = 0; b < DHCP_BATCHES_PER_TURN; b++) {
+		int n = net_batch_recv(fd, s->batch);
+		if (n <= 0) {
+			if (n < 0)
+				log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: receive: %s",
+				       strerror(-n));
+			return;
+		}
+		for (int i = 0; i < n; i++)
+			handle_pkt(s, net_batch_pkt(s->batch, (size_t) i), pxe_port);
+	}
+}
+
+static void on_readable(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	read_batches(data, fd, false);
+}
+
+static void on_readable_pxe(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	read_batches(data, fd, true);
+}
+
+static void on_sweep(struct loop_timer *t, void *data)
+{
+	struct dhcp_server *s = data;
+	(void) hosts_expire(s->svc->hosts, nb_wall_sec());
+	loop_timer_arm(t, SWEEP_MS);
+}
+
+/* ---- the API's lease commands */
+
+static void lease_json(struct dhcp_lease *l, void *data)
+{
+	json_t *arr = data;
+	char a[IP4_STRLEN], m[HWADDR_STRLEN], cid[3 * 255 + 1] = "";
+	if (l->state == DHCP_LEASE_OFFERED)
+		return; /* not a lease yet */
+	for (size_t i = 0; i < l->cid_len; i++)
+		snprintf(cid + 3 * i, sizeof cid - 3 * i, i ? ":%02x" : "%02x", l->cid[i]);
+	int64_t now = nb_wall_sec();
+	const char *state = l->state == DHCP_LEASE_BOUND && l->expires <= now
+	                            ? "expired"
+	                            : dhcp_lease_state_name(l->state);
+	json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "address",
+	                                     ip4_fmt(l->addr, a), "mac", hwaddr_fmt(&l->mac, m),
+	                                     "client_id", cid, "hostname",
+	                                     l->hostname ? l->hostname : "", "fqdn",
+	                                     l->fqdn ? l->fqdn : "", "state", state, "expires",
+	                                     (json_int_t) l->expires));
+}
+
+static int ctl_lease_list(void *data, json_t *args, json_t **ret, char *err, size_t errlen)
+{
+	struct dhcp_server *s = data;
+	json_t *arr = json_array();
+	dhcp_leases_foreach(s->leases, lease_json, arr);
+	*ret = json_pack("{s:o}", "leases", arr);
+	return 200;
+}
+
+struct release_q {
+	struct dhcp_server *s;
+	uint32_t addr;
+	struct hwaddr mac;
+	bool by_mac;
+	json_t *done;
+};
+
+static void release_one(struct dhcp_lease *l, void *data)
+{
+	struct release_q *q = data;
+	char a[IP4_STRLEN];
+	if (l->state != DHCP_LEASE_BOUND)
+		return;
+	if (q->by_mac ? memcmp(&l->mac, &q->mac, sizeof q->mac) != 0 : l->addr != q->addr)
+		return;
+	dhcp_lease_unpublish(q->s, l);
+	dhcp_lease_set(q->s->leases, l, DHCP_LEASE_RELEASED, (uint32_t) nb_wall_sec());
+	if (dhcp_lease_persist(q->s, l) == 0)
+		json_array_append_new(q->done, json_string(ip4_fmt(l->addr, a)));
+	journal_event(q->s->svc->journal, &l->mac, l->addr, "dhcp.release", "%s by the admin", a);
+}
+
+static int ctl_lease_release(void *data, json_t *args, json_t **ret, char *err, size_t errlen)
+{
+	struct release_q q = {.s = data};
+	const char *what = json_string_value(json_object_get(args, "addr"));
+	if (!what)
+		what = json_string_value(json_object_get(args, "mac"));
+	if (!what) {
+		snprintf(err, errlen, "give an address or a MAC");
+		return 400;
+	}
+	if (ip4_parse(what, &q.addr) < 0) {
+		if (hwaddr_parse(what, &q.mac) < 0) {
+			snprintf(err, errlen, "'%s' is neither an IPv4 address nor a MAC", what);
+			return 400;
+		}
+		q.by_mac = true;
+	}
+	q.done = json_array();
+	dhcp_leases_foreach(q.s->leases, release_one, &q);
+	if (json_array_size(q.done) == 0) {
+		json_decref(q.done);
+		snprintf(err, errlen, "no bound lease for %s", what);
+		return 404;
+	}
+	int r = store_commit(q.s->svc->store); /* durable before we say so */
+	if (r < 0) {
+		json_decref(q.done);
+		snprintf(err, errlen, "cannot store the release: %s", strerror(-r));
+		return 500;
+	}
+	log_info("dhcp: released %s on request", what);
+	*ret = json_pack("{s:o}", "released", q.done);
+	return 200;
+}
+
+/* ---- the module */
+
+static int load_one(const struct store_lease *sl, void *data)
+{
+	struct dhcp_server *s = data;
+	int r = dhcp_leases_load(s->leases, sl);
+	if (r == -EEXIST)
+		return 0;
+	if (r < 0)
+		return r;
+	if (sl->state == STORE_LEASE_BOUND && sl->expires > nb_wall_sec())
+		(void) hosts_set(s->svc->hosts, &sl->mac, sl->addr, sl->hostname, HOSTS_LEASE,
+		                 sl->expires);
+	return 0;
+}
+
+static void server_free(struct dhcp_server *s)
+{
+	if (!s)
+		return;
+	ctl_unregister(s->svc->ctl, "lease.list");
+	ctl_unregister(s->svc->ctl, "lease.release");
+	loop_io_free(s->io);
+	loop_io_free(s->io_pxe);
+	loop_timer_free(s->sweep);
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->fd_pxe >= 0)
+		close(s->fd_pxe);
+	net_batch_free(s->batch);
+	dhcp_leases_free(s->leases);
+	free(s);
+}
+
+static int server_new(const struct conf *c, const struct nb_services *svc, void **ret)
+{
+	int r;
+	if (c->dhcp.mode == DHCP_MODE_OFF)
+		return 0;
+	struct dhcp_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	s->conf = c;
+	s->svc = svc;
+	s->fd = -1;
+	s->fd_pxe = -1;
+	s->rl_bad = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	s->rl_info = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	s->leases = dhcp_leases_new();
+	s->batch = net_batch_new(NET_BATCH_MAX, DHCP_MAX_PACKET);
+	s->sweep = loop_timer_new(svc->loop, on_sweep, s);
+	if (!s->leases || !s->batch || !s->sweep) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if ((r = dhcp_leases_set_pools(s->leases, c)) < 0)
+		goto fail;
+	int64_t t0 = nb_now_ms();
+	if ((r = store_lease_foreach(svc->store, load_one, s)) < 0) {
+		log_err("dhcp: cannot load leases: %s", strerror(-r));
+		goto fail;
+	}
+	log_info("dhcp: %zu leases loaded in %lld ms", dhcp_leases_count(s->leases),
+	         (long long) (nb_now_ms() - t0));
+	refresh_ifs(s);
+	s->fd = net_udp_socket(0, DHCP_SERVER_PORT, NULL,
+	                       NET_REUSEADDR | NET_BROADCAST | NET_PKTINFO);
+	if (s->fd < 0) {
+		r = s->fd;
+		log_err("dhcp: cannot bind UDP port %d: %s", DHCP_SERVER_PORT, strerror(-r));
+		goto fail;
+	}
+	int big = 4 << 20;
+	(void) setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	if (c->dhcp.mode == DHCP_MODE_PROXY) {
+		s->fd_pxe = net_udp_socket(0, DHCP_PXE_PORT, NULL,
+		                           NET_REUSEADDR | NET_BROADCAST | NET_PKTINFO);
+		if (s->fd_pxe < 0) {
+			r = s->fd_pxe;
+			log_err("dhcp: cannot bind UDP port %d: %s", DHCP_PXE_PORT, strerror(-r));
+			goto fail;
+		}
+		if ((r = loop_io_add(svc->loop, s->fd_pxe, EPOLLIN, on_readable_pxe, s,
+		                     &s->io_pxe)) < 0)
+			goto fail;
+		log_info("dhcp: proxy mode: answering network-boot clients on UDP %d and %d, "
+		         "leasing no addresses",
+		         DHCP_SERVER_PORT, DHCP_PXE_PORT);
+	}
+	if ((r = loop_io_add(svc->loop, s->fd, EPOLLIN, on_readable, s, &s->io)) < 0 ||
+	    (r = loop_hook_add(svc->loop, flush, s)) < 0 ||
+	    (r = ctl_register(svc->ctl, "lease.list", ctl_lease_list, s)) < 0 ||
+	    (r = ctl_register(svc->ctl, "lease.release", ctl_lease_release, s)) < 0)
+		goto fail;
+	loop_timer_arm(s->sweep, SWEEP_MS);
+	*ret = s;
+	return 0;
+fail:
+	server_free(s);
+	return r;
+}
+
+static int server_reload(void *m, const struct conf *c)
+{
+	struct dhcp_server *s = m;
+	if (c->dhcp.mode != s->conf->dhcp.mode) {
+		log_err("dhcp: changing [dhcp] mode needs a restart");
+		return -EINVAL;
+	}
+	int r = dhcp_leases_set_pools(s->leases, c);
+	if (r < 0) {
+		/* the pools of the running config are rebuilt: nothing half-applied */
+		(void) dhcp_leases_set_pools(s->leases, s->conf);
+		return r;
+	}
+	s->conf = c;
+	refresh_ifs(s);
+	return 0;
+}
+
+static void module_free(void *m)
+{
+	server_free(m);
+}
+
+const struct nb_module dhcp_module = {
+        .name = "dhcp",
+        .new = server_new,
+        .reload = server_reload,
+        .free = module_free,
+};

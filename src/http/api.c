@@ -1,0 +1,369 @@
+#include "http/api.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/conf.h"
+#include "core/ctl.h"
+#include "core/services.h"
+#include "core/util.h"
+#include "http/request.h"
+#include "journal/journal.h"
+#include "registry/hosts.h"
+#include "registry/registry.h"
+
+#define API_SEGMENTS_MAX 16
+#define API_PATH_MAX     1024
+
+struct http_api {
+	const struct nb_services *svc;
+	const struct conf *conf;
+	int64_t started_ms;
+};
+
+/* One call of a route: the request, its parsed body and its {params}, in
+ * the order they appear in the pattern. */
+struct api_call {
+	struct http_api *api;
+	const struct http_req *rq;
+	json_t *body; /* NULL when the request had none */
+	const char *param[API_PARAMS_MAX];
+};
+
+/* Returns an HTTP status; on 2xx sets *ret (a new reference, or NULL for
+ * no body), on >= 400 writes the reason into err. */
+typedef unsigned (*api_fn)(const struct api_call *c, json_t **ret, char *err, size_t errlen);
+
+struct api_route {
+	const char *method;
+	const char *pattern; /* "/api/v1/leases/{addr}/release" */
+	api_fn fn;
+	bool open; /* answered without a token (health: the doctor's probe) */
+};
+
+/* ---- helpers */
+
+void api_error(struct http_reply *rp, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rp->why, sizeof rp->why, fmt, ap);
+	va_end(ap);
+	rp->status = status;
+	rp->type = "application/json";
+	rp->no_store = true;
+	free(rp->body);
+	rp->body = NULL;
+	rp->body_len = 0;
+	json_t *j = json_pack("{s:s}", "error", rp->why);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s)
+		return;
+	size_t n = strlen(s);
+	char *b = realloc(s, n + 2);
+	if (!b) {
+		free(s);
+		return;
+	}
+	rp->body = b;
+	rp->body[n] = '\n';
+	rp->body[n + 1] = 0;
+	rp->body_len = n + 1;
+}
+
+static void reply_json(struct http_reply *rp, unsigned status, json_t *j)
+{
+	rp->status = status;
+	rp->type = "application/json";
+	rp->no_store = true;
+	if (!j)
+		return;
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!s) {
+		api_error(rp, 500, "out of memory");
+		return;
+	}
+	size_t n = strlen(s);
+	char *b = realloc(s, n + 2);
+	if (!b) {
+		free(s);
+		api_error(rp, 500, "out of memory");
+		return;
+	}
+	rp->body = b;
+	rp->body[n] = '\n';
+	rp->body[n + 1] = 0;
+	rp->body_len = n + 1;
+}
+
+/* Calls a ctl command; the module that registers it may not be running. */
+static unsigned call_ctl(const struct api_call *c, const char *cmd, json_t *args, json_t **ret,
+                         char *err, size_t errlen)
+{
+	json_t *res = NULL;
+	err[0] = 0;
+	int st = ctl_call(c->api->svc->ctl, cmd, args, &res, err, errlen);
+	/* ctl_call's own 404 for a name nobody registered (core/ctl.c) */
+	if (st == 404 && strncmp(err, "no such command", 15) == 0) {
+		snprintf(err, errlen, "nothing serves %s: is the module that owns it enabled?",
+		         cmd);
+		return 503;
+	}
+	if (st < 200 || st > 599 || (st >= 300 && st < 400)) {
+		json_decref(res);
+		snprintf(err, errlen, "%s answered with status %d", cmd, st);
+		return 500;
+	}
+	if (st >= 400) {
+		json_decref(res);
+		if (!err[0])
+			snprintf(err, errlen, "%s failed", cmd);
+		return (unsigned) st;
+	}
+	*ret = res;
+	return (unsigned) st;
+}
+
+/* ---- routes */
+
+static unsigned get_health(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	const struct http_api *a = c->api;
+	*ret = json_pack("{s:s, s:s, s:I, s:I}", "name", a->conf->server.name, "version",
+	                 NETBAY_VERSION, "time", (json_int_t) nb_wall_sec(), "uptime",
+	                 (json_int_t) ((nb_now_ms() - a->started_ms) / 1000));
+	return *ret ? 200 : 500;
+}
+
+static unsigned get_leases(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	return call_ctl(c, "lease.list", NULL, ret, err, errlen);
+}
+
+static unsigned post_lease_release(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	uint32_t addr;
+	char a[IP4_STRLEN];
+	if (ip4_parse(c->param[0], &addr) < 0) {
+		snprintf(err, errlen, "'%.64s' is not an IPv4 address", c->param[0]);
+		return 400;
+	}
+	json_t *args = json_pack("{s:s}", "addr", ip4_fmt(addr, a));
+	if (!args)
+		return 500;
+	unsigned st = call_ctl(c, "lease.release", args, ret, err, errlen);
+	json_decref(args);
+	return st;
+}
+
+static void add_event(const struct journal_event *e, void *data)
+{
+	json_t *events = data;
+	char t[32], ip[IP4_STRLEN];
+	time_t sec = (time_t) (e->time_ms / 1000);
+	struct tm tm;
+	if (!gmtime_r(&sec, &tm))
+		return;
+	size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t + n, sizeof t - n, ".%03dZ", (int) (e->time_ms % 1000));
+	json_t *ev = json_pack("{s:s, s:s, s:o, s:s}", "time", t, "name", e->name, "ip",
+	                       e->ip ? json_string(ip4_fmt(e->ip, ip)) : json_null(), "detail",
+	                       e->detail);
+	/* the detail may hold bytes that are not UTF-8: keep the event, drop them */
+	if (!ev)
+		ev = json_pack("{s:s, s:s, s:o, s:s}", "time", t, "name", e->name, "ip",
+		               e->ip ? json_string(ip4_fmt(e->ip, ip)) : json_null(), "detail",
+		               "(not UTF-8)");
+	if (ev)
+		json_array_append_new(events, ev);
+}
+
+static unsigned get_device_journal(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	const struct nb_services *svc = c->api->svc;
+	struct hwaddr mac;
+	char m[HWADDR_STRLEN];
+
+	if (hwaddr_parse(c->param[0], &mac) < 0) {
+		snprintf(err, errlen, "'%.64s' is not a MAC address", c->param[0]);
+		return 400;
+	}
+	json_t *events = json_array();
+	if (!events)
+		return 500;
+	size_t n = journal_foreach(svc->journal, &mac, add_event, events);
+	if (n == 0 && !(svc->registry && registry_get(svc->registry, &mac)) &&
+	    !(svc->hosts && hosts_by_mac(svc->hosts, &mac, nb_wall_sec()))) {
+		json_decref(events);
+		snprintf(err, errlen, "no device with MAC %s has been seen", hwaddr_fmt(&mac, m));
+		return 404;
+	}
+	*ret = json_pack("{s:s, s:o}", "mac", hwaddr_fmt(&mac, m), "events", events);
+	return *ret ? 200 : 500;
+}
+
+static const struct api_route routes[] = {
+        {"GET", "/api/v1/health", get_health, true},
+        {"GET", "/api/v1/leases", get_leases, false},
+        {"POST", "/api/v1/leases/{addr}/release", post_lease_release, false},
+        {"GET", "/api/v1/devices/{mac}/journal", get_device_journal, false},
+};
+
+/* ---- routing */
+
+/* Splits path (copied into buf) at '/'; returns the number of segments, or
+ * -1 when there are too many or it is too long. */
+static int split(const char *path, char *buf, size_t n, char *seg[API_SEGMENTS_MAX])
+{
+	int count = 0;
+	if (nb_strlcpy(buf, path, n) < 0 || buf[0] != '/')
+		return -1;
+	for (char *p = buf + 1;; count++) {
+		if (count == API_SEGMENTS_MAX)
+			return -1;
+		seg[count] = p;
+		char *slash = strchr(p, '/');
+		if (!slash)
+			return count + 1;
+		*slash = 0;
+		p = slash + 1;
+	}
+}
+
+/* Whether path matches pattern; captures the {param} segments. */
+static bool match(const char *pattern, char *const seg[], int n_seg,
+                  const char *param[API_PARAMS_MAX])
+{
+	const char *p = pattern + 1;
+	size_t n_param = 0;
+	for (int i = 0; i < n_seg; i++) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t) (end - p) : strlen(p);
+		if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
+			if (!seg[i][0] || n_param == API_PARAMS_MAX)
+				return false;
+			param[n_param++] = seg[i];
+		} else if (strlen(seg[i]) != len || memcmp(seg[i], p, len) != 0) {
+			return false;
+		}
+		if (!end)
+			return i == n_seg - 1;
+		p = end + 1;
+	}
+	return false;
+}
+
+static bool method_is(const struct api_route *r, const char *method)
+{
+	return strcmp(r->method, method) == 0 ||
+	       (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
+}
+
+static bool auth_refused(enum api_auth auth, struct http_reply *rp)
+{
+	switch (auth) {
+	case API_AUTH_OK:
+		return false;
+	case API_AUTH_MISSING:
+		api_error(rp, 401, "this route needs Authorization: Bearer TOKEN");
+		break;
+	case API_AUTH_WRONG:
+		api_error(rp, 401, "wrong token");
+		break;
+	case API_AUTH_CLOSED:
+		api_error(rp, 403, "the API is not served over TCP here ([api] token is not set)");
+		return true;
+	}
+	rp->challenge = true;
+	return true;
+}
+
+void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth auth,
+                struct http_reply *rp)
+{
+	char buf[API_PATH_MAX + 1], allow[sizeof rp->allow] = "";
+	char *seg[API_SEGMENTS_MAX];
+	struct api_call c = {.api = a, .rq = rq};
+	const struct api_route *route = NULL;
+	const char *param[API_PARAMS_MAX];
+
+	int n_seg = split(rq->path, buf, sizeof buf, seg);
+	for (size_t i = 0; n_seg > 0 && i < NB_ARRAY_SIZE(routes); i++) {
+		if (!match(routes[i].pattern, seg, n_seg, param))
+			continue;
+		if (method_is(&routes[i], rq->method)) {
+			route = &routes[i];
+			memcpy(c.param, param, sizeof param);
+			break;
+		}
+		size_t n = strlen(allow);
+		snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
+		if (strcmp(routes[i].method, "GET") == 0)
+			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), ", HEAD");
+	}
+	if (!(route && route->open) && auth_refused(auth, rp))
+		return;
+	if (!route && allow[0]) {
+		char m[16];
+		api_error(rp, 405, "%s is not allowed here (%s)",
+		          http_printable(rq->method, m, sizeof m), allow);
+		memcpy(rp->allow, allow, sizeof allow);
+		return;
+	}
+	if (!route) {
+		api_error(rp, 404, "no such route");
+		return;
+	}
+	if (rq->body_len > API_BODY_MAX) {
+		api_error(rp, 413, "the body is over %d bytes", API_BODY_MAX);
+		return;
+	}
+	if (rq->body_len) {
+		json_error_t je;
+		c.body = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
+		if (!c.body) {
+			api_error(rp, 400, "bad JSON at line %d, column %d: %s", je.line, je.column,
+			          je.text);
+			return;
+		}
+	}
+	json_t *res = NULL;
+	char err[256] = "";
+	unsigned st = route->fn(&c, &res, err, sizeof err);
+	json_decref(c.body);
+	if (st >= 400) {
+		api_error(rp, st, "%s", err[0] ? err : "failed");
+	} else {
+		reply_json(rp, res ? st : 204, res);
+		json_decref(res);
+	}
+}
+
+/* ---- lifecycle */
+
+struct http_api *api_new(const struct nb_services *svc, const struct conf *c)
+{
+	struct http_api *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->svc = svc;
+	a->conf = c;
+	a->started_ms = nb_now_ms();
+	return a;
+}
+
+void api_reload(struct http_api *a, const struct conf *c)
+{
+	a->conf = c;
+}
+
+void api_free(struct http_api *a)
+{
+	free(a);
+}

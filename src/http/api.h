@@ -1,0 +1,47 @@
+/* The REST API: JSON over HTTP, routes in one table (method + path pattern
+ * with {param} segments), errors as {"error": "..."} with a status that
+ * means what it says:
+ *
+ *   400 bad JSON or bad input     401 no or wrong token    403 API closed on TCP
+ *   404 no such route or object   405 wrong method (Allow)  409 conflict
+ *   413 body over API_BODY_MAX    500 netbay's fault        503 the module behind
+ *                                                                the route is not running
+ *
+ * A route validates everything before it changes anything, and changes
+ * through one ctl command (core/ctl.h), so a request is applied whole or
+ * not at all. docs/api.md lists the routes. */
+#pragma once
+
+#include <stdint.h>
+
+#define API_BODY_MAX   (64 * 1024) /* bytes of request body */
+#define API_PARAMS_MAX 4
+
+struct conf;
+struct http_api;
+struct http_reply;
+struct http_req;
+struct nb_services;
+
+/* What the listener established about the caller. */
+enum api_auth {
+	API_AUTH_OK,      /* Unix socket, or the right bearer token */
+	API_AUTH_MISSING, /* TCP without a token */
+	API_AUTH_WRONG,   /* TCP with a token that is not [api] token */
+	API_AUTH_CLOSED,  /* TCP, and no [api] token is configured */
+};
+
+/* svc and c are kept by pointer (c until api_reload). NULL on ENOMEM. */
+struct http_api *api_new(const struct nb_services *svc, const struct conf *c);
+void api_reload(struct http_api *a, const struct conf *c);
+void api_free(struct http_api *a);
+
+/* Answers one request whose path is under /api/. Routes marked open
+ * (health) answer whatever auth is; every other path, known or not,
+ * answers 401/403 unless auth is API_AUTH_OK. */
+void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth auth,
+                struct http_reply *rp);
+
+/* Sets rp to a JSON error reply {"error": "..."} with this status. */
+void api_error(struct http_reply *rp, unsigned status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,478 @@
+#include "http/boot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/conf.h"
+#include "core/jail.h"
+#include "core/log.h"
+#include "core/services.h"
+#include "core/util.h"
+#include "http/request.h"
+#include "http/template.h"
+#include "journal/journal.h"
+#include "registry/hosts.h"
+#include "registry/registry.h"
+
+const char *const boot_ipxe_vars[] = {"mac", "name", "ip", "uuid", "arch", "server", NULL};
+#define N_IPXE_VARS (NB_ARRAY_SIZE(boot_ipxe_vars) - 1)
+
+/* What an iPXE client gets when no template is configured: say who it is,
+ * then chain the site-wide default.ipxe from the boot root, and when there
+ * is none, leave the boot to the next device in the firmware's order. */
+const char boot_ipxe_default[] = "#!ipxe\n"
+                                 "# rendered by netbay for {{mac}}\n"
+                                 "echo netbay: {{mac}} {{name}} {{ip}}\n"
+                                 "chain --autofree http://{{server}}/default.ipxe || goto local\n"
+                                 "exit\n"
+                                 ":local\n"
+                                 "echo netbay: no default.ipxe; booting from the next device\n"
+                                 "sleep 3\n"
+                                 "exit 1\n";
+
+/* The template in use and the identity of the file it came from. */
+struct tmpl_src {
+	char path[2 * CONF_PATH_MAX]; /* "" for the built-in template */
+	char *text;                   /* NULL for the built-in template */
+	size_t len;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct http_boot {
+	const struct nb_services *svc;
+	char root[CONF_PATH_MAX];
+	int root_fd; /* -1 until the root can be opened */
+	struct tmpl_src tmpl;
+	struct tmpl_src bad; /* the last version of the file that failed, logged once */
+};
+
+/* ---- the template */
+
+static void tmpl_src_done(struct tmpl_src *t)
+{
+	free(t->text);
+	memset(t, 0, sizeof *t);
+}
+
+static bool same_file(const struct tmpl_src *t, const struct stat *st)
+{
+	return t->dev == st->st_dev && t->ino == st->st_ino && t->size == st->st_size &&
+	       t->mtime.tv_sec == st->st_mtim.tv_sec && t->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void tmpl_path(const struct conf *c, char *buf, size_t n)
+{
+	const char *t = c->http.ipxe_template;
+	if (!*t || !c->http.enable) /* nothing renders scripts: do not read it */
+		buf[0] = 0;
+	else if (*t == '/')
+		snprintf(buf, n, "%s", t);
+	else
+		snprintf(buf, n, "%s/%s", c->tftp.root, t);
+}
+
+/* Reads and checks the template at path into *ret; err gets "PATH: why". */
+static int tmpl_load(const char *path, struct tmpl_src *ret, char *err, size_t errlen)
+{
+	struct tmpl_src t = {0};
+	struct stat st;
+	char why[160];
+	int r;
+
+	snprintf(t.path, sizeof t.path, "%s", path);
+	NB_CLEANUP(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_size > TMPL_TEXT_MAX) {
+		snprintf(err, errlen, "%s: longer than %d bytes", path, TMPL_TEXT_MAX);
+		return -E2BIG;
+	}
+	t.text = malloc((size_t) st.st_size + 1);
+	if (!t.text)
+		return -ENOMEM;
+	ssize_t n = read(fd, t.text, (size_t) st.st_size + 1);
+	if (n < 0 || n > st.st_size) { /* grew while reading: try again next time */
+		r = n < 0 ? -errno : -EAGAIN;
+		snprintf(err, errlen, "%s: %s", path,
+		         n < 0 ? strerror(errno) : "changed while read");
+		free(t.text);
+		return r;
+	}
+	t.len = (size_t) n;
+	t.dev = st.st_dev;
+	t.ino = st.st_ino;
+	t.size = st.st_size;
+	t.mtime = st.st_mtim;
+	r = tmpl_check(t.text, t.len, boot_ipxe_vars, N_IPXE_VARS, why, sizeof why);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		free(t.text);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+/* Re-reads the template file when it changed since it was loaded; a version
+ * that does not check is logged once and the last good one stays. */
+static void tmpl_refresh(struct http_boot *b)
+{
+	struct stat st;
+	char err[400];
+	struct tmpl_src t;
+
+	if (!b->tmpl.path[0] || stat(b->tmpl.path, &st) < 0 || same_file(&b->tmpl, &st) ||
+	    (b->bad.path[0] && same_file(&b->bad, &st)))
+		return;
+	if (tmpl_load(b->tmpl.path, &t, err, sizeof err) < 0) {
+		log_err("http: iPXE template %s; still using the previous version", err);
+		b->bad = (struct tmpl_src){.dev = st.st_dev,
+		                           .ino = st.st_ino,
+		                           .size = st.st_size,
+		                           .mtime = st.st_mtim};
+		snprintf(b->bad.path, sizeof b->bad.path, "%s", b->tmpl.path);
+		return;
+	}
+	log_info("http: iPXE template %s reloaded", t.path);
+	tmpl_src_done(&b->tmpl);
+	b->tmpl = t;
+}
+
+/* ---- lifecycle */
+
+static void open_root(struct http_boot *b, bool warn)
+{
+	if (b->root_fd >= 0)
+		return;
+	b->root_fd = jail_root_open(b->root);
+	if (b->root_fd < 0 && warn)
+		log_warn("http: boot root %s: %s; boot files are 404 until it exists", b->root,
+		         strerror(-b->root_fd));
+}
+
+static int configure(struct http_boot *b, const struct conf *c, char *err, size_t errlen)
+{
+	char path[sizeof b->tmpl.path];
+	struct tmpl_src t = {0};
+
+	tmpl_path(c, path, sizeof path);
+	if (path[0]) {
+		int r = tmpl_load(path, &t, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	tmpl_src_done(&b->tmpl);
+	tmpl_src_done(&b->bad);
+	b->tmpl = t;
+	if (strcmp(b->root, c->tftp.root) != 0 || b->root_fd < 0) {
+		if (b->root_fd >= 0)
+			close(b->root_fd);
+		b->root_fd = -1;
+		snprintf(b->root, sizeof b->root, "%s", c->tftp.root);
+		open_root(b, true);
+	}
+	return 0;
+}
+
+int boot_new(const struct conf *c, const struct nb_services *svc, struct http_boot **ret, char *err,
+             size_t errlen)
+{
+	struct http_boot *b = calloc(1, sizeof *b);
+	if (!b)
+		return -ENOMEM;
+	b->svc = svc;
+	b->root_fd = -1;
+	int r = configure(b, c, err, errlen);
+	if (r < 0) {
+		boot_free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+int boot_reload(struct http_boot *b, const struct conf *c, char *err, size_t errlen)
+{
+	return configure(b, c, err, errlen);
+}
+
+void boot_free(struct http_boot *b)
+{
+	if (!b)
+		return;
+	if (b->root_fd >= 0)
+		close(b->root_fd);
+	tmpl_src_done(&b->tmpl);
+	free(b);
+}
+
+/* ---- ranges */
+
+/* Reads digits at *p (saturating at UINT64_MAX); false if there are none. */
+static bool read_num(const char **p, uint64_t *ret)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+		v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 + (uint64_t) (*s - '0');
+	*p = s;
+	*ret = v;
+	return true;
+}
+
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+int boot_range_parse(const char *h, uint64_t size, uint64_t *ret_off, uint64_t *ret_len)
+{
+	uint64_t first, last = UINT64_MAX;
+	const char *p = skip_ows(h);
+
+	if (strncasecmp(p, "bytes", 5) != 0)
+		return 0;
+	p = skip_ows(p + 5);
+	if (*p++ != '=')
+		return 0;
+	p = skip_ows(p);
+	if (*p == '-') { /* suffix: the last N bytes */
+		p++;
+		if (!read_num(&p, &last) || *skip_ows(p))
+			return 0;
+		if (last == 0 || size == 0)
+			return -ERANGE;
+		*ret_len = NB_MIN(last, size);
+		*ret_off = size - *ret_len;
+		return 1;
+	}
+	if (!read_num(&p, &first) || *p++ != '-')
+		return 0;
+	if (*p >= '0' && *p <= '9') {
+		(void) read_num(&p, &last);
+		if (last < first)
+			return 0; /* invalid: ignored */
+	}
+	if (*skip_ows(p))
+		return 0; /* several ranges, or junk: the whole file */
+	if (first >= size)
+		return -ERANGE;
+	if (last >= size)
+		last = size - 1;
+	*ret_off = first;
+	*ret_len = last - first + 1;
+	return 1;
+}
+
+/* ---- files */
+
+static const char *content_type(const char *rel)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+	        {".ipxe", "text/plain; charset=utf-8"},
+	        {".txt", "text/plain; charset=utf-8"},
+	        {".cfg", "text/plain; charset=utf-8"},
+	        {".html", "text/html; charset=utf-8"},
+	        {".json", "application/json"},
+	        {".iso", "application/x-iso9660-image"},
+	        {".efi", "application/efi"},
+	};
+	const char *dot = strrchr(rel, '.');
+	if (dot && !strchr(dot, '/'))
+		for (size_t i = 0; i < NB_ARRAY_SIZE(types); i++)
+			if (nb_streq_nocase(dot, types[i].ext))
+				return types[i].type;
+	return "application/octet-stream";
+}
+
+/* The If-Range precondition (RFC 9110 §13.1.5): the range applies only when
+ * the validator is the file's current Last-Modified date. */
+static bool if_range_holds(const char *if_range, int64_t mtime)
+{
+	char d[HTTP_DATE_LEN];
+	return !if_range || strcmp(if_range, http_date_fmt(mtime, d)) == 0;
+}
+
+static void serve_file(struct http_boot *b, const struct http_req *rq, struct http_reply *rp)
+{
+	struct journal *j = b->svc->journal;
+	char rel[JAIL_PATH_MAX + 1], shown[160];
+	struct stat st;
+	uint64_t off = 0, len;
+
+	http_printable(rq->path, shown, sizeof shown);
+	open_root(b, false);
+	int fd = b->root_fd < 0
+	                 ? -ENOENT
+	                 : jail_open(b->root_fd, rq->path, true, O_NONBLOCK, rel, sizeof rel);
+	switch (fd) {
+	case -EPERM:
+		http_reply_text(rp, 403, "the path leaves the boot root: refused");
+		journal_event(j, NULL, rq->client_ip, "http.refused",
+		              "%s %s: outside the boot root", rq->method, shown);
+		return;
+	case -ENAMETOOLONG:
+		http_reply_text(rp, 414, "path too long");
+		journal_event(j, NULL, rq->client_ip, "http.refused", "%s: path too long",
+		              rq->method);
+		return;
+	case -ENOENT:
+	case -ENOTDIR:
+	case -EISDIR:
+		http_reply_text(rp, 404, "%s",
+		                fd == -EISDIR ? "not a file" : "no such file under the boot root");
+		journal_event(j, NULL, rq->client_ip, "http.file_missing", "%s %s: %s", rq->method,
+		              shown, fd == -EISDIR ? "not a file" : "no such file");
+		return;
+	default:
+		if (fd >= 0)
+			break;
+		http_reply_text(rp, fd == -EACCES ? 403 : 500, "cannot open: %s", strerror(-fd));
+		journal_event(j, NULL, rq->client_ip, "http.file_unreadable", "%s %s: %s",
+		              rq->method, shown, strerror(-fd));
+		return;
+	}
+	if (fstat(fd, &st) < 0) {
+		http_reply_text(rp, 500, "cannot stat: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	rp->fd = fd;
+	rp->size = len = (uint64_t) st.st_size;
+	rp->mtime = st.st_mtim.tv_sec;
+	rp->type = content_type(rel);
+	if (rq->range && if_range_holds(rq->if_range, rp->mtime)) {
+		int r = boot_range_parse(rq->range, rp->size, &off, &len);
+		if (r < 0) {
+			char range[64];
+			http_reply_text(rp, 416, "range %s is outside the file's %llu bytes",
+			                http_printable(rq->range, range, sizeof range),
+			                (unsigned long long) rp->size);
+			rp->unsatisfiable = true;
+			journal_event(j, NULL, rq->client_ip, "http.fetch",
+			              "%s %s: 416 range outside %llu bytes", rq->method, rel,
+			              (unsigned long long) rp->size);
+			return;
+		}
+		rp->partial = r == 1;
+	}
+	rp->status = rp->partial ? 206 : 200;
+	rp->off = off;
+	rp->len = len;
+	journal_event(j, NULL, rq->client_ip, "http.fetch", "%s %s: %u, bytes %llu-%llu of %llu",
+	              rq->method, rel, rp->status, (unsigned long long) off,
+	              (unsigned long long) (len ? off + len - 1 : off),
+	              (unsigned long long) rp->size);
+}
+
+/* ---- per-device scripts */
+
+/* "/boot/MAC.ipxe" with a MAC in any notation hwaddr_parse takes. */
+static bool script_mac(const char *path, struct hwaddr *ret)
+{
+	static const char prefix[] = "/boot/", suffix[] = ".ipxe";
+	char mac[32];
+	size_t n = strlen(path);
+
+	if (strncmp(path, prefix, sizeof prefix - 1) != 0 || n < sizeof prefix + sizeof suffix ||
+	    strcmp(path + n - (sizeof suffix - 1), suffix) != 0)
+		return false;
+	size_t mlen = n - (sizeof prefix - 1) - (sizeof suffix - 1);
+	if (mlen >= sizeof mac)
+		return false;
+	memcpy(mac, path + sizeof prefix - 1, mlen);
+	mac[mlen] = 0;
+	return hwaddr_parse(mac, ret) == 0;
+}
+
+static void serve_script(struct http_boot *b, const struct http_req *rq, const struct hwaddr *mac,
+                         struct http_reply *rp)
+{
+	const struct nb_services *svc = b->svc;
+	char m[HWADDR_STRLEN], ip[IP4_STRLEN] = "", arch[16] = "", err[200];
+	const char *name = "", *uuid = "";
+	uint32_t addr = 0;
+
+	tmpl_refresh(b);
+	const struct registry_device *dev = svc->registry ? registry_get(svc->registry, mac) : NULL;
+	const struct hosts_entry *he =
+	        svc->hosts ? hosts_by_mac(svc->hosts, mac, nb_wall_sec()) : NULL;
+	if (dev) {
+		name = dev->name;
+		uuid = dev->uuid;
+		addr = dev->ip;
+		if (dev->arch >= 0)
+			snprintf(arch, sizeof arch, "%d", dev->arch);
+	}
+	if (he) {
+		if (!*name)
+			name = he->name;
+		addr = he->addr; /* the current lease or reservation beats the last seen */
+	}
+	if (addr)
+		ip4_fmt(addr, ip);
+	const struct tmpl_var vars[] = {
+	        {"mac", hwaddr_fmt(mac, m)},
+	        {"name", name},
+	        {"ip", ip},
+	        {"uuid", uuid},
+	        {"arch", arch},
+	        {"server", rq->server},
+	};
+	const char *text = b->tmpl.text ? b->tmpl.text : boot_ipxe_default;
+	size_t len = b->tmpl.text ? b->tmpl.len : sizeof boot_ipxe_default - 1;
+	char *out;
+	size_t out_len;
+	int r = tmpl_render(text, len, vars, NB_ARRAY_SIZE(vars), &out, &out_len, err, sizeof err);
+	if (r < 0) {
+		http_reply_text(rp, 500, "iPXE template: %s", err);
+		return;
+	}
+	rp->status = 200;
+	rp->type = "text/plain; charset=utf-8";
+	rp->body = out;
+	rp->body_len = out_len;
+	rp->no_store = true;
+	journal_event(svc->journal, mac, rq->client_ip, "http.ipxe_script",
+	              "%s for %s (%s) from %s", rq->method, *name ? name : "an unnamed device", m,
+	              b->tmpl.text ? b->tmpl.path : "the built-in template");
+}
+
+void boot_handle(struct http_boot *b, const struct http_req *rq, struct http_reply *rp)
+{
+	struct hwaddr mac;
+
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+		char m[32];
+		http_reply_text(rp, 405, "%s is not allowed on boot files (GET or HEAD)",
+		                http_printable(rq->method, m, sizeof m));
+		snprintf(rp->allow, sizeof rp->allow, "GET, HEAD");
+		return;
+	}
+	if (script_mac(rq->path, &mac))
+		serve_script(b, rq, &mac, rp);
+	else
+		serve_file(b, rq, rp);
+}

@@ -1,0 +1,709 @@
+/* libmicrohttpd in netbay's loop. Each listener is an MHD daemon started
+ * with MHD_USE_EPOLL and no internal thread; the loop watches the daemon's
+ * epoll fd (MHD_DAEMON_INFO_EPOLL_FD) and calls MHD_run() when it is
+ * readable, and a loop timer armed from MHD_get_timeout() calls it when
+ * MHD has timeouts to enforce or work left over (a timeout of 0). The
+ * listen sockets are netbay's own (MHD_OPTION_LISTEN_SOCKET): that is how
+ * an AF_UNIX socket is served, which MHD 0.9.75 accepts as it is. */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "http/api.h"
+#include "http/boot.h"
+#include "http/request.h"
+
+#define HTTP_CONN_MAX        512
+#define HTTP_CONN_PER_IP_MAX 64
+#define HTTP_IDLE_SEC        30
+
+enum listener_kind { LISTEN_HTTP, LISTEN_API_TCP, LISTEN_API_UNIX, LISTEN_KINDS };
+
+static const char *const kind_names[] = {"HTTP", "API", "API socket"};
+
+/* What a listener is bound to: compared on reload. */
+struct listener_spec {
+	bool on;
+	uint32_t addr;
+	uint16_t port;
+	char path[CONF_SOCKET_MAX];
+};
+
+struct listener {
+	struct http_server *srv;
+	enum listener_kind kind;
+	struct listener_spec spec;
+	struct MHD_Daemon *mhd;
+	struct loop_io *io;
+	struct loop_timer *timer;
+	ino_t sock_ino; /* the socket file we made, unlinked only if still ours */
+};
+
+struct http_server {
+	const struct conf *conf;
+	const struct nb_services *svc;
+	struct listener *l[LISTEN_KINDS];
+	struct http_boot *boot;
+	struct http_api *api;
+	struct log_ratelimit rl;
+};
+
+/* A request in progress: the body read so far. */
+struct conn_req {
+	char *body;
+	size_t len;
+	bool too_big;
+	bool api;
+	bool answered; /* a reply is queued (413 before the body) */
+};
+
+/* ---- the loop side */
+
+static void listener_arm(struct listener *l)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	if (MHD_get_timeout(l->mhd, &ms) == MHD_YES)
+		loop_timer_arm(l->timer, (int64_t) NB_MIN(ms, (MHD_UNSIGNED_LONG_LONG) INT_MAX));
+	else
+		loop_timer_disarm(l->timer);
+}
+
+static void listener_run(struct listener *l)
+{
+	(void) MHD_run(l->mhd);
+	listener_arm(l);
+}
+
+static void on_epoll(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	listener_run(data);
+}
+
+static void on_timer(struct loop_timer *t, void *data)
+{
+	listener_run(data);
+}
+
+/* ---- who is asking */
+
+static void peer_name(struct listener *l, struct MHD_Connection *conn, char *buf, size_t n,
+                      uint32_t *ret_ip)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*ret_ip = 0;
+	if (l->kind == LISTEN_API_UNIX) {
+		const union MHD_ConnectionInfo *fi =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct ucred cr;
+		socklen_t len = sizeof cr;
+		if (fi && getsockopt(fi->connect_fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+			snprintf(buf, n, "unix:pid=%d,uid=%u", (int) cr.pid, (unsigned) cr.uid);
+		else
+			snprintf(buf, n, "unix");
+		return;
+	}
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *) ci->client_addr;
+		char a[IP4_STRLEN];
+		*ret_ip = ntohl(sin->sin_addr.s_addr);
+		snprintf(buf, n, "%s:%u", ip4_fmt(*ret_ip, a), ntohs(sin->sin_port));
+		return;
+	}
+	snprintf(buf, n, "?");
+}
+
+/* "ADDRESS:PORT" the client connected to: what an iPXE script chains back to. */
+static void local_name(struct listener *l, struct MHD_Connection *conn, char *buf, size_t n)
+{
+	const union MHD_ConnectionInfo *fi =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	char a[IP4_STRLEN];
+	if (fi && getsockname(fi->connect_fd, (struct sockaddr *) &sin, &len) == 0 &&
+	    sin.sin_family == AF_INET)
+		snprintf(buf, n, "%s:%u", ip4_fmt(ntohl(sin.sin_addr.s_addr), a),
+		         ntohs(sin.sin_port));
+	else
+		snprintf(buf, n, "%s:%u", ip4_fmt(l->spec.addr, a), l->spec.port);
+}
+
+/* Compares without an early exit, so the time taken says nothing of where
+ * a guess went wrong. */
+static bool token_equal(const char *given, size_t given_len, const char *token)
+{
+	size_t n = strlen(token);
+	unsigned char diff = given_len != n;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char) token[i] ^ (unsigned char) (i < given_len ? given[i] : 0);
+	return diff == 0;
+}
+
+static enum api_auth auth_of(struct listener *l, struct MHD_Connection *conn)
+{
+	const char *token = l->srv->conf->api.token;
+	if (l->kind == LISTEN_API_UNIX)
+		return API_AUTH_OK;
+	if (!token[0])
+		return API_AUTH_CLOSED;
+	const char *h =
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h)
+		return API_AUTH_MISSING;
+	while (*h == ' ')
+		h++;
+	if (strncasecmp(h, "Bearer ", 7) != 0)
+		return API_AUTH_MISSING;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	size_t len = strlen(h);
+	while (len && h[len - 1] == ' ')
+		len--;
+	return token_equal(h, len, token) ? API_AUTH_OK : API_AUTH_WRONG;
+}
+
+/* ---- replies */
+
+static bool add_header(struct MHD_Response *r, const char *name, const char *value)
+{
+	return MHD_add_response_header(r, name, value) == MHD_YES;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct http_reply *rp)
+{
+	struct MHD_Response *r;
+	char v[96], d[HTTP_DATE_LEN];
+	bool file = rp->fd >= 0 && (rp->status == 200 || rp->status == 206) && rp->len > 0;
+	bool ok = true;
+
+	if (file) {
+		r = MHD_create_response_from_fd_at_offset64(rp->len, rp->fd, rp->off);
+		if (r)
+			rp->fd = -1; /* MHD closes it */
+	} else if (rp->body) {
+		r = MHD_create_response_from_buffer(rp->body_len, rp->body, MHD_RESPMEM_MUST_FREE);
+		if (r)
+			rp->body = NULL;
+	} else {
+		r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r)
+		return MHD_NO;
+	if (rp->type)
+		ok &= add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rp->type);
+	if (rp->fd >= 0 || file || rp->unsatisfiable)
+		ok &= add_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	if (rp->partial && file) {
+		snprintf(v, sizeof v, "bytes %llu-%llu/%llu", (unsigned long long) rp->off,
+		         (unsigned long long) (rp->off + rp->len - 1),
+		         (unsigned long long) rp->size);
+		ok &= add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, v);
+	}
+	if (rp->unsatisfiable) {
+		snprintf(v, sizeof v, "bytes */%llu", (unsigned long long) rp->size);
+		ok &= add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, v);
+	}
+	if (rp->mtime > 0 && file)
+		ok &= add_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, http_date_fmt(rp->mtime, d));
+	if (rp->no_store)
+		ok &= add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (rp->allow[0])
+		ok &= add_header(r, MHD_HTTP_HEADER_ALLOW, rp->allow);
+	if (rp->challenge)
+		ok &= add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"netbay\"");
+	enum MHD_Result ret = ok ? MHD_queue_response(conn, rp->status, r) : MHD_NO;
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- requests */
+
+static bool is_api(const char *url)
+{
+	return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
+}
+
+static void log_failure(struct http_server *srv, const char *client, const char *method,
+                        const char *url, const struct http_reply *rp)
+{
+	char m[16], u[160];
+	bool ours = rp->status >= 500 && rp->status != 503; /* 503: a module is off */
+	log_rl(&srv->rl, ours ? LOG_LVL_ERR : LOG_LVL_WARN, "http: %s: %s %s: %u %s", client,
+	       http_printable(method, m, sizeof m), http_printable(url, u, sizeof u), rp->status,
+	       rp->why);
+}
+
+static enum MHD_Result respond(struct listener *l, struct MHD_Connection *conn, const char *url,
+                               const char *method, struct conn_req *cr)
+{
+	struct http_server *srv = l->srv;
+	char client[64], server[32];
+	struct http_reply rp;
+	struct http_req rq = {
+	        .method = method,
+	        .path = url,
+	        .client = client,
+	        .server = server,
+	        .body = cr->body,
+	        .body_len = cr->len,
+	};
+
+	if (cr->answered)
+		return MHD_YES; /* the rest of a refused body: drained */
+	cr->answered = true;
+	peer_name(l, conn, client, sizeof client, &rq.client_ip);
+	http_reply_init(&rp);
+	if (cr->api) {
+		if (cr->too_big)
+			api_error(&rp, 413, "the body is over %d bytes", API_BODY_MAX);
+		else
+			api_handle(srv->api, &rq, auth_of(l, conn), &rp);
+	} else if (l->kind == LISTEN_HTTP && srv->boot) {
+		local_name(l, conn, server, sizeof server);
+		rq.range =
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+		rq.if_range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                          MHD_HTTP_HEADER_IF_RANGE);
+		boot_handle(srv->boot, &rq, &rp);
+	} else {
+		api_error(&rp, 404, "only /api/ is served here");
+	}
+	if (rp.status >= 400)
+		log_failure(srv, client, method, url, &rp);
+	enum MHD_Result ret = queue(conn, &rp);
+	http_reply_done(&rp);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct conn_req *cr = *con_cls;
+
+	if (!cr) { /* the headers are in: decide what to do with a body */
+		cr = calloc(1, sizeof *cr);
+		if (!cr)
+			return MHD_NO;
+		*con_cls = cr;
+		cr->api = is_api(url);
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+		uint64_t n;
+		if (cr->api && cl && nb_parse_uint(cl, 0, UINT64_MAX, &n) == 0 &&
+		    n > API_BODY_MAX) {
+			cr->too_big = true;
+			return respond(l, conn, url, method, cr); /* before reading it */
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (!cr->api || cr->too_big)
+			return MHD_YES; /* boot files take no body: drained */
+		if (n > API_BODY_MAX - cr->len) {
+			cr->too_big = true;
+			free(cr->body);
+			cr->body = NULL;
+			cr->len = 0;
+			return MHD_YES;
+		}
+		char *b = realloc(cr->body, cr->len + n + 1);
+		if (!b)
+			return MHD_NO;
+		memcpy(b + cr->len, upload_data, n);
+		cr->body = b;
+		cr->len += n;
+		b[cr->len] = 0;
+		return MHD_YES;
+	}
+	return respond(l, conn, url, method, cr);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct listener *l = cls;
+	struct conn_req *cr = *con_cls;
+	static const char *const why[] = {
+	        [MHD_REQUEST_TERMINATED_WITH_ERROR] = "ended by an error",
+	        [MHD_REQUEST_TERMINATED_TIMEOUT_REACHED] = "timed out",
+	        [MHD_REQUEST_TERMINATED_READ_ERROR] = "closed by the client mid-request",
+	        [MHD_REQUEST_TERMINATED_CLIENT_ABORT] = "closed by the client before the reply was "
+	                                                "sent",
+	};
+	if ((size_t) toe < NB_ARRAY_SIZE(why) && why[toe]) {
+		char client[64];
+		uint32_t ip;
+		peer_name(l, conn, client, sizeof client, &ip);
+		log_rl(&l->srv->rl, LOG_LVL_INFO, "http: %s: connection %s", client, why[toe]);
+	}
+	if (cr)
+		free(cr->body);
+	free(cr);
+	*con_cls = NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decoding of the path and query (RFC 3986 §2.1), except that %00
+ * stays as it is: a NUL would silently cut the path short. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi = r[0] == '%' ? hexval(r[1]) : -1;
+		int lo = hi >= 0 ? hexval(r[2]) : -1;
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char) (hi << 4 | lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = 0;
+	return (size_t) (w - s);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = 0;
+	log_debug("http: libmicrohttpd: %s", msg);
+}
+
+/* ---- listeners */
+
+static int tcp_socket(uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin = {
+	        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr)};
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0 || listen(fd, 128) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Whether something accepts connections at path (a running netbay). */
+static bool unix_in_use(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	NB_CLEANUP(closep) int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	return connect(fd, (struct sockaddr *) &sun, sizeof sun) == 0 || errno == EAGAIN;
+}
+
+/* The API socket: its directory made 0750 if missing, a stale socket of an
+ * earlier run replaced, the socket itself 0660. */
+static int unix_socket(const char *path, ino_t *ret_ino)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char dir[CONF_SOCKET_MAX];
+	struct stat st;
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	snprintf(dir, sizeof dir, "%s", path);
+	char *last = strrchr(dir, '/');
+	if (last && last != dir) {
+		*last = 0;
+		/* like mkdir -p: missing parents 0755, the socket's own directory 0750 */
+		for (char *p = dir + 1;; p++) {
+			bool end = *p == 0;
+			if (*p != '/' && !end)
+				continue;
+			*p = 0;
+			if (mkdir(dir, end ? 0750 : 0755) < 0 && errno != EEXIST)
+				return -errno;
+			if (end)
+				break;
+			*p = '/';
+		}
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (unix_in_use(path))
+			return -EADDRINUSE;
+		(void) unlink(path);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	mode_t old = umask(0117);
+	int r = bind(fd, (struct sockaddr *) &sun, sizeof sun);
+	umask(old);
+	if (r < 0 || chmod(path, 0660) < 0 || listen(fd, 64) < 0 || stat(path, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_ino = st.st_ino;
+	return fd;
+}
+
+static void listener_free(struct listener *l)
+{
+	struct stat st;
+	if (!l)
+		return;
+	loop_io_free(l->io);
+	loop_timer_free(l->timer);
+	if (l->mhd)
+		MHD_stop_daemon(l->mhd); /* closes the listen socket */
+	if (l->kind == LISTEN_API_UNIX && l->sock_ino && stat(l->spec.path, &st) == 0 &&
+	    st.st_ino == l->sock_ino)
+		(void) unlink(l->spec.path);
+	free(l);
+}
+
+static void listener_describe(const struct listener_spec *s, enum listener_kind kind, char *buf,
+                              size_t n)
+{
+	char a[IP4_STRLEN];
+	if (kind == LISTEN_API_UNIX)
+		snprintf(buf, n, "%s", s->path);
+	else
+		snprintf(buf, n, "%s:%u", ip4_fmt(s->addr, a), s->port);
+}
+
+static int listener_new(struct http_server *srv, enum listener_kind kind,
+                        const struct listener_spec *spec, struct listener **ret)
+{
+	char where[CONF_SOCKET_MAX + 8];
+	struct listener *l = calloc(1, sizeof *l);
+	int fd, r;
+
+	if (!l)
+		return -ENOMEM;
+	l->srv = srv;
+	l->kind = kind;
+	l->spec = *spec;
+	listener_describe(spec, kind, where, sizeof where);
+	fd = kind == LISTEN_API_UNIX ? unix_socket(spec->path, &l->sock_ino)
+	                             : tcp_socket(spec->addr, spec->port);
+	if (fd < 0) {
+		log_err("http: cannot listen on %s (%s): %s", where, kind_names[kind],
+		        fd == -EEXIST ? "exists and is not a socket"
+		        : fd == -EADDRINUSE && kind == LISTEN_API_UNIX
+		                ? "another netbay is serving it"
+		                : strerror(-fd));
+		free(l);
+		return fd;
+	}
+	unsigned per_ip = kind == LISTEN_API_UNIX ? 0 : HTTP_CONN_PER_IP_MAX;
+	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, l,
+	                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l,
+	                          MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+	                          (unsigned) HTTP_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	                          per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_IDLE_SEC,
+	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	                          MHD_OPTION_UNESCAPE_CALLBACK, unescape, l, MHD_OPTION_END);
+	if (!l->mhd) {
+		log_err("http: cannot start libmicrohttpd on %s", where);
+		/* MHD keeps the socket open when it refuses early; whether every later
+		 * failure path closes it is not documented: close it if still open
+		 * (single-threaded, so the number cannot have been reused) */
+		if (fcntl(fd, F_GETFD) >= 0)
+			close(fd);
+		listener_free(l);
+		return -EIO;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	l->timer = loop_timer_new(srv->svc->loop, on_timer, l);
+	r = !di || !l->timer
+	            ? -ENOMEM
+	            : loop_io_add(srv->svc->loop, di->epoll_fd, EPOLLIN, on_epoll, l, &l->io);
+	if (r < 0) {
+		listener_free(l);
+		return r;
+	}
+	listener_arm(l);
+	log_info("http: %s listening on %s", kind_names[kind], where);
+	*ret = l;
+	return 0;
+}
+
+static struct listener_spec spec_of(const struct conf *c, enum listener_kind kind)
+{
+	struct listener_spec s = {0};
+	switch (kind) {
+	case LISTEN_HTTP:
+		s = (struct listener_spec){.on = c->http.enable,
+		                           .addr = c->http.listen,
+		                           .port = (uint16_t) c->http.port};
+		break;
+	case LISTEN_API_TCP:
+		s = (struct listener_spec){.on = c->api.listen_port != 0,
+		                           .addr = c->api.listen_addr,
+		                           .port = (uint16_t) c->api.listen_port};
+		break;
+	case LISTEN_API_UNIX:
+		s.on = c->api.socket[0] != 0;
+		snprintf(s.path, sizeof s.path, "%s", c->api.socket);
+		break;
+	case LISTEN_KINDS:
+		break;
+	}
+	return s;
+}
+
+static bool spec_equal(const struct listener_spec *a, const struct listener_spec *b)
+{
+	return a->on == b->on && a->addr == b->addr && a->port == b->port &&
+	       strcmp(a->path, b->path) == 0;
+}
+
+/* Makes the listeners match c: unchanged ones keep running (and their
+ * connections), changed ones are closed and opened anew. */
+static int apply_listeners(struct http_server *srv, const struct conf *c)
+{
+	for (enum listener_kind k = 0; k < LISTEN_KINDS; k++) {
+		struct listener_spec want = spec_of(c, k);
+		struct listener *l = srv->l[k];
+		if (l ? spec_equal(&l->spec, &want) : !want.on)
+			continue;
+		listener_free(l);
+		srv->l[k] = NULL;
+		if (!want.on)
+			continue;
+		int r = listener_new(srv, k, &want, &srv->l[k]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the module */
+
+int http_server_new(const struct conf *c, const struct nb_services *svc, struct http_server **ret)
+{
+	char err[400];
+	int r;
+
+	*ret = NULL;
+	if (!spec_of(c, LISTEN_HTTP).on && !spec_of(c, LISTEN_API_TCP).on &&
+	    !spec_of(c, LISTEN_API_UNIX).on)
+		return 0;
+	struct http_server *srv = calloc(1, sizeof *srv);
+	if (!srv)
+		return -ENOMEM;
+	srv->conf = c;
+	srv->svc = svc;
+	srv->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(20, 100);
+	srv->api = api_new(svc, c);
+	if (!srv->api) {
+		http_server_free(srv);
+		return -ENOMEM;
+	}
+	if ((r = boot_new(c, svc, &srv->boot, err, sizeof err)) < 0) {
+		log_err("http: iPXE template %s", err);
+		http_server_free(srv);
+		return r;
+	}
+	if ((r = apply_listeners(srv, c)) < 0) {
+		http_server_free(srv);
+		return r;
+	}
+	*ret = srv;
+	return 0;
+}
+
+int http_server_reload(struct http_server *srv, const struct conf *c)
+{
+	const struct conf *old = srv->conf;
+	char err[400];
+	int r;
+
+	if ((r = boot_reload(srv->boot, c, err, sizeof err)) < 0) {
+		log_err("http: iPXE template %s", err);
+		return r;
+	}
+	if ((r = apply_listeners(srv, c)) < 0) {
+		/* put back what the running config had, as far as it goes */
+		if (apply_listeners(srv, old) < 0)
+			log_err("http: could not restore every listener of the running config");
+		if (boot_reload(srv->boot, old, err, sizeof err) < 0)
+			log_err("http: iPXE template %s", err);
+		return r;
+	}
+	srv->conf = c;
+	api_reload(srv->api, c);
+	return 0;
+}
+
+void http_server_free(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	for (size_t k = 0; k < LISTEN_KINDS; k++)
+		listener_free(srv->l[k]);
+	boot_free(srv->boot);
+	api_free(srv->api);
+	free(srv);
+}
+
+static int module_new(const struct conf *c, const struct nb_services *svc, void **ret)
+{
+	struct http_server *s = NULL;
+	int r = http_server_new(c, svc, &s);
+	if (r >= 0)
+		*ret = s;
+	return r;
+}
+
+static int module_reload(void *m, const struct conf *c)
+{
+	return http_server_reload(m, c);
+}
+
+static void module_free(void *m)
+{
+	http_server_free(m);
+}
+
+const struct nb_module http_module = {
+        .name = "http",
+        .new = module_new,
+        .reload = module_reload,
+        .free = module_free,
+};

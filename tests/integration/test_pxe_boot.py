@@ -1,0 +1,91 @@
+"""Real machines boot over the network from netbay: QEMU under TCG with a
+BIOS (QEMU's iPXE NIC ROM) or UEFI (OVMF's PXE stack, then ipxe.efi over
+TFTP) firmware, with netbay as the DHCP server, as a proxyDHCP beside a
+separate dnsmasq that only hands out addresses, and behind a relay. Each
+boot ends with the machine fetching its own /boot/MAC.ipxe from netbay."""
+import pytest
+
+from conftest import have
+from lan import server_conf
+from vm import Segment, boot_root, wait_booted
+
+pytestmark = pytest.mark.skipif(not have("qemu-system-x86_64"), reason="needs QEMU")
+
+SUBNET = "range = 10.77.0.100-10.77.0.199\nrouter = 10.77.0.1\nlease-time = 1h"
+
+
+def boot_conf(tmp, subnets, extra=""):
+    root = boot_root(tmp)
+    return server_conf(subnets, extra=f"[tftp]\nroot = {root}\n" + extra)
+
+
+def names(evs):
+    return [e["name"] for e in evs]
+
+
+def test_bios_full_mode(netns, netbay, tmp_path):
+    seg = Segment(netns)
+    srv = netns("srv")
+    seg.attach(srv, "eth0", "10.77.0.1/24")
+    nb = netbay(srv, boot_conf(tmp_path, {"10.77.0.0/24": SUBNET}))
+    nb.start()
+    mac = "52:54:00:b0:00:01"
+    evs = wait_booted(nb, mac, seg.vm("bios", mac, tmp_path))
+    n = names(evs)
+    # QEMU's BIOS NIC ROM is iPXE: its first request already gets the script URL
+    assert "dhcp.ack" in n and "http.ipxe_script" in n
+    boots = [e["detail"] for e in evs if e["name"] == "pxe.boot"]
+    assert boots and all(f"/boot/{mac}.ipxe" in d for d in boots)
+    assert any(e["name"] == "http.fetch" and "default.ipxe" in e["detail"] for e in evs)
+
+
+def test_bios_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
+    """dnsmasq leases the addresses; netbay only adds the boot information."""
+    seg = Segment(netns)
+    srv, other = netns("srv"), netns("dnsm")
+    seg.attach(srv, "eth0", "10.77.0.1/24")
+    seg.attach(other, "eth0", "10.77.0.2/24")
+    other.popen("dnsmasq", "--keep-in-foreground", "--port=0", "--no-resolv", "--no-hosts",
+                "--interface=eth0", "--bind-interfaces", "--no-ping", "--log-dhcp",
+                "--dhcp-range=10.77.0.50,10.77.0.60,1h",
+                f"--dhcp-leasefile={tmp_path / 'dnsmasq.leases'}",
+                f"--pid-file={tmp_path / 'dnsmasq.pid'}", log=tmp_path / "dnsmasq.log")
+    nb = netbay(srv, boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
+    nb.start()
+    mac = "52:54:00:b0:00:02"
+    evs = wait_booted(nb, mac, seg.vm("bios", mac, tmp_path))
+    n = names(evs)
+    assert "dhcp.proxy_request" in n and "http.ipxe_script" in n
+    assert "dhcp.ack" not in n  # netbay leased nothing
+    # the address came from dnsmasq
+    script = [e for e in evs if e["name"] == "http.ipxe_script"][0]
+    assert script["ip"].startswith("10.77.0.5") or script["ip"] == "10.77.0.60", script
+    assert mac in (tmp_path / "dnsmasq.leases").read_text()
+    assert "proxy mode" in nb.log()
+
+
+@pytest.mark.skipif(not have("dhcrelay"), reason="needs dhcrelay")
+def test_bios_through_a_relay(netns, netbay, tmp_path):
+    """The machine's segment is 10.78.0.0/24 behind a router running
+    dhcrelay; netbay is on 10.77.0.0/24."""
+    seg = Segment(netns)
+    srv, rtr = netns("srv"), netns("rtr")
+    seg.attach(rtr, "r0", "10.78.0.1/24")
+    from conftest import veth
+    veth(rtr, "r1", srv, "eth0")
+    rtr.addr("r1", "10.77.0.2/24")
+    srv.addr("eth0", "10.77.0.1/24")
+    srv.run("ip", "route", "add", "10.78.0.0/24", "via", "10.77.0.2")
+    rtr.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+    nb = netbay(srv, boot_conf(tmp_path, {
+        "10.77.0.0/24": "range = 10.77.0.100-10.77.0.199",
+        "10.78.0.0/24": "range = 10.78.0.100-10.78.0.199\nrouter = 10.78.0.1\nlease-time = 1h",
+    }))
+    nb.start()
+    rtr.popen("dhcrelay", "-4", "-d", "-iu", "r1", "-id", "r0", "10.77.0.1",
+              log=tmp_path / "dhcrelay.log")
+    mac = "52:54:00:b0:00:03"
+    evs = wait_booted(nb, mac, seg.vm("bios", mac, tmp_path))
+    script = [e for e in evs if e["name"] == "http.ipxe_script"][0]
+    assert script["ip"].startswith("10.78.0."), script  # its address came from the relayed subnet
+    assert any("via 10.78.0.1" in e["detail"] for e in evs if e["name"] == "dhcp.discover")
