@@ -25,8 +25,8 @@
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
         &dhcp_module,
-        &dns_module,
         &http_module,
+        &dns_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)

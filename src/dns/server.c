@@ -360,8 +360,12 @@ static int open_sockets(struct dns_server *s, const struct conf *c)
 			r = dns_tcp_listen(s, addr, (uint16_t) c->dns.port);
 		}
 		if (r < 0) {
-			log_err("dns: cannot listen on %s:%u: %s", ip4_fmt(addr, a), c->dns.port,
-			        strerror(-r));
+			log_err("dns: cannot listen on %s:%u: %s%s", ip4_fmt(addr, a), c->dns.port,
+			        strerror(-r),
+			        r == -EADDRINUSE
+			                ? " (another DNS server on this port? set [dns] listen "
+			                  "to this server's addresses, or mode = off)"
+			                : "");
 			close_sockets(s);
 			return r;
 		}

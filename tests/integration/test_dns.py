@@ -549,7 +549,7 @@ def test_reload_applies_new_records(lab):
 # ---- names from DHCP
 
 def test_dhcp_client_hostname_resolves_forward_and_reverse_at_once(netns, netbay, tmp_path):
-    from lan import Lan, events, lease_of, server_conf, wait_event
+    from lan import Lan, events, if_addrs, lease_of, server_conf, wait_event
     subnet = {"10.77.0.0/24": "range = 10.77.0.100-10.77.0.199\nrouter = 10.77.0.1\n"
                               "dns = 10.77.0.1\ndomain = lan\nlease-time = 10m\n"}
     lan = Lan(netns, netbay, tmp_path, conf=server_conf(
@@ -560,6 +560,7 @@ def test_dhcp_client_hostname_resolves_forward_and_reverse_at_once(netns, netbay
                       "-x", "hostname:Delta", "-s", lan.hook, env=env)
     wait_event(log, "bound")
     ip = next(e.split()[1] for e in events(log) if e.startswith("bound "))
+    wait_for(lambda: ip in if_addrs(lan.cli, "cli0"), what="the hook to set the address")
     # asked by the client itself, from its new address, right after the ACK
     r = udp(lan.cli, q("delta.lan"), where="10.77.0.1")
     assert r.flags & dns.flags.AA and r.answer[0][0].address == ip
