@@ -118,7 +118,8 @@ def answer(wire, proto):
                 r.answer.append(dns.rrset.from_text(name, 300, "IN", "TXT",
                                 *['"%s"' % (chr(97 + i % 26) * 200) for i in range(12)]))
         elif rdtype == "A":
-            r.answer.append(dns.rrset.from_text(name, 30, "IN", "A", "192.0.2.7"))
+            ttl = 0 if name.startswith("zero") else 30
+            r.answer.append(dns.rrset.from_text(name, ttl, "IN", "A", "192.0.2.7"))
         else:
             r.authority.append(dns.rrset.from_text("fwd.test.", 60, "IN", "SOA", SOA))
     else:
@@ -404,6 +405,24 @@ def test_forged_answers_are_ignored(lab):
     assert [rr.address for rr in r.answer[0]] == ["192.0.2.7"]
     r = udp(lab.cli, q("spoof1.fwd.test"))  # and the cache holds the real one
     assert [rr.address for rr in r.answer[0]] == ["192.0.2.7"]
+
+
+def test_identical_questions_in_flight_share_one_upstream_query(lab):
+    lab.start()
+    # TTL 0: never cached, so only sharing the query in flight saves upstream queries
+    with inside(lab.cli):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    for i in range(8):
+        m = q("zero1.fwd.test")
+        m.id = 1000 + i
+        s.sendto(m.to_wire(), (SRV, 53))
+    got = {dns.message.from_wire(s.recv(4096)).id for _ in range(8)}
+    s.close()
+    assert got == set(range(1000, 1008))
+    assert lab.upstream.names().count("zero1.fwd.test.") <= 2  # 8 without sharing
+    udp(lab.cli, q("zero1.fwd.test"))  # later: asked again (not cached)
+    assert lab.upstream.names().count("zero1.fwd.test.") >= 2
 
 
 def test_negative_caching(lab):
