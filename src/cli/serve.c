@@ -21,11 +21,13 @@
 #include "registry/hosts.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "tftp/tftp.h"
 
 /* One line per module; started in this order, stopped in reverse. */
 static const struct nb_module *const modules[] = {
         &dhcp_module,
         &http_module,
+        &tftp_module,
         &dns_module,
 };
 
@@ -88,6 +90,7 @@ static void on_reload(struct loop *l, int signo, void *data)
 	}
 	if ((r = hosts_load_static(d->svc.hosts, nc)) < 0)
 		log_err("reload: static names not updated: %s", strerror(-r));
+	registry_set_conf(d->svc.registry, nc);
 	conf_free(d->conf);
 	d->conf = nc;
 	log_set_level((enum log_level) nc->server.log_level);
@@ -138,9 +141,13 @@ static int run(struct daemon *d)
 	d->svc.hosts = hosts_new();
 	d->svc.journal = journal_new(d->svc.hosts);
 	d->svc.ctl = ctl_new();
-	d->svc.registry = registry_new(d->svc.store, d->svc.hosts);
-	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl || !d->svc.registry)
+	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl)
 		return -ENOMEM;
+	if ((r = registry_open(d->svc.store, d->svc.hosts, d->svc.journal, &d->svc.registry)) < 0) {
+		log_err("registry: cannot load the devices: %s", strerror(-r));
+		return r;
+	}
+	registry_set_conf(d->svc.registry, d->conf);
 	if ((r = hosts_load_static(d->svc.hosts, d->conf)) < 0)
 		return r;
 	if ((r = loop_signal_add(d->svc.loop, SIGTERM, on_stop, d)) < 0 ||

@@ -70,6 +70,8 @@ struct conf_key {
 };
 
 static const char *const mode_names[] = {"full", "proxy", "off", NULL};
+static const char *const unknown_names[] = {"ignore", "pending", "approve", NULL};
+static const char *const pending_boot_names[] = {"none", "wait", NULL};
 static const char *const level_names[] = {"error", "warning", "info", "debug", NULL};
 static const int level_values[] = {LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG};
 
@@ -84,6 +86,7 @@ static int parse_boot_file(void *obj, char *value, int line, char *err, size_t e
 static int parse_api_socket(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_api_listen(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_api_token(void *obj, char *value, int line, char *err, size_t errlen);
+static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen);
 /* [dns] parsers, in the [dns] block below */
 static int parse_dns_upstream(void *obj, char *value, int line, char *err, size_t errlen);
 static int parse_dns_allow(void *obj, char *value, int line, char *err, size_t errlen);
@@ -94,6 +97,12 @@ static const char *const dns_mode_names[] = {"full", "local", "off", NULL};
 #define S(f) offsetof(struct conf, f)
 #define N(f) offsetof(struct conf_subnet, f)
 #define H(f) offsetof(struct conf_host, f)
+#define G(f) offsetof(struct conf_group, f)
+#define GFILE(key, field, help)                                                                    \
+	{                                                                                          \
+		"group", key, CT_CUSTOM, G(field), sizeof(((struct conf_group *) 0)->field), 0, 0, \
+		        0, NULL, parse_boot_file, NULL, false, help                                \
+	}
 #define STR(sec, key, field, def, help)                                                            \
 	{                                                                                          \
 		sec, key, CT_STR, S(field), sizeof(((struct conf *) 0)->field), 0, 0, 0, NULL,     \
@@ -126,8 +135,28 @@ static const struct conf_key keys[] = {
          NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
 
         /* [tftp] */
-        STR("tftp", "root", tftp.root, "/srv/netbay/boot",
-            "the boot root: files served over TFTP and HTTP; nothing outside it is served"),
+        {"tftp", "root", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_tftp_root, "/srv/netbay/boot", false,
+         "the boot root: files served over TFTP and HTTP (an absolute path)"},
+        {"tftp", "enable", CT_BOOL, S(tftp.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
+         "serve TFTP"},
+        {"tftp", "listen", CT_IP4, S(tftp.listen), 0, 0, 0, 0, NULL, NULL, "0.0.0.0", false,
+         "address to listen on; 0.0.0.0: every address"},
+        {"tftp", "port", CT_UINT, S(tftp.port), 0, 0, 1, 65535, NULL, NULL, "69", false,
+         "UDP port requests arrive on"},
+        {"tftp", "single-port", CT_BOOL, S(tftp.single_port), 0, 0, 0, 0, NULL, NULL, "no", false,
+         "serve every transfer from the listening port (clients behind NAT or strict firewalls)"},
+        {"tftp", "case-insensitive", CT_BOOL, S(tftp.case_insensitive), 0, 0, 0, 0, NULL, NULL,
+         "no", false, "match names case-insensitively when they do not exist as spelled"},
+        {"tftp", "max-blksize", CT_UINT, S(tftp.max_blksize), 0, 0, 8, 65464, NULL, NULL, "65464",
+         false, "largest block size granted (RFC 2348)"},
+        {"tftp", "max-windowsize", CT_UINT, S(tftp.max_windowsize), 0, 0, 1, 1024, NULL, NULL, "64",
+         false, "largest window granted (RFC 7440)"},
+        {"tftp", "timeout", CT_DURATION, S(tftp.timeout_sec), 0, 0, 1, 255, NULL, NULL, "1s", false,
+         "first retransmission timeout unless the client asks for one; doubles per retry"},
+        {"tftp", "retries", CT_UINT, S(tftp.retries), 0, 0, 0, 100, NULL, NULL, "5", false,
+         "retransmissions without an answer before a transfer is given up"},
+        {"tftp", "max-transfers", CT_UINT, S(tftp.max_transfers), 0, 0, 1, 65535, NULL, NULL,
+         "1000", false, "concurrent transfers; requests beyond are answered 'server busy'"},
 
         /* [http] */
         {"http", "enable", CT_BOOL, S(http.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
@@ -208,6 +237,30 @@ static const struct conf_key keys[] = {
          "64", false, "open client TCP connections at most"},
         {"dns", "tcp-idle-timeout", CT_DURATION, S(dns.tcp_idle_sec), 0, 0, 1, 3600, NULL, NULL,
          "10s", false, "an idle client TCP connection is closed after this"},
+
+        /* [group NAME] */
+        GFILE("bios", bios, "the group's loader for x86 BIOS PXE clients"),
+        GFILE("uefi-ia32", uefi_ia32, "the group's loader for IA32 UEFI PXE clients"),
+        GFILE("uefi-x64", uefi_x64, "the group's loader for x64 UEFI PXE clients"),
+        GFILE("uefi-arm64", uefi_arm64, "the group's loader for ARM64 UEFI PXE clients"),
+        GFILE("http-x64", http_x64, "the group's loader for x64 UEFI HTTP boot clients"),
+        GFILE("http-arm64", http_arm64, "the group's loader for ARM64 UEFI HTTP boot clients"),
+        GFILE("ipxe-template", ipxe_template, "the group's template for /boot/MAC.ipxe"),
+        {"group", "lease-time", CT_DURATION, G(lease_sec), 0, 0, 60, 31536000, NULL, NULL, NULL,
+         false, "lease duration for the group's devices"},
+        {"group", "dns", CT_IP4_LIST, G(dns), CONF_MAX_LIST, G(n_dns), 0, 0, NULL, NULL, NULL,
+         false, "DNS servers (option 6) for the group's devices"},
+        {"group", "domain", CT_HOSTNAME, G(domain), CONF_DOMAIN_MAX, 0, 0, 0, NULL, NULL, NULL,
+         false, "domain name (option 15) for the group's devices"},
+
+        {"dhcp", "unknown-devices", CT_ENUM, S(dhcp.unknown_devices), 0, 0, 0, 0, unknown_names,
+         NULL, "approve", false,
+         "network-booting machines the registry does not know: ignore | pending | approve"},
+        {"dhcp", "default-group", CT_HOSTNAME, S(dhcp.default_group), CONF_NAME_MAX, 0, 0, 0, NULL,
+         NULL, NULL, false, "the [group] approved unknown devices join"},
+        {"dhcp", "pending-boot", CT_ENUM, S(dhcp.pending_boot), 0, 0, 0, 0, pending_boot_names,
+         NULL, "none", false,
+         "what a device waiting for approval boots: none | wait (a polling script)"},
 
         /* [subnet CIDR] */
         {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_range, NULL, true,
@@ -425,6 +478,30 @@ static void *new_subnet(struct conf_state *st, const char *arg)
 	return s;
 }
 
+static void *new_group(struct conf_state *st, const char *arg)
+{
+	struct conf *c = st->c;
+	if (!nb_hostname_valid(arg) || strlen(arg) >= CONF_NAME_MAX || strchr(arg, '.')) {
+		diag(st, "group '%s': the name must be a single label (letters, digits, '-')", arg);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (nb_streq_nocase(c->groups[i].name, arg)) {
+			diag(st, "group %s is already defined on line %d", arg, c->groups[i].line);
+			return NULL;
+		}
+	struct conf_group *g = realloc(c->groups, (c->n_groups + 1) * sizeof *g);
+	if (!g)
+		return NULL;
+	c->groups = g;
+	g = &c->groups[c->n_groups++];
+	memset(g, 0, sizeof *g);
+	g->line = st->line;
+	snprintf(g->name, sizeof g->name, "%s", arg);
+	apply_defaults(st, "group", g);
+	return g;
+}
+
 static void *new_host(struct conf_state *st, const char *arg)
 {
 	struct conf *c = st->c;
@@ -449,15 +526,18 @@ static const struct conf_section {
 	const char *name;
 	void *(*new_obj)(struct conf_state *st, const char *arg); /* NULL: a singleton */
 } sections[] = {
+        /* clang-format off */
         {"server", NULL},       /* identity, data, interfaces, logging */
         {"dhcp", NULL},         /* DHCP behaviour */
-        {"tftp", NULL},         /* the boot root */
+        {"tftp", NULL},         /* the boot root and TFTP */
         {"boot", NULL},         /* loaders per firmware */
         {"http", NULL},         /* boot files and iPXE scripts over HTTP */
         {"api", NULL},          /* the REST API's listeners and token */
         {"dns", NULL},          /* the DNS server */
         {"subnet", new_subnet}, /* one per served subnet */
         {"host", new_host},     /* static reservations */
+        {"group", new_group},   /* device groups and their boot profiles */
+        /* clang-format on */
 };
 
 static void begin_section(struct conf_state *st, char *header)
@@ -629,6 +709,20 @@ static int parse_log_level(void *obj, char *value, int line, char *err, size_t e
 		}
 	snprintf(err, errlen, "'%s' is not one of: error warning info debug", value);
 	return -EINVAL;
+}
+
+static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	if (value[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", value);
+		return -EINVAL;
+	}
+	if (nb_strlcpy(c->tftp.root, value, sizeof c->tftp.root) < 0) {
+		snprintf(err, errlen, "too long (at most %zu characters)", sizeof c->tftp.root - 1);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_range(void *obj, char *value, int line, char *err, size_t errlen)
@@ -1298,6 +1392,11 @@ static void check_api(struct conf_state *st)
 
 static void check_all(struct conf_state *st)
 {
+	if (st->c->dhcp.default_group[0] && !conf_group_find(st->c, st->c->dhcp.default_group)) {
+		st->line = 0;
+		diag(st, "[dhcp] default-group = %s: no [group %s] is defined",
+		     st->c->dhcp.default_group, st->c->dhcp.default_group);
+	}
 	if (st->c->dhcp.mode == DHCP_MODE_FULL && st->c->n_subnets == 0) {
 		st->line = 0;
 		diag(st,
@@ -1367,6 +1466,7 @@ void conf_free(struct conf *c)
 		return;
 	free(c->subnets);
 	free(c->hosts);
+	free(c->groups);
 	free(c->dns.records);
 	free(c);
 }
@@ -1374,6 +1474,14 @@ void conf_free(struct conf *c)
 void conf_freep(struct conf **c)
 {
 	conf_free(*c);
+}
+
+const struct conf_group *conf_group_find(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (nb_streq_nocase(c->groups[i].name, name))
+			return &c->groups[i];
+	return NULL;
 }
 
 const struct conf_subnet *conf_subnet_find(const struct conf *c, uint32_t addr)

@@ -25,6 +25,8 @@
 #define CONF_TOKEN_MAX     129
 
 enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF };
+enum conf_unknown { CONF_UNKNOWN_IGNORE, CONF_UNKNOWN_PENDING, CONF_UNKNOWN_APPROVE };
+enum conf_pending_boot { CONF_PENDING_NONE, CONF_PENDING_WAIT };
 
 struct conf_range {
 	uint32_t start, end; /* inclusive, host order */
@@ -55,6 +57,19 @@ struct conf_subnet {
 	struct conf_route routes[CONF_MAX_ROUTES];
 	size_t n_routes;
 	uint32_t lease_sec, t1_sec, t2_sec; /* t1/t2 0: 50 % / 87.5 % of the lease */
+};
+
+/* A group of devices and its boot profile, [group NAME]: "" / 0 inherit. */
+struct conf_group {
+	int line;
+	char name[CONF_NAME_MAX];
+	char bios[CONF_PATH_MAX], uefi_ia32[CONF_PATH_MAX], uefi_x64[CONF_PATH_MAX],
+	        uefi_arm64[CONF_PATH_MAX], http_x64[CONF_PATH_MAX], http_arm64[CONF_PATH_MAX];
+	char ipxe_template[CONF_PATH_MAX];
+	uint32_t lease_sec;
+	uint32_t dns[CONF_MAX_LIST];
+	size_t n_dns;
+	char domain[CONF_DOMAIN_MAX];
 };
 
 /* A static reservation, [host NAME]. */
@@ -115,9 +130,22 @@ struct conf {
 		uint32_t
 		        new_client_rate; /* new clients per second per interface or relay; 0: off */
 		uint32_t new_client_burst;
+		int unknown_devices;               /* enum conf_unknown */
+		char default_group[CONF_NAME_MAX]; /* "" : none */
+		int pending_boot;                  /* enum conf_pending_boot */
 	} dhcp;
 	struct {
 		char root[CONF_PATH_MAX]; /* the boot root, served by TFTP and HTTP */
+		bool enable;
+		uint32_t listen; /* host order; 0: every address */
+		uint32_t port;
+		bool single_port;      /* every transfer from the listening port */
+		bool case_insensitive; /* names matched case-insensitively when not found as spelled */
+		uint32_t max_blksize;    /* RFC 2348 grant cap, 8-65464 */
+		uint32_t max_windowsize; /* RFC 7440 grant cap */
+		uint32_t timeout_sec;    /* first retransmission timeout; doubles per retry */
+		uint32_t retries;        /* retransmissions before a transfer is given up */
+		uint32_t max_transfers;  /* concurrent transfers */
 	} tftp;
 	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
 	struct {
@@ -170,6 +198,8 @@ struct conf {
 	size_t n_subnets;
 	struct conf_host *hosts;
 	size_t n_hosts;
+	struct conf_group *groups;
+	size_t n_groups;
 };
 
 /* One problem found while loading. */
@@ -192,6 +222,8 @@ int conf_load_string(const char *text, const char *name, struct conf_diag *d,
 void conf_free(struct conf *c);
 void conf_freep(struct conf **c);
 
+/* The group of that name, or NULL. */
+const struct conf_group *conf_group_find(const struct conf *c, const char *name);
 /* The subnet containing addr, or NULL. */
 const struct conf_subnet *conf_subnet_find(const struct conf *c, uint32_t addr);
 /* Lease timing with derived defaults applied. */

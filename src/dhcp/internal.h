@@ -11,6 +11,8 @@
 #include "core/net.h"
 #include "dhcp/lease.h"
 #include "dhcp/pxe.h"
+#include "registry/registry.h"
+
 #include "dhcp/wire.h"
 
 struct conf;
@@ -67,6 +69,7 @@ struct dhcp_server {
 	struct loop_timer *sweep;
 	struct dhcp_reply out[DHCP_OUT_MAX];
 	size_t n_out;
+	uint64_t lost_mark; /* store_lost() when this turn's first durable reply was queued */
 	struct dhcp_if ifs[DHCP_MAX_IFS];
 	size_t n_ifs;
 	int64_t ifs_refreshed_ms;
@@ -86,11 +89,15 @@ struct dhcp_ctx {
 	const char *ifname;
 	char mac[HWADDR_STRLEN];
 	int64_t now;
-	bool pxe_port;         /* arrived on 4011 */
-	struct pxe_client pxe; /* what the client says about network boot */
+	bool pxe_port;            /* arrived on 4011 */
+	struct pxe_client pxe;    /* what the client says about network boot */
+	struct registry_boot reg; /* the registry's verdict and profile (reg.dev NULL: unknown) */
 };
 
 /* proto.c */
+/* Fills x->reg: booting clients are recorded by the registry's policy,
+ * others only looked up. */
+void dhcp_proto_lookup(struct dhcp_ctx *x);
 void dhcp_proto_handle(struct dhcp_ctx *x);
 /* Proxy mode (PXE 2.1, RFC 4578): boot information only, never an address. */
 void dhcp_proto_proxy(struct dhcp_ctx *x);

@@ -31,9 +31,16 @@ static const struct conf_host *reservation_here(const struct dhcp_ctx *x)
 	return h && ip4_in(h->addr, x->subnet->net, x->subnet->prefix) ? h : NULL;
 }
 
+/* A registered device's profile may set its own lease time. */
+static uint32_t lease_sec(const struct dhcp_ctx *x)
+{
+	return x->reg.dev && x->reg.profile.lease_sec ? x->reg.profile.lease_sec
+	                                              : x->subnet->lease_sec;
+}
+
 static uint32_t lease_end(const struct dhcp_ctx *x)
 {
-	return (uint32_t) (x->now + x->subnet->lease_sec);
+	return (uint32_t) (x->now + lease_sec(x));
 }
 
 /* ---- replies */
@@ -61,12 +68,17 @@ static void put_config(const struct dhcp_ctx *x, struct wbuf *b, bool full)
 {
 	const struct conf_subnet *n = x->subnet;
 	const struct dhcp_msg *m = x->m;
+	const struct registry_profile *p = x->reg.dev ? &x->reg.profile : NULL;
 	dhcp_put_u32(b, DHCP_OPT_SUBNET_MASK, ip4_mask(n->prefix));
 	dhcp_put_addrs(b, DHCP_OPT_ROUTER, n->routers, n->n_routers);
 	if (!full)
 		return;
-	dhcp_put_addrs(b, DHCP_OPT_DNS, n->dns, n->n_dns);
-	dhcp_put_str(b, DHCP_OPT_DOMAIN, n->domain);
+	/* a registered device's group or own profile may differ here */
+	if (p && p->n_dns)
+		dhcp_put_addrs(b, DHCP_OPT_DNS, p->dns, p->n_dns);
+	else
+		dhcp_put_addrs(b, DHCP_OPT_DNS, n->dns, n->n_dns);
+	dhcp_put_str(b, DHCP_OPT_DOMAIN, p && p->domain[0] ? p->domain : n->domain);
 	dhcp_put_u32(b, DHCP_OPT_BROADCAST, n->net | ~ip4_mask(n->prefix));
 	/* the rest only when asked for (some clients mishandle what they did not ask) */
 	if (n->n_ntp && dhcp_opt_requested(m, DHCP_OPT_NTP))
@@ -86,24 +98,49 @@ static void put_config(const struct dhcp_ctx *x, struct wbuf *b, bool full)
 
 /* ---- network boot */
 
+void dhcp_proto_lookup(struct dhcp_ctx *x)
+{
+	struct registry *r = x->s->svc->registry;
+	const struct dhcp_msg *m = x->m;
+	if (pxe_client_booting(&x->pxe) &&
+	    registry_boot_seen(r, &x->client.mac, m->ciaddr, x->pxe.arch,
+	                       x->pxe.has_uuid ? x->pxe.uuid : NULL, &x->reg) == 0)
+		return;
+	registry_boot_for(r, &x->client.mac, &x->reg);
+}
+
 static uint16_t http_port(const struct conf *c)
 {
 	return c->http.enable ? (uint16_t) c->http.port : 0;
 }
 
-/* The boot profile of this client: the [boot] defaults (the registry's
- * per-device and per-group profiles plug in here). */
+/* The loaders of this client: the registry's merged profile ([boot]
+ * defaults, then its group's, then its own). */
 static void profile_of(const struct dhcp_ctx *x, struct pxe_profile *p)
 {
-	const struct conf *c = x->s->conf;
+	const struct registry_profile *r = &x->reg.profile;
 	*p = (struct pxe_profile){
-	        .bios = c->boot.bios,
-	        .uefi_ia32 = c->boot.uefi_ia32,
-	        .uefi_x64 = c->boot.uefi_x64,
-	        .uefi_arm64 = c->boot.uefi_arm64,
-	        .http_x64 = c->boot.http_x64,
-	        .http_arm64 = c->boot.http_arm64,
+	        .bios = r->bios,
+	        .uefi_ia32 = r->uefi_ia32,
+	        .uefi_x64 = r->uefi_x64,
+	        .uefi_arm64 = r->uefi_arm64,
+	        .http_x64 = r->http_x64,
+	        .http_arm64 = r->http_arm64,
 	};
+}
+
+/* Whether the registry lets this client boot now; journals why not. */
+static bool registry_allows(struct dhcp_ctx *x)
+{
+	const struct registry_boot *rb = &x->reg;
+	if (rb->verdict == REGISTRY_BOOT)
+		return true;
+	/* a pending device may get the loader and then poll its waiting script */
+	if (rb->verdict == REGISTRY_WAIT && x->s->conf->dhcp.pending_boot == CONF_PENDING_WAIT)
+		return true;
+	journal_event(x->s->svc->journal, &x->client.mac, 0, "pxe.no_boot", "%s", rb->why);
+	log_rl(&x->s->rl_info, LOG_LVL_INFO, "dhcp: %s: no boot file: %s", x->mac, rb->why);
+	return false;
 }
 
 /* Decides the network boot of a booting client; false when it gets none
@@ -111,7 +148,7 @@ static void profile_of(const struct dhcp_ctx *x, struct pxe_profile *p)
 static bool decide_boot(struct dhcp_ctx *x, struct pxe_boot *b)
 {
 	struct pxe_profile p;
-	if (!pxe_client_booting(&x->pxe))
+	if (!pxe_client_booting(&x->pxe) || !registry_allows(x))
 		return false;
 	profile_of(x, &p);
 	int r = pxe_decide(&x->pxe, &p, &x->client.mac, x->server_id, http_port(x->s->conf), b);
@@ -137,15 +174,15 @@ static size_t reply_cap(const struct dhcp_msg *m)
 }
 
 /* OFFER, ACK or INFORM's ACK. lease_sec 0: no lease options (INFORM). */
-static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint32_t lease_sec,
+static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint32_t lease_time,
                         bool durable)
 {
 	struct dhcp_reply *r = dhcp_reply_new(x->s);
 	if (!r)
 		return;
-	uint32_t ciaddr = type == DHCP_ACK && !lease_sec ? x->m->ciaddr : 0;
+	uint32_t ciaddr = type == DHCP_ACK && !lease_time ? x->m->ciaddr : 0;
 	struct pxe_boot boot;
-	bool booting = lease_sec && decide_boot(x, &boot);
+	bool booting = lease_time && decide_boot(x, &boot);
 	uint32_t siaddr = booting && boot.tftp ? x->server_id : 0;
 	const char *file = booting && strlen(boot.file) <= 127 ? boot.file : NULL;
 	for (int full = 1; full >= 0; full--) {
@@ -153,10 +190,14 @@ static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint3
 		dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, ciaddr, yiaddr, siaddr, x->m->flags,
 		                  NULL, file);
 		put_common(x, &b, type);
-		if (lease_sec) {
-			dhcp_put_u32(&b, DHCP_OPT_LEASE_TIME, lease_sec);
-			dhcp_put_u32(&b, DHCP_OPT_T1, conf_subnet_t1(x->subnet));
-			dhcp_put_u32(&b, DHCP_OPT_T2, conf_subnet_t2(x->subnet));
+		if (lease_time) {
+			bool own = lease_time != x->subnet->lease_sec;
+			dhcp_put_u32(&b, DHCP_OPT_LEASE_TIME, lease_time);
+			dhcp_put_u32(&b, DHCP_OPT_T1,
+			             own ? lease_time / 2 : conf_subnet_t1(x->subnet));
+			dhcp_put_u32(&b, DHCP_OPT_T2,
+			             own ? (uint32_t) ((uint64_t) lease_time * 7 / 8)
+			                 : conf_subnet_t2(x->subnet));
 		}
 		put_config(x, &b, full);
 		if (booting)
@@ -248,7 +289,7 @@ static void on_discover(struct dhcp_ctx *x)
 	      l->expires > x->now))
 		dhcp_lease_set(s->leases, l, DHCP_LEASE_OFFERED,
 		               (uint32_t) (x->now + s->conf->dhcp.offer_hold_sec));
-	reply_lease(x, DHCP_OFFER, l->addr, x->subnet->lease_sec, false);
+	reply_lease(x, DHCP_OFFER, l->addr, lease_sec(x), false);
 	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.offer", "%s",
 	              ip4_fmt(l->addr, a));
 	log_debug("dhcp: %s: OFFER %s", x->mac, a);
@@ -284,9 +325,9 @@ static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 	(void) dhcp_lease_set_names(l, host, fqdn);
 	if (dhcp_lease_persist(s, l) < 0)
 		return; /* logged; no ACK without a durable lease */
-	reply_lease(x, DHCP_ACK, l->addr, x->subnet->lease_sec, true);
+	reply_lease(x, DHCP_ACK, l->addr, lease_sec(x), true);
 	journal_event(s->svc->journal, &x->client.mac, l->addr, "dhcp.ack", "%s for %us%s%s",
-	              ip4_fmt(l->addr, a), x->subnet->lease_sec, host[0] ? " as " : "", host);
+	              ip4_fmt(l->addr, a), lease_sec(x), host[0] ? " as " : "", host);
 	log_info("dhcp: %s: ACK %s%s%s%s", x->mac, a, host[0] ? " (" : "", host,
 	         host[0] ? ")" : "");
 }

@@ -205,6 +205,7 @@ struct dhcp_reply *dhcp_reply_new(struct dhcp_server *s)
 {
 	if (s->n_out == DHCP_OUT_MAX)
 		return NULL; /* cannot happen: reads per turn are bounded by DHCP_OUT_MAX */
+
 	struct dhcp_reply *r = &s->out[s->n_out++];
 	memset(r, 0, offsetof(struct dhcp_reply, buf));
 	r->len = 0;
@@ -282,6 +283,9 @@ static void flush(struct loop *l, void *data)
 		durable = s->out[i].durable;
 	if (durable) {
 		int r = store_commit(s->svc->store);
+		/* someone else's failed commit this turn took our writes with it */
+		if (r == 0 && store_lost(s->svc->store) != s->lost_mark)
+			r = -EIO;
 		if (r == 0) {
 			send_some(s, true, false);
 		} else {
@@ -334,9 +338,7 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 		memset(&x.pxe, 0, sizeof x.pxe);
 		x.pxe.arch = -1;
 	}
-	if (pxe_client_booting(&x.pxe))
-		(void) registry_seen(s->svc->registry, &x.client.mac, m->ciaddr, x.pxe.arch,
-		                     x.pxe.has_uuid ? x.pxe.uuid : NULL);
+	dhcp_proto_lookup(&x);
 	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
 		find_proxy_server(&x);
 	else
@@ -356,6 +358,9 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 
 static void read_batches(struct dhcp_server *s, int fd, bool pxe_port)
 {
+	/* before this turn's first write: see whether any batch is lost until the flush */
+	if (s->n_out == 0)
+		s->lost_mark = store_lost(s->svc->store);
 	for (int b = 0; b < DHCP_BATCHES_PER_TURN; b++) {
 		int n = net_batch_recv(fd, s->batch);
 		if (n <= 0) {

@@ -47,13 +47,27 @@ struct tmpl_src {
 	struct timespec mtime;
 };
 
+#define BOOT_PROFILE_TEMPLATES 8
+
 struct http_boot {
 	const struct nb_services *svc;
+	const struct conf *conf;
 	char root[CONF_PATH_MAX];
 	int root_fd; /* -1 until the root can be opened */
 	struct tmpl_src tmpl;
 	struct tmpl_src bad; /* the last version of the file that failed, logged once */
+	/* templates groups and devices name in their profiles, by path */
+	struct tmpl_src profile[BOOT_PROFILE_TEMPLATES];
+	unsigned profile_next; /* the slot to reuse next */
+	struct log_ratelimit rl;
 };
+
+/* What a device waiting for approval gets with [dhcp] pending-boot = wait:
+ * it asks again until the answer changes. */
+static const char boot_ipxe_wait[] = "#!ipxe\n"
+                                     "echo netbay: {{mac}} is waiting for approval\n"
+                                     "sleep 15\n"
+                                     "chain --autofree http://{{server}}/boot/{{mac}}.ipxe\n";
 
 /* ---- the template */
 
@@ -180,6 +194,9 @@ static int configure(struct http_boot *b, const struct conf *c, char *err, size_
 	tmpl_src_done(&b->tmpl);
 	tmpl_src_done(&b->bad);
 	b->tmpl = t;
+	for (size_t i = 0; i < BOOT_PROFILE_TEMPLATES; i++)
+		tmpl_src_done(&b->profile[i]); /* read again on first use */
+	b->conf = c;
 	if (strcmp(b->root, c->tftp.root) != 0 || b->root_fd < 0) {
 		if (b->root_fd >= 0)
 			close(b->root_fd);
@@ -198,6 +215,7 @@ int boot_new(const struct conf *c, const struct nb_services *svc, struct http_bo
 		return -ENOMEM;
 	b->svc = svc;
 	b->root_fd = -1;
+	b->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 5);
 	int r = configure(b, c, err, errlen);
 	if (r < 0) {
 		boot_free(b);
@@ -219,6 +237,8 @@ void boot_free(struct http_boot *b)
 	if (b->root_fd >= 0)
 		close(b->root_fd);
 	tmpl_src_done(&b->tmpl);
+	for (size_t i = 0; i < BOOT_PROFILE_TEMPLATES; i++)
+		tmpl_src_done(&b->profile[i]);
 	free(b);
 }
 
@@ -389,6 +409,40 @@ static void serve_file(struct http_boot *b, const struct http_req *rq, struct ht
 
 /* ---- per-device scripts */
 
+/* The template a group or device profile names (a file inside the boot
+ * root), read on first use and again when it changes; a version that does
+ * not check is refused and the last good one kept. NULL with err set when
+ * there is no good version at all. */
+static const struct tmpl_src *profile_template(struct http_boot *b, const char *rel, char *err,
+                                               size_t errlen)
+{
+	char path[sizeof b->tmpl.path];
+	struct stat st;
+	struct tmpl_src *slot = NULL;
+	snprintf(path, sizeof path, "%s/%s", b->root, rel);
+	for (size_t i = 0; i < BOOT_PROFILE_TEMPLATES && !slot; i++)
+		if (strcmp(b->profile[i].path, path) == 0)
+			slot = &b->profile[i];
+	if (slot && slot->text && (stat(path, &st) < 0 || same_file(slot, &st)))
+		return slot;
+	struct tmpl_src t;
+	if (tmpl_load(path, &t, err, errlen) < 0) {
+		if (slot && slot->text) {
+			log_rl(&b->rl, LOG_LVL_ERR,
+			       "http: iPXE template %s; still using the previous version", err);
+			return slot;
+		}
+		return NULL;
+	}
+	if (!slot) {
+		slot = &b->profile[b->profile_next];
+		b->profile_next = (b->profile_next + 1) % BOOT_PROFILE_TEMPLATES;
+	}
+	tmpl_src_done(slot);
+	*slot = t;
+	return slot;
+}
+
 /* "/boot/MAC.ipxe" with a MAC in any notation hwaddr_parse takes. */
 static bool script_mac(const char *path, struct hwaddr *ret)
 {
@@ -416,7 +470,10 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	uint32_t addr = 0;
 
 	tmpl_refresh(b);
-	const struct registry_device *dev = svc->registry ? registry_get(svc->registry, mac) : NULL;
+	struct registry_boot rb = {.verdict = REGISTRY_BOOT};
+	if (svc->registry)
+		registry_boot_for(svc->registry, mac, &rb);
+	const struct registry_device *dev = rb.dev;
 	const struct hosts_entry *he =
 	        svc->hosts ? hosts_by_mac(svc->hosts, mac, nb_wall_sec()) : NULL;
 	if (dev) {
@@ -443,6 +500,35 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	};
 	const char *text = b->tmpl.text ? b->tmpl.text : boot_ipxe_default;
 	size_t len = b->tmpl.text ? b->tmpl.len : sizeof boot_ipxe_default - 1;
+	const char *source = b->tmpl.text ? b->tmpl.path : "the built-in template";
+	if (rb.verdict != REGISTRY_BOOT) {
+		/* pending, rejected or ignored: no boot script, or one that waits */
+		bool wait = rb.verdict == REGISTRY_WAIT && b->conf &&
+		            b->conf->dhcp.pending_boot == CONF_PENDING_WAIT;
+		if (!wait) {
+			http_reply_text(rp, 403, "%s", rb.why);
+			journal_event(svc->journal, mac, rq->client_ip, "http.refused",
+			              "/boot/%s.ipxe: %s", hwaddr_fmt(mac, m), rb.why);
+			return;
+		}
+		text = boot_ipxe_wait;
+		len = sizeof boot_ipxe_wait - 1;
+		source = "the waiting-for-approval script";
+	} else if (rb.profile.ipxe_template[0] && b->conf &&
+	           strcmp(rb.profile.ipxe_template, b->conf->http.ipxe_template) != 0) {
+		/* the device's group or the device itself names its own template */
+		const struct tmpl_src *t =
+		        profile_template(b, rb.profile.ipxe_template, err, sizeof err);
+		if (!t) {
+			http_reply_text(rp, 500, "iPXE template: %s", err);
+			journal_event(svc->journal, mac, rq->client_ip, "http.error", "template %s",
+			              err);
+			return;
+		}
+		text = t->text;
+		len = t->len;
+		source = t->path;
+	}
 	char *out;
 	size_t out_len;
 	int r = tmpl_render(text, len, vars, NB_ARRAY_SIZE(vars), &out, &out_len, err, sizeof err);
@@ -455,9 +541,10 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	rp->body = out;
 	rp->body_len = out_len;
 	rp->no_store = true;
-	journal_event(svc->journal, mac, rq->client_ip, "http.ipxe_script",
+	journal_event(svc->journal, mac, rq->client_ip,
+	              text == boot_ipxe_wait ? "http.ipxe_wait" : "http.ipxe_script",
 	              "%s for %s (%s) from %s", rq->method, *name ? name : "an unnamed device", m,
-	              b->tmpl.text ? b->tmpl.path : "the built-in template");
+	              source);
 }
 
 void boot_handle(struct http_boot *b, const struct http_req *rq, struct http_reply *rp)

@@ -1,90 +1,81 @@
 #include "registry/registry.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct node {
-	struct registry_device d;
-	struct node *next;
-};
+#include "core/conf.h"
+#include "core/jail.h"
+#include "core/log.h"
+#include "journal/journal.h"
+#include "registry/hosts.h"
+#include "store/store.h"
+
+/* last_seen and friends are written back at most this often per device */
+#define SEEN_PERSIST_SEC 60
 
 struct registry {
 	struct store *store;
 	struct hosts *hosts;
-	struct node **b;
-	size_t nb, n;
+	struct journal *journal;
+	const struct conf *conf;
+	struct registry_device **dev; /* each malloc'd: pointers stay valid */
+	size_t n, cap;
+	uint64_t next_id;
+	/* MAC index, open addressing, rebuilt when devices change */
+	struct {
+		struct hwaddr mac;
+		struct registry_device *d;
+	} * idx;
+	size_t idx_n;
+	int64_t *persisted; /* per device slot: when its "seen" fields were last written */
 };
 
-struct registry *registry_new(struct store *store, struct hosts *hosts)
+/* ---- UUIDs */
+
+static int hexv(int c)
 {
-	struct registry *r = calloc(1, sizeof *r);
-	if (!r)
-		return NULL;
-	r->store = store;
-	r->hosts = hosts;
-	r->nb = 256;
-	r->b = calloc(r->nb, sizeof *r->b);
-	if (!r->b) {
-		free(r);
-		return NULL;
-	}
-	return r;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-void registry_free(struct registry *r)
+int registry_uuid_parse(const char *s, bool swap, uint8_t ret[16])
 {
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->nb; i++)
-		while (r->b[i]) {
-			struct node *n = r->b[i];
-			r->b[i] = n->next;
-			free(n);
+	uint8_t u[16];
+	size_t n = 0, len = strlen(s);
+	if (len != 36 && len != 32)
+		return -EINVAL;
+	for (size_t i = 0; i < len;) {
+		if (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (s[i] != '-')
+				return -EINVAL;
+			i++;
+			continue;
 		}
-	free(r->b);
-	free(r);
-}
-
-static size_t slot(const struct registry *r, const struct hwaddr *mac)
-{
-	return nb_hash(mac->b, sizeof mac->b, 11) & (r->nb - 1);
-}
-
-const struct registry_device *registry_get(const struct registry *r, const struct hwaddr *mac)
-{
-	for (struct node *n = r->b[slot(r, mac)]; n; n = n->next)
-		if (memcmp(&n->d.mac, mac, sizeof *mac) == 0)
-			return &n->d;
-	return NULL;
-}
-
-int registry_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip, int arch,
-                  const uint8_t uuid[16])
-{
-	struct registry_device *d = (struct registry_device *) registry_get(r, mac);
-	int64_t now = nb_wall_sec();
-	if (!d) {
-		struct node *n = calloc(1, sizeof *n);
-		if (!n)
-			return -ENOMEM;
-		size_t s = slot(r, mac);
-		n->d.mac = *mac;
-		n->d.arch = -1;
-		n->d.first_seen = now;
-		n->next = r->b[s];
-		r->b[s] = n;
-		r->n++;
-		d = &n->d;
+		int hi = hexv((unsigned char) s[i]), lo = hexv((unsigned char) s[i + 1]);
+		if (hi < 0 || lo < 0 || n == 16)
+			return -EINVAL;
+		u[n++] = (uint8_t) (hi << 4 | lo);
+		i += 2;
 	}
-	d->last_seen = now;
-	if (ip)
-		d->ip = ip;
-	if (arch >= 0)
-		d->arch = arch;
-	if (uuid)
-		registry_uuid_fmt(uuid, d->uuid);
+	if (n != 16)
+		return -EINVAL;
+	if (swap) {
+		/* SMBIOS 2.6+: time_low, time_mid, time_hi little-endian */
+		uint8_t t[16];
+		memcpy(t, u, 16);
+		u[0] = t[3], u[1] = t[2], u[2] = t[1], u[3] = t[0];
+		u[4] = t[5], u[5] = t[4];
+		u[6] = t[7], u[7] = t[6];
+	}
+	memcpy(ret, u, 16);
 	return 0;
 }
 
@@ -95,4 +86,878 @@ char *registry_uuid_fmt(const uint8_t u[16], char buf[static REGISTRY_UUID_STRLE
 	         u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
 	         u[15]);
 	return buf;
+}
+
+/* Boards ship these instead of a real UUID; they identify nothing. The one list. */
+static const char *const placeholder_uuids[] = {
+        "03000200-0400-0500-0006-000700080009", /* AMI default */
+        "00020003-0004-0005-0006-000700080009", /* the same, byte-swapped */
+        "12345678-1234-5678-90ab-cddeefaabbcc", "4c4c4544-0000-0000-0000-000000000000",
+        "00000000-0000-0000-0000-000000000001",
+};
+
+bool registry_uuid_placeholder(const uint8_t u[16])
+{
+	char s[REGISTRY_UUID_STRLEN];
+	bool same = true;
+	for (int i = 1; i < 16; i++)
+		same = same && u[i] == u[0];
+	if (same)
+		return true; /* all zeros, all FF, any one repeated byte */
+	registry_uuid_fmt(u, s);
+	for (size_t i = 0; i < NB_ARRAY_SIZE(placeholder_uuids); i++)
+		if (strcmp(s, placeholder_uuids[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *registry_state_name(int state)
+{
+	switch (state) {
+	case REGISTRY_APPROVED:
+		return "approved";
+	case REGISTRY_REJECTED:
+		return "rejected";
+	default:
+		return "pending";
+	}
+}
+
+int registry_state_parse(const char *s)
+{
+	static const char *const names[] = {"pending", "approved", "rejected"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+/* ---- the MAC index */
+
+static size_t mac_slot(const struct hwaddr *m, size_t n)
+{
+	return nb_hash(m->b, sizeof m->b, 0x52) & (n - 1);
+}
+
+static int reindex(struct registry *r)
+{
+	size_t macs = 0, n = 64;
+	for (size_t i = 0; i < r->n; i++)
+		macs += r->dev[i]->n_macs;
+	while (n < 2 * macs + 2)
+		n *= 2;
+	void *idx = calloc(n, sizeof *r->idx);
+	if (!idx)
+		return -ENOMEM;
+	free(r->idx);
+	r->idx = idx;
+	r->idx_n = n;
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; k < r->dev[i]->n_macs; k++) {
+			size_t s = mac_slot(&r->dev[i]->macs[k], n);
+			while (r->idx[s].d)
+				s = (s + 1) & (n - 1);
+			r->idx[s].mac = r->dev[i]->macs[k];
+			r->idx[s].d = r->dev[i];
+		}
+	return 0;
+}
+
+const struct registry_device *registry_get(const struct registry *r, const struct hwaddr *mac)
+{
+	if (!r->idx_n)
+		return NULL;
+	for (size_t s = mac_slot(mac, r->idx_n); r->idx[s].d; s = (s + 1) & (r->idx_n - 1))
+		if (memcmp(&r->idx[s].mac, mac, sizeof *mac) == 0)
+			return r->idx[s].d;
+	return NULL;
+}
+
+const struct registry_device *registry_get_id(const struct registry *r, uint64_t id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->dev[i]->id == id)
+			return r->dev[i];
+	return NULL;
+}
+
+static struct registry_device *by_name(const struct registry *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->dev[i]->name[0] && nb_streq_nocase(r->dev[i]->name, name))
+			return r->dev[i];
+	return NULL;
+}
+
+static struct registry_device *by_uuid(const struct registry *r, const char *uuid,
+                                       const struct registry_device *except)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->dev[i] != except && strcmp(r->dev[i]->uuid, uuid) == 0)
+			return r->dev[i];
+	return NULL;
+}
+
+static bool uuid_conflicting(const struct registry *r, const char *uuid)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->dev[i]->uuid_conflict && strcmp(r->dev[i]->uuid, uuid) == 0)
+			return true;
+	return false;
+}
+
+const struct registry_device *registry_find(const struct registry *r, const char *key)
+{
+	struct hwaddr m;
+	uint8_t u[16];
+	char us[REGISTRY_UUID_STRLEN];
+	if (key[0] == '#') {
+		uint64_t id;
+		return nb_parse_uint(key + 1, 1, UINT64_MAX, &id) == 0 ? registry_get_id(r, id)
+		                                                       : NULL;
+	}
+	if (hwaddr_parse(key, &m) == 0)
+		return registry_get(r, &m);
+	/* a UUID finds a device only while it is not in conflict: MAC only then */
+	if (registry_uuid_parse(key, false, u) == 0) {
+		registry_uuid_fmt(u, us);
+		return uuid_conflicting(r, us) ? NULL : by_uuid(r, us, NULL);
+	}
+	return by_name(r, key);
+}
+
+size_t registry_count(const struct registry *r)
+{
+	return r->n;
+}
+
+void registry_foreach(const struct registry *r,
+                      void (*fn)(const struct registry_device *d, void *data), void *data)
+{
+	for (size_t i = 0; i < r->n; i++)
+		fn(r->dev[i], data);
+}
+
+const struct conf_group *registry_group(const struct registry *r, const char *name)
+{
+	return r->conf && name[0] ? conf_group_find(r->conf, name) : NULL;
+}
+
+/* ---- persistence: a device as a JSON document */
+
+static json_t *profile_json(const struct registry_profile *p)
+{
+	json_t *o = json_object();
+	const struct {
+		const char *k, *v;
+	} f[] = {{"bios", p->bios},
+	         {"uefi-ia32", p->uefi_ia32},
+	         {"uefi-x64", p->uefi_x64},
+	         {"uefi-arm64", p->uefi_arm64},
+	         {"http-x64", p->http_x64},
+	         {"http-arm64", p->http_arm64},
+	         {"ipxe-template", p->ipxe_template},
+	         {"domain", p->domain}};
+	for (size_t i = 0; i < NB_ARRAY_SIZE(f); i++)
+		if (f[i].v[0])
+			json_object_set_new(o, f[i].k, json_string(f[i].v));
+	if (p->lease_sec)
+		json_object_set_new(o, "lease-time", json_integer(p->lease_sec));
+	if (p->n_dns) {
+		json_t *a = json_array();
+		char s[IP4_STRLEN];
+		for (size_t i = 0; i < p->n_dns; i++)
+			json_array_append_new(a, json_string(ip4_fmt(p->dns[i], s)));
+		json_object_set_new(o, "dns", a);
+	}
+	return o;
+}
+
+struct json_t *registry_profile_json(const struct registry_profile *p)
+{
+	return profile_json(p);
+}
+
+static void str_from(json_t *o, const char *k, char *dst, size_t n)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	nb_strlcpy(dst, v ? v : "", n);
+}
+
+static void profile_from(json_t *o, struct registry_profile *p)
+{
+	memset(p, 0, sizeof *p);
+	if (!json_is_object(o))
+		return;
+	str_from(o, "bios", p->bios, sizeof p->bios);
+	str_from(o, "uefi-ia32", p->uefi_ia32, sizeof p->uefi_ia32);
+	str_from(o, "uefi-x64", p->uefi_x64, sizeof p->uefi_x64);
+	str_from(o, "uefi-arm64", p->uefi_arm64, sizeof p->uefi_arm64);
+	str_from(o, "http-x64", p->http_x64, sizeof p->http_x64);
+	str_from(o, "http-arm64", p->http_arm64, sizeof p->http_arm64);
+	str_from(o, "ipxe-template", p->ipxe_template, sizeof p->ipxe_template);
+	str_from(o, "domain", p->domain, sizeof p->domain);
+	p->lease_sec = (uint32_t) json_integer_value(json_object_get(o, "lease-time"));
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(o, "dns"), i, v)
+	{
+		if (p->n_dns < NB_ARRAY_SIZE(p->dns) &&
+		    ip4_parse(json_string_value(v) ? json_string_value(v) : "",
+		              &p->dns[p->n_dns]) == 0)
+			p->n_dns++;
+	}
+}
+
+static char *device_doc(const struct registry_device *d)
+{
+	char ip[IP4_STRLEN];
+	json_t *o =
+	        json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:I, s:o}", "name",
+	                  d->name, "uuid", d->uuid, "uuid_conflict", d->uuid_conflict, "group",
+	                  d->group, "state", registry_state_name(d->state), "notes", d->notes,
+	                  "arch", d->arch, "ip", d->ip ? ip4_fmt(d->ip, ip) : "", "first_seen",
+	                  (json_int_t) d->first_seen, "last_seen", (json_int_t) d->last_seen,
+	                  "version", (json_int_t) d->version, "profile", profile_json(&d->profile));
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static int persist(struct registry *r, const struct registry_device *d)
+{
+	if (!r->store)
+		return 0; /* in memory only (tests) */
+	char *doc = device_doc(d);
+	if (!doc)
+		return -ENOMEM;
+	struct store_device sd = {.id = d->id, .n_macs = d->n_macs, .doc = doc};
+	memcpy(sd.macs, d->macs, d->n_macs * sizeof d->macs[0]);
+	int ret = store_device_put(r->store, &sd);
+	free(doc);
+	return ret;
+}
+
+static int add_slot(struct registry *r, struct registry_device *d)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+		struct registry_device **dev = realloc(r->dev, cap * sizeof *dev);
+		int64_t *p = realloc(r->persisted, cap * sizeof *p);
+		if (dev)
+			r->dev = dev;
+		if (p)
+			r->persisted = p;
+		if (!dev || !p)
+			return -ENOMEM;
+		r->cap = cap;
+	}
+	r->persisted[r->n] = d->last_seen;
+	r->dev[r->n++] = d;
+	if (d->id >= r->next_id)
+		r->next_id = d->id + 1;
+	return 0;
+}
+
+static int load_one(const struct store_device *sd, void *data)
+{
+	struct registry *r = data;
+	json_error_t jerr;
+	json_t *o = json_loads(sd->doc, 0, &jerr);
+	if (!o) {
+		log_warn("registry: device #%llu has an unreadable record (%s); skipped",
+		         (unsigned long long) sd->id, jerr.text);
+		return 0;
+	}
+	struct registry_device *d = calloc(1, sizeof *d);
+	if (!d) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	d->id = sd->id;
+	d->n_macs = NB_MIN(sd->n_macs, (size_t) REGISTRY_MAX_MACS);
+	memcpy(d->macs, sd->macs, d->n_macs * sizeof d->macs[0]);
+	str_from(o, "name", d->name, sizeof d->name);
+	str_from(o, "uuid", d->uuid, sizeof d->uuid);
+	d->uuid_conflict = json_is_true(json_object_get(o, "uuid_conflict"));
+	str_from(o, "group", d->group, sizeof d->group);
+	int st = registry_state_parse(json_string_value(json_object_get(o, "state"))
+	                                      ? json_string_value(json_object_get(o, "state"))
+	                                      : "");
+	d->state = st < 0 ? REGISTRY_PENDING : st;
+	str_from(o, "notes", d->notes, sizeof d->notes);
+	json_t *arch = json_object_get(o, "arch");
+	d->arch = json_is_integer(arch) ? (int) json_integer_value(arch) : -1;
+	const char *ip = json_string_value(json_object_get(o, "ip"));
+	if (ip && *ip)
+		(void) ip4_parse(ip, &d->ip);
+	d->first_seen = json_integer_value(json_object_get(o, "first_seen"));
+	d->last_seen = json_integer_value(json_object_get(o, "last_seen"));
+	d->version = (uint64_t) json_integer_value(json_object_get(o, "version"));
+	profile_from(json_object_get(o, "profile"), &d->profile);
+	json_decref(o);
+	return add_slot(r, d) < 0 ? (free(d), -ENOMEM) : 0;
+}
+
+static void publish(struct registry *r, const struct registry_device *d)
+{
+	/* named devices with a known address are names on the LAN */
+	if (r->hosts && d->name[0] && d->ip && d->n_macs)
+		(void) hosts_set(r->hosts, &d->macs[0], d->ip, d->name, HOSTS_STATIC, 0);
+}
+
+int registry_open(struct store *store, struct hosts *hosts, struct journal *journal,
+                  struct registry **ret)
+{
+	struct registry *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	r->store = store;
+	r->hosts = hosts;
+	r->journal = journal;
+	r->next_id = 1;
+	int e = store ? store_device_foreach(store, load_one, r) : 0;
+	if (e == 0)
+		e = reindex(r);
+	if (e < 0) {
+		registry_free(r);
+		return e;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		publish(r, r->dev[i]);
+	*ret = r;
+	return 0;
+}
+
+void registry_free(struct registry *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		free(r->dev[i]);
+	free(r->dev);
+	free(r->persisted);
+	free(r->idx);
+	free(r);
+}
+
+void registry_set_conf(struct registry *r, const struct conf *c)
+{
+	r->conf = c;
+}
+
+/* ---- boot decisions */
+
+/* [dhcp] unknown-devices, with its default when no config is set. */
+static int policy(const struct registry *r)
+{
+	return r->conf ? r->conf->dhcp.unknown_devices : CONF_UNKNOWN_APPROVE;
+}
+
+static void overlay(struct registry_profile *dst, const char *bios, const char *ia32,
+                    const char *x64, const char *arm64, const char *hx64, const char *harm64,
+                    const char *tmpl, uint32_t lease, const uint32_t *dns, size_t n_dns,
+                    const char *domain)
+{
+#define OVER(f, v)                                                                                 \
+	if ((v) && (v)[0])                                                                         \
+	nb_strlcpy(dst->f, (v), sizeof dst->f)
+	OVER(bios, bios);
+	OVER(uefi_ia32, ia32);
+	OVER(uefi_x64, x64);
+	OVER(uefi_arm64, arm64);
+	OVER(http_x64, hx64);
+	OVER(http_arm64, harm64);
+	OVER(ipxe_template, tmpl);
+	OVER(domain, domain);
+#undef OVER
+	if (lease)
+		dst->lease_sec = lease;
+	if (n_dns) {
+		dst->n_dns = NB_MIN(n_dns, NB_ARRAY_SIZE(dst->dns));
+		memcpy(dst->dns, dns, dst->n_dns * sizeof *dns);
+	}
+}
+
+/* [boot]/[http] defaults <- the group's profile <- the device's own. */
+static void merged_profile(const struct registry *r, const char *group,
+                           const struct registry_device *d, struct registry_profile *out)
+{
+	const struct conf *c = r->conf;
+	memset(out, 0, sizeof *out);
+	if (c)
+		overlay(out, c->boot.bios, c->boot.uefi_ia32, c->boot.uefi_x64, c->boot.uefi_arm64,
+		        c->boot.http_x64, c->boot.http_arm64, c->http.ipxe_template, 0, NULL, 0,
+		        NULL);
+	const struct conf_group *g = group ? registry_group(r, group) : NULL;
+	if (g)
+		overlay(out, g->bios, g->uefi_ia32, g->uefi_x64, g->uefi_arm64, g->http_x64,
+		        g->http_arm64, g->ipxe_template, g->lease_sec, g->dns, g->n_dns, g->domain);
+	if (d) {
+		const struct registry_profile *p = &d->profile;
+		overlay(out, p->bios, p->uefi_ia32, p->uefi_x64, p->uefi_arm64, p->http_x64,
+		        p->http_arm64, p->ipxe_template, p->lease_sec, p->dns, p->n_dns, p->domain);
+	}
+}
+
+static void decide(const struct registry *r, const struct registry_device *d,
+                   struct registry_boot *out)
+{
+	int pol = policy(r);
+	const char *default_group = r->conf ? r->conf->dhcp.default_group : "";
+	memset(out, 0, sizeof *out);
+	out->dev = d;
+	if (!d) {
+		merged_profile(r, default_group, NULL, &out->profile);
+		out->verdict = pol == CONF_UNKNOWN_IGNORE    ? REGISTRY_UNKNOWN
+		               : pol == CONF_UNKNOWN_PENDING ? REGISTRY_WAIT
+		                                             : REGISTRY_BOOT;
+		out->why = pol == CONF_UNKNOWN_IGNORE
+		                   ? "unknown device, and unknown devices are ignored"
+		           : pol == CONF_UNKNOWN_PENDING ? "unknown device, pending approval"
+		                                         : "unknown device, approved by policy";
+		return;
+	}
+	merged_profile(r, d->group, d, &out->profile);
+	switch (d->state) {
+	case REGISTRY_APPROVED:
+		out->verdict = REGISTRY_BOOT;
+		out->why = d->group[0] ? "approved device, its group's profile" : "approved device";
+		break;
+	case REGISTRY_REJECTED:
+		out->verdict = REGISTRY_DENY;
+		out->why = "the device was rejected";
+		break;
+	default:
+		out->verdict = REGISTRY_WAIT;
+		out->why = "the device is pending approval";
+	}
+}
+
+void registry_boot_for(const struct registry *r, const struct hwaddr *mac,
+                       struct registry_boot *out)
+{
+	decide(r, registry_get(r, mac), out);
+}
+
+/* Two devices claim one UUID: flag both, from now on MAC only. */
+static void conflict(struct registry *r, const char *uuid, struct registry_device *a,
+                     struct registry_device *b, const struct hwaddr *mac)
+{
+	char m1[HWADDR_STRLEN], m2[HWADDR_STRLEN];
+	struct registry_device *both[2] = {a, b};
+	for (int i = 0; i < 2; i++) {
+		if (!both[i] || both[i]->uuid_conflict)
+			continue;
+		both[i]->uuid_conflict = true;
+		nb_strlcpy(both[i]->uuid, uuid, sizeof both[i]->uuid);
+		both[i]->version++;
+		(void) persist(r, both[i]);
+		if (both[i]->n_macs)
+			journal_event(r->journal, &both[i]->macs[0], both[i]->ip,
+			              "registry.uuid_conflict",
+			              "SMBIOS UUID %s is also reported by %s; matching by MAC only",
+			              uuid, hwaddr_fmt(mac, m2));
+	}
+	log_warn("registry: SMBIOS UUID %s seen on %s and on device #%llu (%s): a cloned or "
+	         "placeholder UUID; these devices are matched by MAC only from now on",
+	         uuid, hwaddr_fmt(mac, m1), (unsigned long long) a->id,
+	         a->n_macs ? hwaddr_fmt(&a->macs[0], m2) : "no MAC");
+}
+
+static struct registry_device *create(struct registry *r, const struct hwaddr *mac,
+                                      const char *uuid, bool uuid_conflict, int64_t now)
+{
+	struct registry_device *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->id = r->next_id;
+	d->version = 1;
+	d->macs[0] = *mac;
+	d->n_macs = 1;
+	d->arch = -1;
+	d->first_seen = now;
+	nb_strlcpy(d->uuid, uuid, sizeof d->uuid);
+	d->uuid_conflict = uuid_conflict;
+	if (policy(r) == CONF_UNKNOWN_APPROVE) {
+		d->state = REGISTRY_APPROVED;
+		if (r->conf)
+			nb_strlcpy(d->group, r->conf->dhcp.default_group, sizeof d->group);
+	} else {
+		d->state = REGISTRY_PENDING;
+	}
+	if (add_slot(r, d) < 0 || reindex(r) < 0) {
+		if (r->n && r->dev[r->n - 1] == d)
+			r->n--;
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Finds the device of a booting client by MAC, else by a usable UUID
+ * (attaching the MAC to a registered device that has none). */
+static struct registry_device *identify(struct registry *r, const struct hwaddr *mac,
+                                        const char *uuid, bool *ret_conflict)
+{
+	struct registry_device *d = (struct registry_device *) registry_get(r, mac);
+	*ret_conflict = uuid[0] && uuid_conflicting(r, uuid);
+	if (!uuid[0] || *ret_conflict)
+		return d;
+	struct registry_device *other = by_uuid(r, uuid, d);
+	if (d) {
+		if (other) {
+			conflict(r, uuid, other, d, mac);
+			*ret_conflict = true;
+		} else if (strcmp(d->uuid, uuid) != 0) {
+			nb_strlcpy(d->uuid, uuid, sizeof d->uuid);
+			d->version++;
+			(void) persist(r, d);
+		}
+		return d;
+	}
+	if (other && other->n_macs == 0) {
+		/* registered by UUID: this is its first MAC */
+		other->macs[other->n_macs++] = *mac;
+		other->version++;
+		if (reindex(r) < 0 || persist(r, other) < 0)
+			log_warn("registry: could not record the MAC of device #%llu",
+			         (unsigned long long) other->id);
+		return other;
+	}
+	if (other) {
+		conflict(r, uuid, other, NULL, mac);
+		*ret_conflict = true;
+	}
+	return NULL;
+}
+
+int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip, int arch,
+                       const uint8_t uuid16[16], struct registry_boot *out)
+{
+	char uuid[REGISTRY_UUID_STRLEN] = "", m[HWADDR_STRLEN];
+	int64_t now = nb_wall_sec();
+	bool conflicting;
+
+	if (uuid16 && !registry_uuid_placeholder(uuid16))
+		registry_uuid_fmt(uuid16, uuid);
+	struct registry_device *d = identify(r, mac, uuid, &conflicting);
+	if (!d && policy(r) != CONF_UNKNOWN_IGNORE) {
+		d = create(r, mac, uuid, conflicting, now);
+		if (!d)
+			return -ENOMEM;
+		if (conflicting)
+			journal_event(
+			        r->journal, mac, ip, "registry.uuid_conflict",
+			        "SMBIOS UUID %s is already another device's; matching by MAC only",
+			        uuid);
+		journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
+		              (unsigned long long) d->id, registry_state_name(d->state));
+		log_info("registry: %s: new device #%llu (%s)", hwaddr_fmt(mac, m),
+		         (unsigned long long) d->id, registry_state_name(d->state));
+		r->persisted[r->n - 1] = 0;
+	}
+	if (d) {
+		bool changed = (arch >= 0 && arch != d->arch) || (ip && ip != d->ip);
+		d->last_seen = now;
+		if (arch >= 0)
+			d->arch = arch;
+		if (ip)
+			d->ip = ip;
+		size_t slot = 0;
+		while (slot < r->n && r->dev[slot] != d)
+			slot++;
+		if (changed || now - r->persisted[slot] >= SEEN_PERSIST_SEC) {
+			if (persist(r, d) == 0)
+				r->persisted[slot] = now;
+			if (ip && changed)
+				publish(r, d);
+		}
+	}
+	decide(r, d, out);
+	return 0;
+}
+
+/* ---- admin changes */
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...) NB_PRINTF(4, 5);
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static bool file_ok(const char *f)
+{
+	char rel[JAIL_PATH_MAX + 1];
+	return !f[0] || jail_map(f, rel, sizeof rel) == 0;
+}
+
+/* Checks d as a whole against every other device (except self). */
+static int validate(const struct registry *r, const struct registry_device *d,
+                    const struct registry_device *self, char *err, size_t errlen)
+{
+	char m[HWADDR_STRLEN];
+	uint8_t u[16];
+	if (!d->n_macs && !d->uuid[0])
+		return fail(err, errlen, -EINVAL, "a device needs a MAC or a UUID");
+	if (d->name[0] && (!nb_hostname_valid(d->name) || strchr(d->name, '.')))
+		return fail(err, errlen, -EINVAL, "name '%s' is not a single DNS label", d->name);
+	if (d->uuid[0] && registry_uuid_parse(d->uuid, false, u) < 0)
+		return fail(err, errlen, -EINVAL, "uuid '%s' is not a UUID", d->uuid);
+	if (d->group[0] && !registry_group(r, d->group))
+		return fail(err, errlen, -ENOENT, "no [group %s] is configured", d->group);
+	if (d->state < REGISTRY_PENDING || d->state > REGISTRY_REJECTED)
+		return fail(err, errlen, -EINVAL, "state must be pending, approved or rejected");
+	const struct registry_profile *p = &d->profile;
+	const char *files[] = {p->bios,     p->uefi_ia32,  p->uefi_x64,     p->uefi_arm64,
+	                       p->http_x64, p->http_arm64, p->ipxe_template};
+	for (size_t i = 0; i < NB_ARRAY_SIZE(files); i++)
+		if (!file_ok(files[i]))
+			return fail(err, errlen, -EINVAL,
+			            "profile: '%s' is not a file in the boot root", files[i]);
+	if (p->domain[0] && !nb_hostname_valid(p->domain))
+		return fail(err, errlen, -EINVAL, "profile: domain '%s' is not valid", p->domain);
+	if (p->lease_sec && p->lease_sec < 60)
+		return fail(err, errlen, -EINVAL, "profile: lease-time is at least 60 s");
+	for (size_t i = 0; i < d->n_macs; i++) {
+		for (size_t k = 0; k < i; k++)
+			if (memcmp(&d->macs[i], &d->macs[k], sizeof d->macs[i]) == 0)
+				return fail(err, errlen, -EINVAL, "MAC %s is listed twice",
+				            hwaddr_fmt(&d->macs[i], m));
+		const struct registry_device *o = registry_get(r, &d->macs[i]);
+		if (o && o != self)
+			return fail(err, errlen, -EEXIST, "MAC %s belongs to device #%llu%s%s",
+			            hwaddr_fmt(&d->macs[i], m), (unsigned long long) o->id,
+			            o->name[0] ? " " : "", o->name);
+	}
+	const struct registry_device *o = d->name[0] ? by_name(r, d->name) : NULL;
+	if (o && o != self)
+		return fail(err, errlen, -EEXIST, "name %s belongs to device #%llu", d->name,
+		            (unsigned long long) o->id);
+	return 0;
+}
+
+static void apply(struct registry_device *d, const struct registry_change *c)
+{
+	if (c->fields & REGISTRY_F_MACS) {
+		memcpy(d->macs, c->d.macs, sizeof d->macs);
+		d->n_macs = c->d.n_macs;
+	}
+	if (c->fields & REGISTRY_F_NAME)
+		memcpy(d->name, c->d.name, sizeof d->name);
+	if (c->fields & REGISTRY_F_UUID) {
+		uint8_t u[16];
+		/* stored in one canonical spelling */
+		if (registry_uuid_parse(c->d.uuid, false, u) == 0)
+			registry_uuid_fmt(u, d->uuid);
+		else
+			memcpy(d->uuid, c->d.uuid, sizeof d->uuid);
+		d->uuid_conflict = false;
+	}
+	if (c->fields & REGISTRY_F_GROUP)
+		memcpy(d->group, c->d.group, sizeof d->group);
+	if (c->fields & REGISTRY_F_STATE)
+		d->state = c->d.state;
+	if (c->fields & REGISTRY_F_NOTES)
+		memcpy(d->notes, c->d.notes, sizeof d->notes);
+	if (c->fields & REGISTRY_F_PROFILE)
+		d->profile = c->d.profile;
+}
+
+/* Commits the batch holding the change; on failure the batch is gone. */
+static int commit(struct registry *r, char *err, size_t errlen)
+{
+	int e = r->store ? store_commit(r->store) : 0;
+	if (e < 0)
+		return fail(err, errlen, e, "the database refused the change: %s", strerror(-e));
+	return 0;
+}
+
+int registry_add(struct registry *r, const struct registry_change *c, uint64_t *ret_id, char *err,
+                 size_t errlen)
+{
+	struct registry_device *d = calloc(1, sizeof *d);
+	if (!d)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	d->arch = -1;
+	d->state = REGISTRY_PENDING;
+	apply(d, c);
+	d->id = r->next_id;
+	d->version = 1;
+	int e = validate(r, d, NULL, err, errlen);
+	if (e < 0 || (e = persist(r, d)) < 0 || (e = commit(r, err, errlen)) < 0) {
+		if (e != -ENOENT && e != -EINVAL && e != -EEXIST && !err[0])
+			snprintf(err, errlen, "cannot store the device: %s", strerror(-e));
+		if (r->store)
+			(void) store_rollback(r->store);
+		free(d);
+		return e;
+	}
+	if (add_slot(r, d) < 0 || reindex(r) < 0) {
+		free(d);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	publish(r, d);
+	if (ret_id)
+		*ret_id = d->id;
+	return 0;
+}
+
+int registry_update(struct registry *r, uint64_t id, const struct registry_change *c, char *err,
+                    size_t errlen)
+{
+	struct registry_device *d = (struct registry_device *) registry_get_id(r, id);
+	if (!d)
+		return fail(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
+	if (c->expect_version && c->expect_version != d->version)
+		return fail(err, errlen, -ESTALE,
+		            "device #%llu changed meanwhile (version %llu, not %llu)",
+		            (unsigned long long) id, (unsigned long long) d->version,
+		            (unsigned long long) c->expect_version);
+	struct registry_device next = *d;
+	apply(&next, c);
+	next.version = d->version + 1;
+	err[0] = 0;
+	int e = validate(r, &next, d, err, errlen);
+	if (e < 0 || (e = persist(r, &next)) < 0 || (e = commit(r, err, errlen)) < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot store the device: %s", strerror(-e));
+		if (r->store)
+			(void) store_rollback(r->store);
+		return e;
+	}
+	if (d->name[0] && strcmp(d->name, next.name) != 0 && d->ip && r->hosts) {
+		const struct hosts_entry *h = hosts_by_addr(r->hosts, d->ip, nb_wall_sec());
+		if (h && h->source == HOSTS_STATIC && strcmp(h->name, d->name) == 0)
+			hosts_remove_addr(r->hosts, d->ip);
+	}
+	*d = next;
+	if (c->fields & REGISTRY_F_MACS)
+		(void) reindex(r);
+	publish(r, d);
+	return 0;
+}
+
+int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen)
+{
+	size_t i = 0;
+	while (i < r->n && r->dev[i]->id != id)
+		i++;
+	if (i == r->n)
+		return fail(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
+	int e = r->store ? store_device_del(r->store, id) : 0;
+	if (e < 0 || (e = commit(r, err, errlen)) < 0) {
+		if (r->store)
+			(void) store_rollback(r->store);
+		return fail(err, errlen, e, "cannot remove the device: %s", strerror(-e));
+	}
+	struct registry_device *d = r->dev[i];
+	if (d->name[0] && d->ip && r->hosts) {
+		const struct hosts_entry *h = hosts_by_addr(r->hosts, d->ip, nb_wall_sec());
+		if (h && h->source == HOSTS_STATIC && strcmp(h->name, d->name) == 0)
+			hosts_remove_addr(r->hosts, d->ip);
+	}
+	r->dev[i] = r->dev[r->n - 1];
+	r->persisted[i] = r->persisted[r->n - 1];
+	r->n--;
+	free(d);
+	return reindex(r);
+}
+
+/* The device an import row updates: the one holding its first MAC, else its UUID's. */
+static struct registry_device *import_target(struct registry *r, const struct registry_change *c)
+{
+	for (size_t k = 0; k < c->d.n_macs; k++) {
+		struct registry_device *d =
+		        (struct registry_device *) registry_get(r, &c->d.macs[k]);
+		if (d)
+			return d;
+	}
+	return c->d.uuid[0] && !uuid_conflicting(r, c->d.uuid) ? by_uuid(r, c->d.uuid, NULL) : NULL;
+}
+
+int registry_import(struct registry *r, const struct registry_change *rows, size_t n,
+                    size_t *ret_bad_row, char *err, size_t errlen)
+{
+	/* every row is checked against the registry as it will be after the
+	 * rows before it: work on copies, swap in only when all is stored */
+	struct registry_device **next = calloc(n ? n : 1, sizeof *next);
+	struct registry_device **target = calloc(n ? n : 1, sizeof *target);
+	uint64_t id = r->next_id;
+	int e = 0;
+	size_t i;
+	if (!next || !target) {
+		free(next);
+		free(target);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n && e == 0; i++) {
+		target[i] = import_target(r, &rows[i]);
+		next[i] = malloc(sizeof **next);
+		if (!next[i]) {
+			e = fail(err, errlen, -ENOMEM, "out of memory");
+			break;
+		}
+		if (target[i]) {
+			*next[i] = *target[i];
+			next[i]->version++;
+		} else {
+			memset(next[i], 0, sizeof **next);
+			next[i]->id = id++;
+			next[i]->version = 1;
+			next[i]->arch = -1;
+			next[i]->state = REGISTRY_APPROVED;
+		}
+		apply(next[i], &rows[i]);
+		e = validate(r, next[i], target[i], err, errlen);
+		/* and against the rows before it */
+		for (size_t k = 0; k < i && e == 0; k++) {
+			for (size_t a = 0; a < next[i]->n_macs && e == 0; a++)
+				for (size_t b = 0; b < next[k]->n_macs; b++)
+					if (memcmp(&next[i]->macs[a], &next[k]->macs[b], 6) == 0) {
+						char m[HWADDR_STRLEN];
+						e = fail(err, errlen, -EEXIST,
+						         "MAC %s is also in an earlier row",
+						         hwaddr_fmt(&next[i]->macs[a], m));
+						break;
+					}
+			if (e == 0 && next[i]->name[0] &&
+			    nb_streq_nocase(next[i]->name, next[k]->name))
+				e = fail(err, errlen, -EEXIST, "name %s is also in an earlier row",
+				         next[i]->name);
+		}
+		if (e == 0)
+			e = persist(r, next[i]);
+	}
+	if (e == 0)
+		e = commit(r, err, errlen);
+	if (e < 0) {
+		if (r->store)
+			(void) store_rollback(r->store);
+		if (ret_bad_row)
+			*ret_bad_row = i ? i - 1 : 0;
+		for (size_t k = 0; k < n; k++)
+			free(next[k]);
+		free(next);
+		free(target);
+		return e;
+	}
+	for (i = 0; i < n; i++) {
+		if (target[i]) {
+			*target[i] = *next[i];
+			free(next[i]);
+			publish(r, target[i]);
+		} else if (add_slot(r, next[i]) < 0) {
+			free(next[i]);
+		} else {
+			publish(r, next[i]);
+		}
+	}
+	free(next);
+	free(target);
+	return reindex(r);
 }

@@ -1,11 +1,23 @@
-/* The device registry: every machine netbay has seen or been told about,
- * by MAC, with what its DHCP packets revealed (architecture from option 93,
- * SMBIOS UUID from option 97) and what the admin assigned (name).
+/* The device registry: the machines netbay network-boots, what they are
+ * (MACs, SMBIOS UUID, architecture), what the admin decided (name, group,
+ * approval, notes, profile overrides), and the boot profile that follows.
  *
- * In memory for now; issue 5 makes it durable (store), adds groups with
- * boot profiles, approval state and UUID conflict handling. Lookups are by
- * MAC; a device's record is what PXE decisions and per-device iPXE scripts
- * read on every request, so a change applies to the next packet. */
+ * Devices live in memory (lookups on every DHCP and HTTP boot request) and
+ * in the store; every admin change is committed before the call returns.
+ * Plain DHCP clients that never network-boot are not devices: their names
+ * and addresses are in the lease table and hosts.
+ *
+ * Identity. A device is found by MAC. A SMBIOS UUID (option 97) that is
+ * not a placeholder is used only to attach a MAC to a registered device
+ * that has none yet (imported by UUID). A UUID seen on a MAC of another
+ * device marks that UUID as conflicting: both devices are flagged, the
+ * conflict is logged and journaled, and from then on the UUID is ignored
+ * everywhere (devices are looked up by MAC only).
+ *
+ * Policy for a booting client no device matches, [dhcp] unknown-devices:
+ * ignore (not recorded, no boot file), pending (recorded as pending, no
+ * boot file until approved), approve (recorded as approved in
+ * [dhcp] default-group). */
 #pragma once
 
 #include <stdbool.h>
@@ -13,34 +25,142 @@
 
 #include "core/util.h"
 
+struct conf;
+struct conf_group;
 struct hosts;
+struct journal;
 struct store;
 
 #define REGISTRY_NAME_MAX    64
 #define REGISTRY_UUID_STRLEN 37 /* 8-4-4-4-12 hex and NUL */
+#define REGISTRY_MAX_MACS    8
+#define REGISTRY_NOTES_MAX   256
+#define REGISTRY_FILE_MAX    256
+
+enum registry_state { REGISTRY_PENDING = 0, REGISTRY_APPROVED = 1, REGISTRY_REJECTED = 2 };
+
+/* A boot profile: loaders per firmware and the iPXE template ("" in a
+ * field: inherit), and the DHCP settings that differ (0 / empty: inherit). */
+struct registry_profile {
+	char bios[REGISTRY_FILE_MAX], uefi_ia32[REGISTRY_FILE_MAX], uefi_x64[REGISTRY_FILE_MAX],
+	        uefi_arm64[REGISTRY_FILE_MAX], http_x64[REGISTRY_FILE_MAX],
+	        http_arm64[REGISTRY_FILE_MAX];
+	char ipxe_template[REGISTRY_FILE_MAX];
+	uint32_t lease_sec;
+	uint32_t dns[4];
+	size_t n_dns;
+	char domain[254];
+};
 
 struct registry_device {
-	struct hwaddr mac;
-	char name[REGISTRY_NAME_MAX];    /* "" when unnamed */
+	uint64_t id;      /* stable, from the store */
+	uint64_t version; /* bumped by every change: compare-and-set for the API */
+	struct hwaddr macs[REGISTRY_MAX_MACS];
+	size_t n_macs;
+	char name[REGISTRY_NAME_MAX];    /* "" when unnamed; unique */
 	char uuid[REGISTRY_UUID_STRLEN]; /* "" when unknown or a placeholder */
-	int arch;                        /* RFC 4578 option 93 value; -1 unknown */
+	bool uuid_conflict;              /* its UUID was seen on another device's MAC */
+	char group[REGISTRY_NAME_MAX];   /* "" : no group */
+	int state;                       /* enum registry_state */
+	char notes[REGISTRY_NOTES_MAX];
+	int arch;                        /* RFC 4578 option 93 value last seen; -1 unknown */
 	uint32_t ip;                     /* last address seen; 0 unknown */
-	int64_t first_seen, last_seen;   /* wall seconds */
+	int64_t first_seen, last_seen;   /* wall seconds; 0 never */
+	struct registry_profile profile; /* the device's own overrides */
+};
+
+/* Fields of an add or update: what is set is applied, the rest kept. */
+enum {
+	REGISTRY_F_MACS = 1 << 0,
+	REGISTRY_F_NAME = 1 << 1,
+	REGISTRY_F_UUID = 1 << 2,
+	REGISTRY_F_GROUP = 1 << 3,
+	REGISTRY_F_STATE = 1 << 4,
+	REGISTRY_F_NOTES = 1 << 5,
+	REGISTRY_F_PROFILE = 1 << 6,
+};
+
+struct registry_change {
+	unsigned fields;          /* REGISTRY_F_* */
+	uint64_t expect_version;  /* 0: any; else the change applies only to this version */
+	struct registry_device d; /* the new values of the fields set */
 };
 
 struct registry;
 
-struct registry *registry_new(struct store *store, struct hosts *hosts);
+/* Loads the devices from the store. hosts gets the named devices' names
+ * (published by address when known). Returns 0 or -errno. */
+int registry_open(struct store *store, struct hosts *hosts, struct journal *journal,
+                  struct registry **ret);
 void registry_free(struct registry *r);
+/* The config's groups and policy; kept by pointer until the next call. */
+void registry_set_conf(struct registry *r, const struct conf *c);
 
-/* The device with this MAC, or NULL. Valid until the next change. */
+/* ---- lookups (valid until the next change) */
 const struct registry_device *registry_get(const struct registry *r, const struct hwaddr *mac);
+const struct registry_device *registry_get_id(const struct registry *r, uint64_t id);
+/* By MAC (any notation), name (case-insensitive) or "#ID". */
+const struct registry_device *registry_find(const struct registry *r, const char *key);
+size_t registry_count(const struct registry *r);
+void registry_foreach(const struct registry *r,
+                      void (*fn)(const struct registry_device *d, void *data), void *data);
+const struct conf_group *registry_group(const struct registry *r, const char *name);
 
-/* Records what a DHCP packet revealed; creates the device on first sight.
- * arch < 0 and uuid NULL leave those fields as they were. */
-int registry_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip, int arch,
-                  const uint8_t uuid[16]);
+/* ---- booting clients: DHCP and HTTP ask here on every request */
 
-/* Formats a 16-byte SMBIOS UUID as text (RFC 4122 layout, the byte order
- * option 97 carries). */
+enum registry_verdict {
+	REGISTRY_BOOT,    /* boot with the profile */
+	REGISTRY_WAIT,    /* pending approval: no boot file */
+	REGISTRY_DENY,    /* rejected */
+	REGISTRY_UNKNOWN, /* no device and the policy is ignore */
+};
+
+struct registry_boot {
+	enum registry_verdict verdict;
+	const struct registry_device *dev; /* NULL for REGISTRY_UNKNOWN */
+	struct registry_profile profile;   /* [boot]/[http] defaults <- group <- device */
+	const char *why;                   /* a sentence for logs and the journal */
+};
+
+/* A booting client showed up (DHCP): finds or creates its device by the
+ * policy, records what the packet revealed (arch < 0, uuid NULL, ip 0:
+ * unknown), and says what it may boot. */
+int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip, int arch,
+                       const uint8_t uuid[16], struct registry_boot *out);
+/* The same decision without recording anything (HTTP's script requests). */
+void registry_boot_for(const struct registry *r, const struct hwaddr *mac,
+                       struct registry_boot *out);
+
+/* ---- admin changes: validated as a whole, applied and committed, or
+ * nothing happens. Return 0 (ret_id set by add), or -EINVAL (bad value),
+ * -EEXIST (name or MAC taken), -ENOENT (no such device or group),
+ * -ESTALE (expect_version did not match), -errno from the store; err says
+ * which field and why. */
+int registry_add(struct registry *r, const struct registry_change *c, uint64_t *ret_id, char *err,
+                 size_t errlen);
+int registry_update(struct registry *r, uint64_t id, const struct registry_change *c, char *err,
+                    size_t errlen);
+int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen);
+/* Adds or updates (matched by MAC) every row in one transaction: all or
+ * nothing. */
+int registry_import(struct registry *r, const struct registry_change *rows, size_t n,
+                    size_t *ret_bad_row, char *err, size_t errlen);
+
+/* ---- UUIDs */
+
+/* Parses a UUID in 8-4-4-4-12 form (any case) or 32 hex digits. swap: the
+ * text is in SMBIOS order (first three fields little-endian) and is
+ * converted to the wire order option 97 carries. Returns 0 or -EINVAL. */
+int registry_uuid_parse(const char *s, bool swap, uint8_t ret[16]);
 char *registry_uuid_fmt(const uint8_t uuid[16], char buf[static REGISTRY_UUID_STRLEN]);
+/* The boards' default UUIDs that identify nothing (all zeros, all FF,
+ * 03000200-0400-0500-0006-000700080009, ...): the one list. */
+bool registry_uuid_placeholder(const uint8_t uuid[16]);
+
+/* The profile's set fields as a JSON object (config key names); NULL on
+ * allocation failure. The caller owns the reference. */
+struct json_t;
+struct json_t *registry_profile_json(const struct registry_profile *p);
+
+const char *registry_state_name(int state);
+int registry_state_parse(const char *s);

@@ -14,6 +14,8 @@ struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback, *lease_put, *lease_del, *lease_all;
+	sqlite3_stmt *dev_put, *dev_del, *dev_macs_del, *dev_mac_put, *dev_all, *dev_macs_all;
+	sqlite3_stmt *ev_add, *ev_last, *ev_prune;
 };
 
 /* Append only: a released version of netbay may have run any prefix of these. */
@@ -29,6 +31,22 @@ static const char *const migrations[] = {
         "  updated INTEGER NOT NULL,"
         "  state INTEGER NOT NULL);"
         "CREATE INDEX leases_mac ON leases(mac);",
+        /* 2: the device registry and the boot journal */
+        "CREATE TABLE devices ("
+        "  id INTEGER PRIMARY KEY,"
+        "  doc TEXT NOT NULL);" /* JSON: the registry owns the fields */
+        "CREATE TABLE device_macs ("
+        "  mac BLOB PRIMARY KEY,"
+        "  device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE);"
+        "CREATE INDEX device_macs_device ON device_macs(device);"
+        "CREATE TABLE events ("
+        "  id INTEGER PRIMARY KEY,"
+        "  time_ms INTEGER NOT NULL,"
+        "  mac BLOB NOT NULL,"
+        "  ip INTEGER,"
+        "  name TEXT NOT NULL,"
+        "  detail TEXT);"
+        "CREATE INDEX events_mac ON events(mac, id);",
 };
 
 static int sq_err(int rc)
@@ -49,6 +67,8 @@ static int sq_err(int rc)
 		return -ENOSPC;
 	case SQLITE_CANTOPEN:
 		return -ENOENT;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		return -EUCLEAN;
@@ -109,6 +129,11 @@ static void sq_close(struct store *s)
 	sqlite3_finalize(q->lease_put);
 	sqlite3_finalize(q->lease_del);
 	sqlite3_finalize(q->lease_all);
+	sqlite3_stmt *more[] = {q->dev_put,     q->dev_del, q->dev_macs_del,
+	                        q->dev_mac_put, q->dev_all, q->dev_macs_all,
+	                        q->ev_add,      q->ev_last, q->ev_prune};
+	for (size_t i = 0; i < NB_ARRAY_SIZE(more); i++)
+		sqlite3_finalize(more[i]);
 	sqlite3_close(q->db);
 	free(q);
 }
@@ -141,13 +166,37 @@ static int sq_open(const char *path, bool readonly, struct store **ret)
 		r = -ENOENT;
 		goto fail;
 	}
+	if ((r = exec(q->db, "PRAGMA foreign_keys = ON")) < 0)
+		goto fail;
 	if ((r = prepare(q, "BEGIN IMMEDIATE", &q->begin)) < 0 ||
 	    (r = prepare(q, "COMMIT", &q->commit)) < 0 ||
 	    (r = prepare(q, "ROLLBACK", &q->rollback)) < 0 ||
 	    (r = prepare(q,
 	                 "SELECT addr, mac, client_id, hostname, fqdn, expires, updated, state "
 	                 "FROM leases",
-	                 &q->lease_all)) < 0)
+	                 &q->lease_all)) < 0 ||
+	    (r = prepare(q, "SELECT id, doc FROM devices ORDER BY id", &q->dev_all)) < 0 ||
+	    (r = prepare(q, "SELECT mac, device FROM device_macs", &q->dev_macs_all)) < 0 ||
+	    (r = prepare(q,
+	                 "SELECT time_ms, mac, ip, name, detail FROM (SELECT * FROM events WHERE "
+	                 "mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+	                 &q->ev_last)) < 0)
+		goto fail;
+	if (!readonly &&
+	    ((r = prepare(q, "INSERT OR REPLACE INTO devices (id, doc) VALUES (?, ?)",
+	                  &q->dev_put)) < 0 ||
+	     (r = prepare(q, "DELETE FROM devices WHERE id = ?", &q->dev_del)) < 0 ||
+	     (r = prepare(q, "DELETE FROM device_macs WHERE device = ?", &q->dev_macs_del)) < 0 ||
+	     (r = prepare(q, "INSERT INTO device_macs (mac, device) VALUES (?, ?)",
+	                  &q->dev_mac_put)) < 0 ||
+	     (r = prepare(
+	              q,
+	              "INSERT INTO events (time_ms, mac, ip, name, detail) VALUES (?, ?, ?, ?, ?)",
+	              &q->ev_add)) < 0 ||
+	     (r = prepare(q,
+	                  "DELETE FROM events WHERE mac = ?1 AND id NOT IN (SELECT id FROM events "
+	                  "WHERE mac = ?1 ORDER BY id DESC LIMIT ?2)",
+	                  &q->ev_prune)) < 0))
 		goto fail;
 	if (!readonly &&
 	    ((r = prepare(q,
@@ -253,6 +302,134 @@ static int sq_lease_foreach(struct store *s, store_lease_fn fn, void *data)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_err(rc);
 }
 
+/* ---- devices */
+
+static int sq_device_put(struct store *s, const struct store_device *d)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	int r;
+	if (!q->dev_put)
+		return -EROFS;
+	sqlite3_bind_int64(q->dev_put, 1, (sqlite3_int64) d->id);
+	sqlite3_bind_text(q->dev_put, 2, d->doc, -1, SQLITE_STATIC);
+	if ((r = step_reset(q->dev_put)) < 0)
+		return r;
+	sqlite3_bind_int64(q->dev_macs_del, 1, (sqlite3_int64) d->id);
+	if ((r = step_reset(q->dev_macs_del)) < 0)
+		return r;
+	for (size_t i = 0; i < d->n_macs; i++) {
+		sqlite3_bind_blob(q->dev_mac_put, 1, d->macs[i].b, sizeof d->macs[i].b,
+		                  SQLITE_STATIC);
+		sqlite3_bind_int64(q->dev_mac_put, 2, (sqlite3_int64) d->id);
+		if ((r = step_reset(q->dev_mac_put)) < 0)
+			return r; /* -EEXIST: a MAC of another device */
+	}
+	return 0;
+}
+
+static int sq_device_del(struct store *s, uint64_t id)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	if (!q->dev_del)
+		return -EROFS;
+	sqlite3_bind_int64(q->dev_del, 1, (sqlite3_int64) id);
+	return step_reset(q->dev_del); /* its MACs go by ON DELETE CASCADE */
+}
+
+struct mac_row {
+	uint64_t device;
+	struct hwaddr mac;
+};
+
+static int sq_device_foreach(struct store *s, store_device_fn fn, void *data)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	struct mac_row *macs = NULL;
+	size_t n = 0, cap = 0;
+	int rc, r = 0;
+
+	/* the MACs first (small), then each device with its own */
+	while ((rc = sqlite3_step(q->dev_macs_all)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(q->dev_macs_all, 0) != 6)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct mac_row *m = realloc(macs, cap * sizeof *m);
+			if (!m) {
+				r = -ENOMEM;
+				break;
+			}
+			macs = m;
+		}
+		memcpy(macs[n].mac.b, sqlite3_column_blob(q->dev_macs_all, 0), 6);
+		macs[n++].device = (uint64_t) sqlite3_column_int64(q->dev_macs_all, 1);
+	}
+	sqlite3_reset(q->dev_macs_all);
+	while (r == 0 && (rc = sqlite3_step(q->dev_all)) == SQLITE_ROW) {
+		struct store_device d = {.id = (uint64_t) sqlite3_column_int64(q->dev_all, 0),
+		                         .doc = (const char *) sqlite3_column_text(q->dev_all, 1)};
+		for (size_t i = 0; i < n && d.n_macs < STORE_DEVICE_MACS; i++)
+			if (macs[i].device == d.id)
+				d.macs[d.n_macs++] = macs[i].mac;
+		if (d.doc)
+			r = fn(&d, data);
+	}
+	sqlite3_reset(q->dev_all);
+	free(macs);
+	return r;
+}
+
+/* ---- events */
+
+static int sq_event_add(struct store *s, const struct store_event *e)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	if (!q->ev_add)
+		return -EROFS;
+	sqlite3_bind_int64(q->ev_add, 1, e->time_ms);
+	sqlite3_bind_blob(q->ev_add, 2, e->mac.b, sizeof e->mac.b, SQLITE_STATIC);
+	sqlite3_bind_int64(q->ev_add, 3, e->ip);
+	sqlite3_bind_text(q->ev_add, 4, e->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q->ev_add, 5, e->detail, -1, SQLITE_STATIC);
+	return step_reset(q->ev_add);
+}
+
+static int sq_event_foreach(struct store *s, const struct hwaddr *mac, size_t last,
+                            store_event_fn fn, void *data)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	int rc, r = 0;
+	sqlite3_bind_blob(q->ev_last, 1, mac->b, sizeof mac->b, SQLITE_STATIC);
+	sqlite3_bind_int64(q->ev_last, 2, (sqlite3_int64) last);
+	while (r == 0 && (rc = sqlite3_step(q->ev_last)) == SQLITE_ROW) {
+		struct store_event e = {
+		        .time_ms = sqlite3_column_int64(q->ev_last, 0),
+		        .ip = (uint32_t) sqlite3_column_int64(q->ev_last, 2),
+		        .name = (const char *) sqlite3_column_text(q->ev_last, 3),
+		        .detail = (const char *) sqlite3_column_text(q->ev_last, 4),
+		};
+		if (sqlite3_column_bytes(q->ev_last, 1) == 6)
+			memcpy(e.mac.b, sqlite3_column_blob(q->ev_last, 1), 6);
+		if (!e.detail)
+			e.detail = "";
+		if (e.name)
+			r = fn(&e, data);
+	}
+	sqlite3_reset(q->ev_last);
+	sqlite3_clear_bindings(q->ev_last);
+	return r;
+}
+
+static int sq_event_prune(struct store *s, const struct hwaddr *mac, size_t keep)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	if (!q->ev_prune)
+		return -EROFS;
+	sqlite3_bind_blob(q->ev_prune, 1, mac->b, sizeof mac->b, SQLITE_STATIC);
+	sqlite3_bind_int64(q->ev_prune, 2, (sqlite3_int64) keep);
+	return step_reset(q->ev_prune);
+}
+
 static int sq_schema_version(struct store *s)
 {
 	return user_version(((struct store_sqlite *) s)->db);
@@ -268,5 +445,11 @@ const struct store_ops store_sqlite_ops = {
         .lease_put = sq_lease_put,
         .lease_del = sq_lease_del,
         .lease_foreach = sq_lease_foreach,
+        .device_put = sq_device_put,
+        .device_del = sq_device_del,
+        .device_foreach = sq_device_foreach,
+        .event_add = sq_event_add,
+        .event_foreach = sq_event_foreach,
+        .event_prune = sq_event_prune,
         .schema_version = sq_schema_version,
 };

@@ -14,6 +14,8 @@
 #include "dhcp_pkt.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
+#include "registry/registry.h"
+
 #include "store/store.h"
 
 #define NOW 1700000000
@@ -57,6 +59,9 @@ static int setup_with(void **state, const char *text)
 	f->svc.hosts = hosts_new();
 	f->svc.journal = journal_new(f->svc.hosts);
 	f->svc.ctl = ctl_new();
+	assert_int_equal(
+	        registry_open(f->svc.store, f->svc.hosts, f->svc.journal, &f->svc.registry), 0);
+	registry_set_conf(f->svc.registry, f->conf);
 	f->s = calloc(1, sizeof *f->s);
 	f->s->conf = f->conf;
 	f->s->svc = &f->svc;
@@ -81,6 +86,7 @@ static int teardown(void **state)
 	free(f->s);
 	store_close(f->svc.store);
 	ctl_free(f->svc.ctl);
+	registry_free(f->svc.registry);
 	journal_free(f->svc.journal);
 	hosts_free(f->svc.hosts);
 	loop_free(f->svc.loop);
@@ -166,6 +172,7 @@ static size_t handle(struct fx *f, struct req r)
 	hwaddr_fmt(&mac, x.mac);
 	x.pxe_port = r.pxe_port;
 	assert_int_equal(pxe_client_parse(x.m, &x.pxe), 0);
+	dhcp_proto_lookup(&x);
 	uint32_t sel = r.giaddr ? r.giaddr : SRV;
 	x.subnet = conf_subnet_find(f->conf, sel);
 	x.server_id = SRV;

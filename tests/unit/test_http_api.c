@@ -55,7 +55,7 @@ static int setup(void **state)
 	                 0);
 	svc.hosts = hosts_new();
 	svc.journal = journal_new(svc.hosts);
-	svc.registry = registry_new(NULL, svc.hosts);
+	assert_int_equal(registry_open(NULL, svc.hosts, NULL, &svc.registry), 0);
 	svc.ctl = ctl_new();
 	api = api_new(&svc, conf);
 	assert_non_null(api);
@@ -317,7 +317,8 @@ static void test_device_journal(void **state)
 
 	/* a device the registry knows has a journal, even an empty one */
 	const struct hwaddr other = {{0x52, 0x54, 0x00, 0, 0, 1}};
-	assert_int_equal(registry_seen(svc.registry, &other, 0, -1, NULL), 0);
+	struct registry_boot rb;
+	assert_int_equal(registry_boot_seen(svc.registry, &other, 0, -1, NULL, &rb), 0);
 	j = call("GET", "/api/v1/devices/52:54:00:00:00:01/journal", NULL, API_AUTH_OK, &rp);
 	assert_int_equal(rp.status, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 0);

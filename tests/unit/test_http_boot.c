@@ -72,7 +72,7 @@ static int setup(void **state)
 
 	svc.hosts = hosts_new();
 	svc.journal = journal_new(svc.hosts);
-	svc.registry = registry_new(NULL, svc.hosts);
+	assert_int_equal(registry_open(NULL, svc.hosts, NULL, &svc.registry), 0);
 	assert_non_null(svc.registry);
 	assert_int_equal(hosts_set(svc.hosts, &pc1, CLIENT_IP, "pc1", HOSTS_STATIC, 0), 1);
 	conf = load("");
@@ -355,7 +355,8 @@ static void test_template_vars(void **state)
 	http_reply_done(&rp);
 
 	/* what DHCP saw fills arch and uuid */
-	assert_int_equal(registry_seen(svc.registry, &pc1, CLIENT_IP, 7, uuid), 0);
+	struct registry_boot rb;
+	assert_int_equal(registry_boot_seen(svc.registry, &pc1, CLIENT_IP, 7, uuid, &rb), 0);
 	get("GET", "/boot/525400123456.ipxe", NULL, NULL, &rp);
 	char want[200];
 	snprintf(want, sizeof want,

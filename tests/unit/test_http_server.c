@@ -58,7 +58,8 @@ static void run_server(const char *conftext)
 	svc.loop = loop_new();
 	svc.hosts = hosts_new();
 	svc.journal = journal_new(svc.hosts);
-	svc.registry = registry_new(NULL, svc.hosts);
+	if (registry_open(NULL, svc.hosts, NULL, &svc.registry) < 0)
+		_exit(3);
 	svc.ctl = ctl_new();
 	ctl_register(svc.ctl, "lease.list", echo_cmd, "lease.list");
 	ctl_register(svc.ctl, "lease.release", echo_cmd, "lease.release");
