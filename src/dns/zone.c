@@ -43,6 +43,24 @@ struct ptr_slot {
 	uint32_t addr, node; /* node NIL: empty */
 };
 
+/* After the build, every name's data lies in one place in z->blob, so a lookup touches
+ * its hash bucket and one or two cache lines more:
+ *   u32 next (the hash chain), u16 record count, u8 name length, the name (lower case)
+ *   per record: u16 type, u32 ttl, u16 n, n fixed rdata bytes, u8 has target, [target]
+ * A node is its offset in the blob. */
+struct zrec {
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *fixed; /* rdata before the target name (all of it when none) */
+	uint16_t fixed_len;
+	const uint8_t *target; /* a wire name, or NULL */
+};
+
+struct ziter {
+	struct wire w;
+	uint16_t left;
+};
+
 struct dns_zone {
 	uint8_t apex[DNS_NAME_MAX];
 	unsigned apex_len, apex_labels;
@@ -53,6 +71,7 @@ struct dns_zone {
 	uint32_t serial;
 	uint64_t hosts_gen;
 
+	/* while building */
 	struct znode *nodes;
 	size_t n_nodes, cap_nodes;
 	uint32_t *buckets;
@@ -61,6 +80,10 @@ struct dns_zone {
 	size_t n_rrs;
 	uint8_t *names, *rdata;
 	size_t names_len, names_cap, rdata_len, rdata_cap;
+	/* for lookups */
+	uint8_t *blob;
+	size_t blob_len;
+	uint32_t *bkt;        /* n_buckets chains of blob offsets */
 	struct ptr_slot *ptr; /* addresses of static A records -> their node */
 	size_t n_ptr;         /* a power of two */
 	struct rzone *rzones;
@@ -107,7 +130,7 @@ static size_t wire_name_len(const uint8_t *n)
 	return i + 1;
 }
 
-static uint32_t node_find(const struct dns_zone *z, const uint8_t *name, size_t len)
+static uint32_t build_find(const struct dns_zone *z, const uint8_t *name, size_t len)
 {
 	if (!z->n_buckets)
 		return NIL;
@@ -122,7 +145,7 @@ static uint32_t node_find(const struct dns_zone *z, const uint8_t *name, size_t 
 
 static int node_add(struct dns_zone *z, const uint8_t *name, size_t len, uint32_t *ret)
 {
-	uint32_t i = node_find(z, name, len);
+	uint32_t i = build_find(z, name, len);
 	if (i != NIL) {
 		*ret = i;
 		return 0;
@@ -315,6 +338,67 @@ static int build_records(struct dns_zone *z, const struct conf *c)
 	return 0;
 }
 
+/* Lays every node out in the blob (see struct zrec) and drops the build structures. */
+static int pack(struct dns_zone *z)
+{
+	size_t need = 0;
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const struct znode *nd = &z->nodes[i];
+		need += 7 + wire_name_len(z->names + nd->name_off);
+		for (uint32_t k = 0; k < nd->n_rr; k++) {
+			const struct zrr *rr = &z->rrs[nd->first_rr + k];
+			need += 9u + rr->rdata_len +
+			        (rr->target_off == NIL ? 0
+			                               : wire_name_len(z->names + rr->target_off));
+		}
+	}
+	NB_CLEANUP(freep) uint32_t *off_of = malloc((z->n_nodes ? z->n_nodes : 1) * sizeof *off_of);
+	z->blob = malloc(need ? need : 1);
+	z->bkt = malloc(z->n_buckets * sizeof *z->bkt);
+	if (!off_of || !z->blob || !z->bkt)
+		return -ENOMEM;
+	memset(z->bkt, 0xff, z->n_buckets * sizeof *z->bkt);
+	struct wbuf b = wbuf_init(z->blob, need);
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const struct znode *nd = &z->nodes[i];
+		const uint8_t *name = z->names + nd->name_off;
+		size_t len = wire_name_len(name), slot = nb_hash(name, len, 0) & (z->n_buckets - 1);
+		off_of[i] = (uint32_t) wbuf_len(&b);
+		wbuf_u32(&b, z->bkt[slot]);
+		z->bkt[slot] = off_of[i];
+		wbuf_u16(&b, (uint16_t) nd->n_rr);
+		wbuf_u8(&b, (uint8_t) len);
+		wbuf_bytes(&b, name, len);
+		for (uint32_t k = 0; k < nd->n_rr; k++) {
+			const struct zrr *rr = &z->rrs[nd->first_rr + k];
+			wbuf_u16(&b, rr->type);
+			wbuf_u32(&b, rr->ttl);
+			wbuf_u16(&b, rr->rdata_len);
+			wbuf_bytes(&b, z->rdata + rr->rdata_off, rr->rdata_len);
+			wbuf_u8(&b, rr->target_off != NIL);
+			if (rr->target_off != NIL)
+				wbuf_bytes(&b, z->names + rr->target_off,
+				           wire_name_len(z->names + rr->target_off));
+		}
+	}
+	if (b.err)
+		return b.err;
+	z->blob_len = wbuf_len(&b);
+	for (size_t i = 0; i < z->n_ptr; i++)
+		if (z->ptr[i].node != NIL)
+			z->ptr[i].node = off_of[z->ptr[i].node];
+	free(z->nodes);
+	free(z->buckets);
+	free(z->rrs);
+	free(z->names);
+	free(z->rdata);
+	z->nodes = NULL;
+	z->buckets = NULL;
+	z->rrs = NULL;
+	z->names = z->rdata = NULL;
+	return 0;
+}
+
 static int build_rzones(struct dns_zone *z, const struct conf *c)
 {
 	z->rzones = calloc(NB_ARRAY_SIZE(private_ranges) + c->n_subnets, sizeof *z->rzones);
@@ -350,7 +434,7 @@ int dns_zone_new(const struct conf *c, struct dns_zone **ret)
 	snprintf(buf, sizeof buf, "hostmaster.%s", c->dns.domain);
 	if (dns_name_from_text(buf, z->hostmaster) < 0)
 		goto invalid;
-	if ((r = build_records(z, c)) < 0 || (r = build_rzones(z, c)) < 0) {
+	if ((r = build_records(z, c)) < 0 || (r = pack(z)) < 0 || (r = build_rzones(z, c)) < 0) {
 		dns_zone_free(z);
 		return r;
 	}
@@ -370,6 +454,8 @@ void dns_zone_free(struct dns_zone *z)
 	free(z->rrs);
 	free(z->names);
 	free(z->rdata);
+	free(z->blob);
+	free(z->bkt);
 	free(z->ptr);
 	free(z->rzones);
 	free(z);
@@ -380,15 +466,68 @@ uint32_t dns_zone_serial(const struct dns_zone *z)
 	return z->serial;
 }
 
+/* ---- the blob */
+
+static uint32_t node_next(const struct dns_zone *z, uint32_t node)
+{
+	struct wire w = wire_init(z->blob + node, z->blob_len - node);
+	return wire_u32(&w);
+}
+
+static const uint8_t *node_name(const struct dns_zone *z, uint32_t node)
+{
+	return z->blob + node + 7;
+}
+
+static uint32_t node_find(const struct dns_zone *z, const uint8_t *name, size_t len)
+{
+	uint64_t h = nb_hash(name, len, 0);
+	for (uint32_t n = z->bkt[h & (z->n_buckets - 1)]; n != NIL; n = node_next(z, n)) {
+		struct wire w = wire_init(z->blob + n, z->blob_len - n);
+		wire_skip(&w, 6);
+		if (wire_u8(&w) == len && memcmp(wire_ptr(&w, len), name, len) == 0)
+			return n;
+	}
+	return NIL;
+}
+
+/* The records of node (none for NIL). */
+static struct ziter node_records(const struct dns_zone *z, uint32_t node)
+{
+	if (node == NIL)
+		return (struct ziter){.w = wire_init(z->blob, 0), .left = 0};
+	struct ziter it = {.w = wire_init(z->blob + node, z->blob_len - node)};
+	wire_skip(&it.w, 4);
+	it.left = wire_u16(&it.w);
+	wire_skip(&it.w, wire_u8(&it.w));
+	return it;
+}
+
+static bool zrec_next(struct ziter *it, struct zrec *r)
+{
+	if (it->left == 0 || it->w.err)
+		return false;
+	it->left--;
+	r->type = wire_u16(&it->w);
+	r->ttl = wire_u32(&it->w);
+	r->fixed_len = wire_u16(&it->w);
+	r->fixed = wire_ptr(&it->w, r->fixed_len);
+	r->target = NULL;
+	if (wire_u8(&it->w)) {
+		r->target = it->w.p;
+		wire_skip(&it->w, wire_name_len(it->w.p));
+	}
+	return it->w.err == 0;
+}
+
 /* ---- writing records */
 
-static void put_rr(const struct dns_zone *z, struct dns_writer *w, int sec, const uint8_t *owner,
-                   const struct zrr *rr)
+static void put_rr(struct dns_writer *w, int sec, const uint8_t *owner, const struct zrec *r)
 {
-	size_t off = dns_rr_begin(w, sec, owner, rr->type, DNS_C_IN, rr->ttl);
-	wbuf_bytes(&w->b, z->rdata + rr->rdata_off, rr->rdata_len);
-	if (rr->target_off != NIL) /* RFC 2782: SRV targets are never compressed */
-		dns_write_name(w, z->names + rr->target_off, rr->type != DNS_T_SRV);
+	size_t off = dns_rr_begin(w, sec, owner, r->type, DNS_C_IN, r->ttl);
+	wbuf_bytes(&w->b, r->fixed, r->fixed_len);
+	if (r->target) /* RFC 2782: SRV targets are never compressed */
+		dns_write_name(w, r->target, r->type != DNS_T_SRV);
 	dns_rr_end(w, sec, off);
 }
 
@@ -429,16 +568,15 @@ struct lookup {
 	bool apex;                /* SOA and NS */
 	uint32_t dyn[SELF_ADDRS]; /* A records from the server's name or the hosts table */
 	size_t n_dyn;
-	const struct zrr *cname;
+	bool has_cname, has_a;
+	struct zrec cname;
 };
 
 static bool node_has(const struct dns_zone *z, uint32_t node, uint16_t type)
 {
-	if (node == NIL)
-		return false;
-	const struct znode *nd = &z->nodes[node];
-	for (uint32_t i = 0; i < nd->n_rr; i++)
-		if (z->rrs[nd->first_rr + i].type == type)
+	struct zrec r;
+	for (struct ziter it = node_records(z, node); zrec_next(&it, &r);)
+		if (r.type == type)
 			return true;
 	return false;
 }
@@ -460,15 +598,17 @@ static bool lookup_fwd(const struct dns_zone *z, const struct dns_zone_ctx *ctx,
 {
 	*lk = (struct lookup){.node = node_find(z, name, len)};
 	lk->apex = len == z->apex_len;
-	if (lk->node != NIL) {
-		const struct znode *nd = &z->nodes[lk->node];
-		for (uint32_t i = 0; i < nd->n_rr; i++)
-			if (z->rrs[nd->first_rr + i].type == DNS_T_CNAME)
-				lk->cname = &z->rrs[nd->first_rr + i];
+	struct zrec r;
+	for (struct ziter it = node_records(z, lk->node); zrec_next(&it, &r);) {
+		if (r.type == DNS_T_CNAME) {
+			lk->cname = r;
+			lk->has_cname = true;
+		}
+		lk->has_a = lk->has_a || r.type == DNS_T_A;
 	}
 	/* one label below the apex: the server's own name, then the hosts table; static A
 	 * records or a CNAME of the same name take precedence */
-	if (len == 1u + name[0] + z->apex_len && !lk->cname && !node_has(z, lk->node, DNS_T_A)) {
+	if (len == 1u + name[0] + z->apex_len && !lk->has_cname && !lk->has_a) {
 		char label[DNS_LABEL_MAX + 1];
 		memcpy(label, name + 1, name[0]);
 		label[name[0]] = 0;
@@ -488,13 +628,16 @@ static size_t put_rrsets(struct dns_zone *z, struct dns_writer *w, const uint8_t
                          size_t *n_glue)
 {
 	size_t n = 0;
+	struct zrec r;
+	struct ziter it;
 	if (qtype == DNS_T_ANY) {
+		it = node_records(z, lk->node);
 		if (lk->apex)
 			qtype = DNS_T_SOA;
 		else if (lk->n_dyn)
 			qtype = DNS_T_A;
-		else if (lk->node != NIL && z->nodes[lk->node].n_rr)
-			qtype = z->rrs[z->nodes[lk->node].first_rr].type;
+		else if (lk->node != NIL && zrec_next(&it, &r))
+			qtype = r.type;
 	}
 	if (lk->apex && qtype == DNS_T_SOA) {
 		put_soa(z, w, DNS_SEC_AN, owner);
@@ -511,15 +654,13 @@ static size_t put_rrsets(struct dns_zone *z, struct dns_writer *w, const uint8_t
 			put_a(z, w, DNS_SEC_AN, owner, lk->dyn[i]);
 	if (lk->node == NIL)
 		return n;
-	const struct znode *nd = &z->nodes[lk->node];
-	for (uint32_t i = 0; i < nd->n_rr; i++) {
-		const struct zrr *rr = &z->rrs[nd->first_rr + i];
-		if (rr->type != qtype)
+	for (it = node_records(z, lk->node); zrec_next(&it, &r);) {
+		if (r.type != qtype)
 			continue;
-		put_rr(z, w, DNS_SEC_AN, owner, rr);
+		put_rr(w, DNS_SEC_AN, owner, &r);
 		n++;
-		if ((rr->type == DNS_T_MX || rr->type == DNS_T_SRV) && *n_glue < GLUE_MAX)
-			glue[(*n_glue)++] = z->names + rr->target_off;
+		if ((r.type == DNS_T_MX || r.type == DNS_T_SRV) && *n_glue < GLUE_MAX)
+			glue[(*n_glue)++] = r.target;
 	}
 	return n;
 }
@@ -535,14 +676,10 @@ static void put_glue(struct dns_zone *z, const struct dns_zone_ctx *ctx, struct 
 			continue;
 		for (size_t i = 0; i < lk.n_dyn; i++)
 			put_a(z, w, DNS_SEC_AR, glue[g], lk.dyn[i]);
-		if (lk.node == NIL)
-			continue;
-		const struct znode *nd = &z->nodes[lk.node];
-		for (uint32_t i = 0; i < nd->n_rr; i++) {
-			const struct zrr *rr = &z->rrs[nd->first_rr + i];
-			if (rr->type == DNS_T_A || rr->type == DNS_T_AAAA)
-				put_rr(z, w, DNS_SEC_AR, glue[g], rr);
-		}
+		struct zrec r;
+		for (struct ziter it = node_records(z, lk.node); zrec_next(&it, &r);)
+			if (r.type == DNS_T_A || r.type == DNS_T_AAAA)
+				put_rr(w, DNS_SEC_AR, glue[g], &r);
 	}
 }
 
@@ -559,9 +696,9 @@ static int answer_fwd(struct dns_zone *z, const struct dns_query *q, const struc
 		return DNS_R_NXDOMAIN;
 	}
 	/* RFC 1034 4.3.2: follow CNAMEs while they stay inside the zone */
-	for (int hops = 0; lk.cname && q->qtype != DNS_T_CNAME; hops++) {
-		put_rr(z, w, DNS_SEC_AN, owner, lk.cname);
-		owner = z->names + lk.cname->target_off;
+	for (int hops = 0; lk.has_cname && q->qtype != DNS_T_CNAME; hops++) {
+		put_rr(w, DNS_SEC_AN, owner, &lk.cname);
+		owner = lk.cname.target;
 		len = wire_name_len(owner);
 		if (hops == CHASE_MAX || !under_apex(z, owner, len))
 			return DNS_R_NOERROR; /* the client's resolver goes on from here */
@@ -639,7 +776,7 @@ static const uint8_t *ptr_target(const struct dns_zone *z, const struct dns_zone
 		return buf;
 	}
 	uint32_t node = ptr_find(z, addr);
-	return node == NIL ? NULL : z->names + z->nodes[node].name_off;
+	return node == NIL ? NULL : node_name(z, node);
 }
 
 static int answer_rev(struct dns_zone *z, const struct dns_query *q, const struct dns_zone_ctx *ctx,
@@ -681,10 +818,10 @@ static int answer_rev(struct dns_zone *z, const struct dns_query *q, const struc
 		put_name_rr(z, w, DNS_SEC_AN, q->qname.b, DNS_T_PTR, target);
 		n++;
 	} else if (node != NIL) {
-		const struct znode *nd = &z->nodes[node];
-		for (uint32_t i = 0; i < nd->n_rr; i++)
-			if (z->rrs[nd->first_rr + i].type == qt || qt == DNS_T_ANY) {
-				put_rr(z, w, DNS_SEC_AN, q->qname.b, &z->rrs[nd->first_rr + i]);
+		struct zrec r;
+		for (struct ziter it = node_records(z, node); zrec_next(&it, &r);)
+			if (r.type == qt || qt == DNS_T_ANY) {
+				put_rr(w, DNS_SEC_AN, q->qname.b, &r);
 				n++;
 			}
 	}
