@@ -229,7 +229,7 @@ socket = @SOCK@
 {extra}
 [dns]
 domain = lan
-upstream = {upstream}
+{"upstream = " + upstream if upstream else ""}
 local-ttl = 120
 record = _vlmcs._tcp SRV 0 0 1688 kms.lan
 record = kms A 10.77.0.5
@@ -446,6 +446,18 @@ def test_tcp_fallback_on_truncation(lab):
     protos = [(u["name"], u["proto"]) for u in lab.upstream.queries()]
     # the upstream truncated over UDP; netbay asked again over TCP, then served from cache
     assert protos == [("big.fwd.test.", "udp"), ("big.fwd.test.", "tcp")], protos
+
+
+def test_upstreams_from_resolv_conf(lab, tmp_path):
+    rc = tmp_path / "resolv.conf"
+    # the server's own address would be a loop: skipped; the upstream after it is used
+    rc.write_text(f"# test\nsearch lan\nnameserver {SRV}\nnameserver 127.0.0.1\n"
+                  f"nameserver {UP}\noptions edns0\n")
+    lab.start(upstream="", dns_extra=f"resolv-conf = {rc}")
+    assert udp(lab.cli, q("r.fwd.test")).answer[0][0].address == "192.0.2.7"
+    assert lab.upstream.names() == ["r.fwd.test."]
+    assert f"skipping nameserver {SRV} (this server)" in lab.nb.log()
+    assert f"forwarding to {UP}:53" in lab.nb.log()
 
 
 def test_dead_upstream_is_skipped_then_retried(lab, tmp_path):

@@ -275,6 +275,28 @@ static void test_hosts_changes_visible_at_once(void **state)
 	assert_string_equal(p.rr[0].data, "10.0.0.5");
 }
 
+static void test_name_conflict_first_lease_keeps_it(void **state)
+{
+	struct fx *f = *state;
+	struct t_reply p;
+	struct hwaddr m1 = {{0x52, 0x54, 0, 0, 1, 1}}, m2 = {{0x52, 0x54, 0, 0, 1, 2}};
+	int64_t now = nb_wall_sec();
+	assert_int_equal(hosts_set(f->h, &m1, 0x0a000040, "laptop", HOSTS_LEASE, now + 600), 1);
+	assert_int_equal(hosts_set(f->h, &m2, 0x0a000041, "LAPTOP", HOSTS_LEASE, now + 600), 0);
+	assert_true(ask(f, "laptop.lan", DNS_T_A, &p) > 0);
+	assert_int_equal(t_count(&p, DNS_SEC_AN), 1);
+	assert_string_equal(p.rr[0].data, "10.0.0.64");
+	/* the second client is known by address only: no PTR for it */
+	assert_true(ask(f, "65.0.0.10.in-addr.arpa", DNS_T_PTR, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_NXDOMAIN);
+	assert_true(ask(f, "64.0.0.10.in-addr.arpa", DNS_T_PTR, &p) > 0);
+	assert_string_equal(t_find(&p, DNS_SEC_AN, DNS_T_PTR)->data, "laptop.lan");
+	/* a [host]-like static name displaces the lease's */
+	assert_int_equal(hosts_set(f->h, &m2, 0x0a000041, "laptop", HOSTS_STATIC, 0), 1);
+	assert_true(ask(f, "laptop.lan", DNS_T_A, &p) > 0);
+	assert_string_equal(p.rr[0].data, "10.0.0.65");
+}
+
 static void test_single_labels_and_private_reverse_stay_here(void **state)
 {
 	struct fx *f = *state;
@@ -347,6 +369,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_any_is_one_rrset, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cnames, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_hosts_changes_visible_at_once, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_name_conflict_first_lease_keeps_it, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_single_labels_and_private_reverse_stay_here,
 	                                        setup, teardown),
