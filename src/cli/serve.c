@@ -15,6 +15,7 @@
 #include "core/loop.h"
 #include "core/services.h"
 #include "dhcp/dhcp.h"
+#include "dns/dns.h"
 #include "http/http.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
@@ -27,6 +28,7 @@ static const struct nb_module *const modules[] = {
         &dhcp_module,
         &http_module,
         &tftp_module,
+        &dns_module,
 };
 
 #define N_MODULES NB_ARRAY_SIZE(modules)

@@ -83,6 +83,36 @@ struct conf_host {
 	uint32_t addr;
 };
 
+/* ---- [dns] */
+
+enum dns_mode { DNS_MODE_FULL, DNS_MODE_LOCAL, DNS_MODE_OFF };
+
+#define CONF_DNS_TXT_MAX 256
+
+struct conf_net {
+	uint32_t net;
+	unsigned prefix;
+};
+
+struct conf_hostport {
+	uint32_t addr;
+	uint16_t port;
+};
+
+/* [dns] record = NAME [TTL] TYPE DATA. Once the file is loaded, name and
+ * target are fully qualified, lower case, without the trailing dot. */
+struct conf_dns_record {
+	int line;
+	uint16_t type;    /* DNS type code: 1 A, 28 AAAA, 5 CNAME, 12 PTR, 15 MX, 16 TXT, 33 SRV */
+	uint32_t ttl_sec; /* UINT32_MAX: [dns] local-ttl */
+	char name[CONF_DOMAIN_MAX];
+	char target[CONF_DOMAIN_MAX];    /* CNAME, PTR, MX, SRV */
+	uint8_t addr[16];                /* A (4 bytes) and AAAA, network order */
+	uint16_t priority, weight, port; /* MX preference is priority; SRV */
+	uint8_t txt[CONF_DNS_TXT_MAX];   /* TXT: character-strings, each length-prefixed */
+	size_t txt_len;
+};
+
 struct conf {
 	char path[CONF_PATH_MAX];
 	struct {
@@ -141,6 +171,29 @@ struct conf {
 		int listen_line;            /* where listen was set, for cross-checks */
 		char token[CONF_TOKEN_MAX]; /* "": the API is not served over TCP */
 	} api;
+	/* [dns]: the DNS server (src/dns, docs/dns.md) */
+	struct {
+		int mode;                     /* enum dns_mode */
+		char domain[CONF_DOMAIN_MAX]; /* lower case, no trailing dot */
+		uint32_t listen[CONF_MAX_LIST];
+		size_t n_listen; /* 0: every address */
+		uint32_t port;
+		struct conf_hostport upstreams[CONF_MAX_LIST];
+		size_t n_upstreams; /* 0: the nameservers of resolv_conf */
+		char resolv_conf[CONF_PATH_MAX];
+		struct conf_net allow[CONF_MAX_LIST]; /* recursion beyond the local subnets */
+		size_t n_allow;
+		struct conf_dns_record *records;
+		size_t n_records;
+		uint32_t local_ttl_sec;
+		uint64_t cache_bytes; /* 0: no cache */
+		uint32_t cache_max_ttl_sec, negative_max_ttl_sec;
+		uint32_t edns_payload;
+		uint32_t rate_limit, rate_burst; /* queries per second per client; 0: off */
+		uint32_t upstream_timeout_sec, upstream_retry_sec;
+		uint32_t forward_max;
+		uint32_t tcp_max_connections, tcp_idle_sec;
+	} dns;
 	struct conf_subnet *subnets;
 	size_t n_subnets;
 	struct conf_host *hosts;
