@@ -150,10 +150,15 @@ static int lease_release(const struct api_target *t, const char *what)
 	}
 	return r;
 }
+/* An import streams the file: every line is parsed and checked, and the
+ * good ones go into one open transaction until the first bad line; after
+ * that only checking goes on, so every bad line is reported, and the
+ * transaction is rolled back. Nothing is held in memory but the line. */
 struct import {
-	struct store_lease *rows;
-	size_t n, cap;
-	size_t bad;
+	const char *path;
+	struct store *st; /* NULL: only check (--dry-run) */
+	size_t n, bad;
+	int err; /* the first store error */
 };
 
 /* Parses one CSV line into l; returns NULL or the reason it is bad. */
@@ -171,7 +176,6 @@ static const char *parse_row(char *line, struct store_lease *l)
 	}
 	if (n < 3 || n > 4)
 		return "expected ip,mac,expiry[,hostname]";
-	memset(l, 0, sizeof *l);
 	uint64_t exp;
 	if (ip4_parse(nb_strstrip(f[0]), &l->addr) < 0)
 		return "not an IPv4 address";
@@ -179,6 +183,7 @@ static const char *parse_row(char *line, struct store_lease *l)
 		return "not a MAC address";
 	if (nb_parse_uint(nb_strstrip(f[2]), 0, INT64_MAX, &exp) < 0)
 		return "expiry is not a number of seconds since 1970";
+	l->hostname[0] = 0;
 	if (n == 4) {
 		char *h = nb_strstrip(f[3]);
 		if (*h &&
@@ -186,19 +191,18 @@ static const char *parse_row(char *line, struct store_lease *l)
 			return "not a valid host name";
 	}
 	l->expires = (int64_t) exp;
-	l->updated = nb_wall_sec();
-	l->state = STORE_LEASE_BOUND;
 	return NULL;
 }
 
-static int read_csv(const char *path, struct import *im)
+static int read_csv(struct import *im)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen(im->path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	int lineno = 0;
+	struct store_lease l = {.updated = nb_wall_sec(), .state = STORE_LEASE_BOUND};
 	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s\n", im->path, strerror(errno));
 		return -errno;
 	}
 	while (getline(&line, &cap, f) >= 0) {
@@ -206,24 +210,15 @@ static int read_csv(const char *path, struct import *im)
 		char *s = nb_strstrip(line);
 		if (!*s || *s == '#')
 			continue;
-		if (im->n == im->cap) {
-			size_t c = im->cap ? im->cap * 2 : 1024;
-			struct store_lease *r = realloc(im->rows, c * sizeof *r);
-			if (!r) {
-				fclose(f);
-				free(line);
-				return -ENOMEM;
-			}
-			im->rows = r;
-			im->cap = c;
-		}
-		const char *why = parse_row(s, &im->rows[im->n]);
+		const char *why = parse_row(s, &l);
 		if (why) {
-			fprintf(stderr, "%s:%d: %s\n", path, lineno, why);
+			fprintf(stderr, "%s:%d: %s\n", im->path, lineno, why);
 			im->bad++;
 			continue;
 		}
 		im->n++;
+		if (im->st && !im->bad && !im->err)
+			im->err = store_lease_put(im->st, &l);
 	}
 	free(line);
 	fclose(f);
@@ -235,7 +230,7 @@ static int lease_import(const char *conf_path, const char *csv, bool dry_run)
 	struct conf_diag d = {0};
 	NB_CLEANUP(conf_freep) struct conf *c = NULL;
 	NB_CLEANUP(store_closep) struct store *st = NULL;
-	struct import im = {0};
+	struct import im = {.path = csv};
 	char db[CONF_PATH_MAX + 16];
 	int r;
 
@@ -246,36 +241,38 @@ static int lease_import(const char *conf_path, const char *csv, bool dry_run)
 		return 1;
 	}
 	conf_diag_done(&d);
-	if ((r = read_csv(csv, &im)) < 0)
-		goto out;
+	snprintf(db, sizeof db, "%s/netbay.db", c->server.data_dir);
+	if (!dry_run) {
+		if ((r = store_open(db, false, &st)) < 0) {
+			fprintf(stderr, "%s: %s\n", db, strerror(-r));
+			return 1;
+		}
+		im.st = st;
+	}
+	/* one transaction: all or nothing */
+	if ((r = read_csv(&im)) < 0)
+		goto fail;
 	if (im.bad) {
 		fprintf(stderr, "%s: %zu bad line%s; nothing imported\n", csv, im.bad,
 		        im.bad == 1 ? "" : "s");
 		r = -EINVAL;
-		goto out;
+		goto fail;
 	}
 	if (dry_run) {
 		printf("%s: %zu leases would be imported\n", csv, im.n);
-		goto out;
+		return 0;
 	}
-	snprintf(db, sizeof db, "%s/netbay.db", c->server.data_dir);
-	if ((r = store_open(db, false, &st)) < 0) {
-		fprintf(stderr, "%s: %s\n", db, strerror(-r));
-		goto out;
-	}
-	/* one transaction: all or nothing */
-	for (size_t i = 0; i < im.n && r >= 0; i++)
-		r = store_lease_put(st, &im.rows[i]);
-	r = r < 0 ? r : store_commit(st);
+	r = im.err < 0 ? im.err : store_commit(st);
 	if (r < 0) {
-		(void) store_rollback(st);
 		fprintf(stderr, "%s: import failed: %s; nothing imported\n", db, strerror(-r));
-		goto out;
+		goto fail;
 	}
 	printf("%s: %zu leases imported into %s\n", csv, im.n, db);
-out:
-	free(im.rows);
-	return r < 0 ? 1 : 0;
+	return 0;
+fail:
+	if (st)
+		(void) store_rollback(st);
+	return 1;
 }
 
 int cli_lease(int argc, char **argv)
