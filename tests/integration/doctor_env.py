@@ -21,9 +21,16 @@ lease-time = 1h
 """
 
 
-def netbay_conf(boot_root, bios="undionly.kpxe", subnet=SUBNET, extra=""):
+# netbay's own DNS: its name, reverse name (from the server's address) and a KMS SRV
+NETBAY_DNS = "domain = lan\nrecord = _vlmcs._tcp SRV 0 0 1688 netbay.lan\n"
+
+
+def netbay_conf(boot_root, bios="undionly.kpxe", subnet=SUBNET, extra="", dns="mode = off\n"):
+    """dns: the [dns] block; off by default, where dnsmasq stands in as the
+    LAN's DNS server so that a test can make it lie."""
     return (f"[server]\nname = netbay\ndata-dir = @DATA@\nlog-level = debug\n"
             f"[api]\nsocket = @SOCK@\n[tftp]\nroot = {boot_root}\n[boot]\nbios = {bios}\n"
+            f"[dns]\n{dns}"
             f"[subnet 10.77.0.0/24]\n{subnet}\n{extra}")
 
 

@@ -15,7 +15,7 @@ HOOK = r"""#!/bin/sh
 log="$NB_HOOK_LOG"
 ev="${reason:-$1}"
 addr="${new_ip_address:-$ip}"
-echo "$ev $addr" >>"$log"
+# the event is logged once the address is in place: tests wait for it
 case "$ev" in
 bound|renew|BOUND|RENEW|REBIND|REBOOT)
 	if [ -n "$ip" ]; then ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface"; fi
@@ -24,6 +24,7 @@ bound|renew|BOUND|RENEW|REBIND|REBOOT)
 	fi ;;
 deconfig|RELEASE|EXPIRE|STOP) ip addr flush dev "$interface" 2>/dev/null ;;
 esac
+echo "$ev $addr" >>"$log"
 exit 0
 """
 

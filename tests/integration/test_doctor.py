@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from doctor_env import CLI, SRV, DoctorLan, netbay_conf, show
+from doctor_env import CLI, NETBAY_DNS, SRV, DoctorLan, netbay_conf, show
 
 
 @pytest.fixture
@@ -19,8 +19,7 @@ def lan(netns, tmp_path):
 
 def healthy(lan, netbay):
     shutil.copy("/usr/lib/ipxe/undionly.kpxe", lan.boot / "undionly.kpxe")
-    lan.server_dns()
-    nb = netbay(lan.srv, netbay_conf(lan.boot))
+    nb = netbay(lan.srv, netbay_conf(lan.boot, dns=NETBAY_DNS))  # the LAN's DNS is netbay's
     nb.start()
     return nb
 
