@@ -180,6 +180,39 @@ int dns_msg_begin(struct dns_msg_iter *it, const uint8_t *msg, size_t len, uint1
 	return 0;
 }
 
+int dns_header_read(const uint8_t *msg, size_t len, struct dns_header *ret)
+{
+	struct wire w = wire_init(msg, len);
+	struct dns_header h;
+	h.id = wire_u16(&w);
+	h.flags = wire_u16(&w);
+	for (int i = 0; i < 4; i++)
+		h.counts[i] = wire_u16(&w);
+	if (w.err)
+		return -EBADMSG;
+	*ret = h;
+	return 0;
+}
+
+int dns_msg_skip_questions(struct dns_msg_iter *it, const uint8_t *msg, size_t len)
+{
+	struct dns_header h;
+	struct dns_name n;
+	if (dns_header_read(msg, len, &h) < 0)
+		return -EBADMSG;
+	struct wire w = wire_init(msg, len);
+	wire_skip(&w, DNS_HDR_LEN);
+	for (unsigned i = 0; i < h.counts[0]; i++) {
+		if (dns_name_read(&w, &n) < 0)
+			return -EBADMSG;
+		wire_skip(&w, 4); /* QTYPE, QCLASS */
+	}
+	if (w.err)
+		return -EBADMSG;
+	*it = (struct dns_msg_iter){.w = w, .left = {h.counts[1], h.counts[2], h.counts[3]}};
+	return 0;
+}
+
 /* The OPT record of a query (RFC 6891 6.1.1): root owner, only in the
  * additional section, at most one, options well-formed. */
 static int query_opt(struct dns_query *q, const struct dns_rr *rr)

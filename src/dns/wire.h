@@ -153,6 +153,22 @@ int dns_msg_begin(struct dns_msg_iter *it, const uint8_t *msg, size_t len, uint1
  * is malformed or its counts promise more than it holds. */
 int dns_msg_next(struct dns_msg_iter *it, struct dns_rr *rr);
 
+/* A message's header (RFC 1035 4.1.1). */
+struct dns_header {
+	uint16_t id, flags;
+	uint16_t counts[4]; /* QD, AN, NS, AR */
+};
+
+/* Reads the header of a message. Returns 0, or -EBADMSG when the message
+ * is shorter than a header. */
+int dns_header_read(const uint8_t *msg, size_t len, struct dns_header *ret);
+/* Positions it at the first record of a message after all its questions,
+ * however many: for a client reading a response, which a server answering
+ * FORMERR or REFUSED may send with no question (dns_msg_begin wants exactly
+ * one). Returns 0 or -EBADMSG (shorter than a header, a question malformed
+ * or cut short). */
+int dns_msg_skip_questions(struct dns_msg_iter *it, const uint8_t *msg, size_t len);
+
 /* ---- writing */
 
 struct dns_writer {

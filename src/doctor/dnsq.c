@@ -1,153 +1,88 @@
 /* A small DNS stub client for the doctor: one question out, the answer
  * section read back (A, PTR, SRV), sent to one chosen resolver. It exists
  * because the names check must ask each configured resolver directly,
- * which the system resolver cannot do. Reading goes through the wire
- * cursor; compression pointers are followed only backwards, at most
- * DOCTOR_DNS_HOPS times, so a hostile answer cannot loop. */
+ * which the system resolver cannot do. Messages are written and read with
+ * the DNS codec (dns/wire.h, whose name reading follows compression
+ * pointers only backwards); what is left here is picking our answer and
+ * its records out, and the socket. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/wire.h"
+#include "dns/wire.h"
 #include "doctor/doctor.h"
-
-#define DOCTOR_DNS_HOPS 16
 
 int doctor_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const char *name, uint16_t qtype)
 {
-	struct wbuf b = wbuf_init(buf, cap);
-	size_t total = 1;
-	wbuf_u16(&b, id);
-	wbuf_u16(&b, 0x0100); /* RD */
-	wbuf_u16(&b, 1);
-	wbuf_u16(&b, 0);
-	wbuf_u16(&b, 0);
-	wbuf_u16(&b, 0);
-	for (const char *p = name; *p;) {
-		size_t n = strcspn(p, ".");
-		if (n == 0 || n > 63)
-			return -EINVAL;
-		total += n + 1;
-		wbuf_u8(&b, (uint8_t) n);
-		wbuf_bytes(&b, p, n);
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	if (total > 255)
+	uint8_t qname[DNS_NAME_MAX];
+	struct dns_writer w;
+	if (dns_name_from_text(name, qname) < 0)
 		return -EINVAL;
-	wbuf_u8(&b, 0);
-	wbuf_u16(&b, qtype);
-	wbuf_u16(&b, 1); /* IN */
-	return b.err ? b.err : (int) wbuf_len(&b);
+	dns_writer_init(&w, buf, cap);
+	dns_write_header(&w, id, DNS_F_RD);
+	dns_write_question(&w, qname, qtype, DNS_C_IN);
+	return dns_writer_finish(&w);
 }
 
-/* Reads a possibly compressed name at w into text (dotted, no final dot;
- * "" for the root). Pointers must point strictly before the place they
- * are read from. Returns 0 or -EBADMSG. */
-static int read_name(struct wire *w, char *out, size_t outlen)
+/* The rdata of an A, SRV or PTR record into x. Returns 1, 0 for another
+ * type, -EBADMSG when the rdata does not hold what its type says. */
+static int rr_read(const struct dns_rr *rr, struct doctor_dns_rr *x)
 {
-	struct wire cur = *w;
-	size_t o = 0, total = 0, hops = 0;
-	bool jumped = false;
-	size_t limit = wire_offset(w); /* a pointer must land before this */
-
-	for (;;) {
-		uint8_t len = wire_u8(&cur);
-		if (cur.err)
+	struct wire rd = rr->rdata; /* ->start is the message: names may point into it */
+	struct dns_name n;
+	switch (rr->type) {
+	case DNS_T_A:
+		if (wire_left(&rd) != 4)
 			return -EBADMSG;
-		if ((len & 0xc0) == 0xc0) {
-			size_t off = (size_t) (len & 0x3f) << 8 | wire_u8(&cur);
-			if (cur.err || off >= limit || ++hops > DOCTOR_DNS_HOPS)
-				return -EBADMSG;
-			if (!jumped)
-				*w = cur; /* the name ends, for the caller, after its first pointer */
-			jumped = true;
-			limit = off;
-			cur = wire_at(&cur, off);
-			continue;
-		}
-		if (len & 0xc0)
-			return -EBADMSG; /* reserved label types */
-		if (len == 0)
-			break;
-		total += len + 1u;
-		const uint8_t *p = wire_ptr(&cur, len);
-		if (!p || total > 255)
+		x->addr = wire_u32(&rd);
+		return 1;
+	case DNS_T_SRV: /* RFC 2782: priority, weight, port, target */
+		x->prio = wire_u16(&rd);
+		x->weight = wire_u16(&rd);
+		x->port = wire_u16(&rd);
+		/* fall through */
+	case DNS_T_PTR:
+		if (dns_name_read(&rd, &n) < 0)
 			return -EBADMSG;
-		if (o + len + 2 > outlen)
-			return -EBADMSG;
-		if (o)
-			out[o++] = '.';
-		for (size_t i = 0; i < len; i++)
-			out[o++] = p[i] > 0x20 && p[i] < 0x7f && p[i] != '.' ? (char) p[i] : '?';
+		dns_name_to_text(n.b, x->name, sizeof x->name);
+		return 1;
+	default:
+		return 0;
 	}
-	if (!jumped)
-		*w = cur;
-	out[o] = 0;
-	return 0;
 }
 
 int doctor_dns_answer_parse(const uint8_t *pkt, size_t len, uint16_t id, uint16_t qtype,
                             struct doctor_dns_answer *ret)
 {
-	struct wire w = wire_init(pkt, len);
 	struct doctor_dns_answer a = {0};
-	char name[DOCTOR_NAME_MAX + 1];
+	struct dns_header h;
+	struct dns_msg_iter it;
+	struct dns_rr rr;
+	int r;
 
-	uint16_t rid = wire_u16(&w), flags = wire_u16(&w);
-	uint16_t qd = wire_u16(&w), an = wire_u16(&w);
-	wire_skip(&w, 4); /* NS, AR: not read */
-	if (w.err)
+	if (dns_header_read(pkt, len, &h) < 0)
 		return -EBADMSG;
-	if (rid != id || !(flags & 0x8000))
+	if (h.id != id || !(h.flags & DNS_F_QR))
 		return -ENOENT; /* not the answer to our question */
-	a.rcode = flags & 0xf;
-	a.truncated = flags & 0x0200;
-	for (uint16_t i = 0; i < qd; i++) {
-		if (read_name(&w, name, sizeof name) < 0)
-			return -EBADMSG;
-		wire_skip(&w, 4);
-	}
-	for (uint16_t i = 0; i < an && w.err == 0; i++) {
-		if (read_name(&w, name, sizeof name) < 0)
-			return -EBADMSG;
-		uint16_t type = wire_u16(&w), cls = wire_u16(&w);
-		wire_skip(&w, 4); /* TTL */
-		uint16_t rdlen = wire_u16(&w);
-		struct wire rd = wire_take(&w, rdlen);
-		if (w.err)
-			return -EBADMSG;
-		if (cls != 1 || type != qtype || a.n >= DOCTOR_DNS_MAX_RR)
+	if (dns_msg_skip_questions(&it, pkt, len) < 0)
+		return -EBADMSG;
+	it.left[DNS_SEC_NS] = it.left[DNS_SEC_AR] = 0; /* only the answer section is read */
+	a.rcode = h.flags & DNS_F_RCODE;
+	a.truncated = h.flags & DNS_F_TC;
+	while ((r = dns_msg_next(&it, &rr)) == 1) {
+		if (rr.cls != DNS_C_IN || rr.type != qtype || a.n >= DOCTOR_DNS_MAX_RR)
 			continue; /* CNAMEs on the way and the like: the final records count */
-		struct doctor_dns_rr *rr = &a.rr[a.n];
-		if (type == DOCTOR_DNS_A) {
-			if (rdlen != 4)
-				return -EBADMSG;
-			rr->addr = wire_u32(&rd);
-		} else if (type == DOCTOR_DNS_SRV) {
-			rr->prio = wire_u16(&rd);
-			rr->weight = wire_u16(&rd);
-			rr->port = wire_u16(&rd);
-			if (read_name(&rd, rr->name, sizeof rr->name) < 0)
-				return -EBADMSG;
-		} else if (type == DOCTOR_DNS_PTR) {
-			if (read_name(&rd, rr->name, sizeof rr->name) < 0)
-				return -EBADMSG;
-		} else {
-			continue;
-		}
-		if (rd.err)
-			return -EBADMSG;
-		a.n++;
+		r = rr_read(&rr, &a.rr[a.n]);
+		if (r < 0)
+			return r;
+		a.n += (size_t) r;
 	}
-	if (w.err)
+	if (r < 0)
 		return -EBADMSG;
 	*ret = a;
 	return 0;
@@ -191,7 +126,7 @@ int doctor_dns_ask(uint32_t server, const char *name, uint16_t qtype, int timeou
 
 int doctor_dns_probe_build(uint8_t *buf, size_t cap, const char *name)
 {
-	return doctor_dns_query_build(buf, cap, 0x6e62, name, DOCTOR_DNS_A);
+	return doctor_dns_query_build(buf, cap, 0x6e62, name, DNS_T_A);
 }
 
 void doctor_reverse_name(uint32_t a, char *buf, size_t n)

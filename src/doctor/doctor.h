@@ -294,16 +294,15 @@ void doctor_reach_judge(struct doctor_result *r, uint32_t addr, const struct doc
 int doctor_dns_probe_build(uint8_t *buf, size_t cap, const char *name);
 int doctor_tftp_probe_build(uint8_t *buf, size_t cap);
 
-/* ---- dnsq.c: a stub DNS client (A, PTR, SRV) */
+/* ---- dnsq.c: a stub DNS client (A, PTR, SRV), over the DNS codec
+ * (types and rcodes: DNS_T_*, DNS_R_* of dns/wire.h) */
 
-enum { DOCTOR_DNS_A = 1, DOCTOR_DNS_PTR = 12, DOCTOR_DNS_SRV = 33 };
-#define DOCTOR_DNS_MAX_RR   8
-#define DOCTOR_DNS_NXDOMAIN 3
+#define DOCTOR_DNS_MAX_RR 8
 
 struct doctor_dns_rr {
 	uint32_t addr;                  /* A */
 	uint16_t prio, weight, port;    /* SRV */
-	char name[DOCTOR_NAME_MAX + 1]; /* PTR, SRV target */
+	char name[DOCTOR_NAME_MAX + 1]; /* PTR, SRV target: dns_name_to_text() */
 };
 
 struct doctor_dns_answer {
@@ -316,9 +315,10 @@ struct doctor_dns_answer {
 /* A recursive query for name (text, dotted) of qtype. Returns the length,
  * -EINVAL for a name that is not a DNS name, -ENOSPC. */
 int doctor_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const char *name, uint16_t qtype);
-/* Reads the answer to query id: rcode and the answer records of qtype
- * (others, such as CNAMEs on the way, are skipped). Returns 0, -ENOENT
- * when it is not a response to id, -EBADMSG when it does not parse. */
+/* Reads the answer to query id: rcode, TC and the answer records of qtype
+ * (others, such as CNAMEs on the way, are skipped; so are the authority
+ * and additional sections). Returns 0, -ENOENT when it is not a response
+ * to id, -EBADMSG when it does not parse. */
 int doctor_dns_answer_parse(const uint8_t *pkt, size_t len, uint16_t id, uint16_t qtype,
                             struct doctor_dns_answer *ret);
 /* Asks server (UDP 53) and waits at most timeout_ms. Returns 0 or -errno

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dns/wire.h"
 #include "doctor/doctor.h"
 
 static bool local(const struct doctor_lif *l, size_t n, uint32_t a)
@@ -173,7 +174,7 @@ static void ask_resolver(uint32_t ns, const char *name, const struct doctor_reso
 	x->err = -ENOENT;
 	for (size_t i = 0; i < n; i++) {
 		struct doctor_dns_answer a;
-		int e = doctor_dns_ask(ns, c[i], DOCTOR_DNS_A, timeout_ms, &a);
+		int e = doctor_dns_ask(ns, c[i], DNS_T_A, timeout_ms, &a);
 		if (e < 0) {
 			if (x->err == -ENOENT)
 				x->err = e;
@@ -210,7 +211,7 @@ void doctor_check_names(struct doctor *d, struct doctor_result *r)
 	memset(&ans[0], 0, sizeof ans[0]);
 	int k = doctor_resolve_system(d->name, ans[0].addrs, DOCTOR_DNS_MAX_RR);
 	ans[0].err = k < 0 && k != -ENOENT ? -EAGAIN : 0; /* the resolver failed, not NXDOMAIN */
-	ans[0].rcode = k == -ENOENT ? DOCTOR_DNS_NXDOMAIN : 0;
+	ans[0].rcode = k == -ENOENT ? DNS_R_NXDOMAIN : 0;
 	ans[0].n_addrs = k > 0 ? (size_t) k : 0;
 	n++;
 	for (size_t i = 0; i < d->resolv.n_ns; i++)

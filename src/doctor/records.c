@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dns/wire.h"
 #include "doctor/doctor.h"
 
 void doctor_records_judge(struct doctor_result *r, const char *server_name, uint32_t addr,
@@ -101,11 +102,11 @@ void doctor_check_records(struct doctor *d, struct doctor_result *r)
 		else
 			snprintf(names[i], sizeof names[i], "%s", s);
 		asked[i] = names[i];
-		srv_err[i] = doctor_dns_ask(ns, names[i], DOCTOR_DNS_SRV, d->o.timeout_ms, &srv[i]);
+		srv_err[i] = doctor_dns_ask(ns, names[i], DNS_T_SRV, d->o.timeout_ms, &srv[i]);
 	}
 	if (d->addr) {
 		doctor_reverse_name(d->addr, rev, sizeof rev);
-		ptr_err = doctor_dns_ask(ns, rev, DOCTOR_DNS_PTR, d->o.timeout_ms, &ptr);
+		ptr_err = doctor_dns_ask(ns, rev, DNS_T_PTR, d->o.timeout_ms, &ptr);
 	}
 	doctor_records_judge(r, d->name, d->addr, asked, srv, srv_err, d->o.n_srv, &ptr, ptr_err);
 }

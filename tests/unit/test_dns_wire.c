@@ -203,6 +203,50 @@ static void test_pointer_chain(void **state)
 	assert_int_equal(dns_msg_next(&it, &rr), 0);
 }
 
+static void test_response_questions_any_count(void **state)
+{
+	(void) state;
+	struct dns_header h;
+	struct dns_msg_iter it;
+	struct dns_rr rr;
+	/* REFUSED with no question: dns_msg_begin refuses it, a client still reads the rcode */
+	static const uint8_t refused[] = {HDR(9, 0x8185, 0, 0, 0, 0)};
+	assert_int_equal(dns_header_read(refused, sizeof refused, &h), 0);
+	assert_int_equal(h.id, 9);
+	assert_int_equal(h.flags & DNS_F_RCODE, DNS_R_REFUSED);
+	assert_int_equal(h.counts[0], 0);
+	assert_int_equal(dns_msg_skip_questions(&it, refused, sizeof refused), 0);
+	assert_int_equal(dns_msg_next(&it, &rr), 0);
+	/* two questions, the second compressed to the first, then an answer */
+	/* clang-format off */
+	static const uint8_t two[] = {
+	        HDR(9, 0x8180, 2, 1, 0, 0),
+	        1, 'a', 3, 'l', 'a', 'n', 0, 0, 1, 0, 1,      /* 12 */
+	        1, 'b', 0xc0, 14, 0, 1, 0, 1,                 /* 23: b.lan */
+	        0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1,
+	};
+	/* clang-format on */
+	char text[300];
+	assert_int_equal(dns_msg_skip_questions(&it, two, sizeof two), 0);
+	assert_int_equal(dns_msg_next(&it, &rr), 1);
+	assert_int_equal(rr.section, DNS_SEC_AN);
+	assert_int_equal(rr.type, DNS_T_A);
+	assert_string_equal(dns_name_to_text(rr.owner.b, text, sizeof text), "a.lan");
+	assert_int_equal(dns_msg_next(&it, &rr), 0);
+	/* a question cut short, one pointing forward, a count that lies; the header still reads */
+	static const uint8_t cut[] = {HDR(9, 0x8180, 1, 0, 0, 0), 1, 'a', 0, 0, 1, 0};
+	static const uint8_t fwd[] = {HDR(9, 0x8180, 1, 0, 0, 0), 0xc0, 18, 0, 1, 0, 1, 0};
+	static const uint8_t lies[] = {HDR(9, 0x8180, 2, 0, 0, 0), 1, 'a', 0, 0, 1, 0, 1};
+	assert_int_equal(dns_msg_skip_questions(&it, cut, sizeof cut), -EBADMSG);
+	assert_int_equal(dns_msg_skip_questions(&it, fwd, sizeof fwd), -EBADMSG);
+	assert_int_equal(dns_msg_skip_questions(&it, lies, sizeof lies), -EBADMSG);
+	assert_int_equal(dns_header_read(cut, sizeof cut, &h), 0);
+	assert_int_equal(h.id, 9);
+	/* shorter than a header */
+	assert_int_equal(dns_header_read(refused, DNS_HDR_LEN - 1, &h), -EBADMSG);
+	assert_int_equal(dns_msg_skip_questions(&it, refused, DNS_HDR_LEN - 1), -EBADMSG);
+}
+
 static void test_writer_compresses(void **state)
 {
 	(void) state;
@@ -341,6 +385,7 @@ int main(void)
 	        cmocka_unit_test(test_formerr),
 	        cmocka_unit_test(test_hostile_names),
 	        cmocka_unit_test(test_pointer_chain),
+	        cmocka_unit_test(test_response_questions_any_count),
 	        cmocka_unit_test(test_writer_compresses),
 	        cmocka_unit_test(test_writer_compresses_exact_case_only),
 	        cmocka_unit_test(test_writer_runs_out_of_room),

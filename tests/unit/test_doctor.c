@@ -8,6 +8,7 @@
 
 #include "cli/api.h"
 #include "dhcp/wire.h"
+#include "dns/wire.h"
 #include "doctor/doctor.h"
 #include "tftp/wire.h"
 
@@ -185,27 +186,72 @@ static void test_dns_answers(void **state)
 	static const uint8_t rrs[] = {0xc0, 12, 0, 5, 0, 1, 0, 0, 0,  60, 0, 2,  0xc0, 12, 0xc0,
 	                              12,   0,  1, 0, 1, 0, 0, 0, 60, 0,  4, 10, 77,   0,  1};
 	size_t n = dns_response(buf, 0x8180, 2, rrs, sizeof rrs);
-	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_A, &a), 0);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_A, &a), 0);
 	assert_int_equal(a.rcode, 0);
 	assert_int_equal(a.n, 1);
 	assert_int_equal(a.rr[0].addr, 0x0a4d0001);
 	/* another id, or a query, is not our answer */
-	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1235, DOCTOR_DNS_A, &a), -ENOENT);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1235, DNS_T_A, &a), -ENOENT);
 	n = dns_response(buf, 0x0100, 0, NULL, 0);
-	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_A, &a), -ENOENT);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_A, &a), -ENOENT);
 	/* NXDOMAIN */
 	n = dns_response(buf, 0x8183, 0, NULL, 0);
-	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_A, &a), 0);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_A, &a), 0);
 	assert_int_equal(a.rcode, 3);
 	assert_int_equal(a.n, 0);
 	/* SRV with a compressed target */
 	static const uint8_t srv[] = {0xc0, 12, 0, 33, 0, 1, 0,    0,    0,    60,
 	                              0,    8,  0, 1,  0, 2, 0x06, 0x98, 0xc0, 12};
 	n = dns_response(buf, 0x8180, 1, srv, sizeof srv);
-	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_SRV, &a), 0);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_SRV, &a), 0);
 	assert_int_equal(a.n, 1);
 	assert_int_equal(a.rr[0].port, 1688);
 	assert_string_equal(a.rr[0].name, "netbay.lan");
+	/* PTR, with TC set; the authority section is not read, even when its count lies */
+	static const uint8_t ptr[] = {0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 12};
+	n = dns_response(buf, 0x8380, 1, ptr, sizeof ptr);
+	buf[9] = 1;
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_PTR, &a), 0);
+	assert_true(a.truncated);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.rr[0].name, "netbay.lan");
+	/* REFUSED without the question: the rcode still counts */
+	static const uint8_t refused[] = {0x12, 0x34, 0x81, 0x85, 0, 0, 0, 0, 0, 0, 0, 0};
+	assert_int_equal(doctor_dns_answer_parse(refused, sizeof refused, 0x1234, DNS_T_A, &a), 0);
+	assert_int_equal(a.rcode, 5);
+	assert_int_equal(a.n, 0);
+}
+
+static void test_dns_query(void **state)
+{
+	(void) state;
+	uint8_t buf[512], want[512];
+	/* the query is the question of dns_response(), RD set, counts 1 0 0 0 */
+	size_t n = dns_response(want, 0x0100, 0, NULL, 0);
+	int len = doctor_dns_query_build(buf, sizeof buf, 0x1234, "netbay.lan", DNS_T_A);
+	assert_int_equal(len, (int) n);
+	assert_memory_equal(buf, want, n);
+	assert_int_equal(doctor_dns_query_build(buf, sizeof buf, 0x1234, "netbay.lan.", DNS_T_A),
+	                 (int) n);
+	assert_memory_equal(buf, want, n);
+	assert_int_equal(doctor_dns_query_build(buf, n - 1, 0x1234, "netbay.lan", DNS_T_A),
+	                 -ENOSPC);
+	/* the probe, and a reverse name, parse back as asked */
+	struct dns_query q;
+	char text[DNS_NAME_MAX + 1], rev[64];
+	len = doctor_dns_probe_build(buf, sizeof buf, "netbay");
+	assert_true(len > 0);
+	assert_int_equal(dns_query_parse(buf, (size_t) len, &q), 0);
+	assert_int_equal(q.flags, DNS_F_RD);
+	assert_int_equal(q.qtype, DNS_T_A);
+	assert_int_equal(q.qclass, DNS_C_IN);
+	assert_string_equal(dns_name_to_text(q.qname.b, text, sizeof text), "netbay");
+	doctor_reverse_name(0x0a4d0001, rev, sizeof rev);
+	len = doctor_dns_query_build(buf, sizeof buf, 7, rev, DNS_T_PTR);
+	assert_int_equal(dns_query_parse(buf, (size_t) len, &q), 0);
+	assert_int_equal(q.qtype, DNS_T_PTR);
+	assert_string_equal(dns_name_to_text(q.qname.b, text, sizeof text),
+	                    "1.0.77.10.in-addr.arpa");
 }
 
 /* Answer 1: owner root, type 99 (skipped), rdata = hops pointers, each to
@@ -263,19 +309,27 @@ static void test_dns_hostile(void **state)
 	             {NULL, 0, 5}};
 	for (size_t i = 0; i < NB_ARRAY_SIZE(cases); i++) {
 		n = dns_response(buf, 0x8180, cases[i].an, cases[i].p, cases[i].len);
-		if (doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_A, &a) != -EBADMSG)
+		if (doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_A, &a) != -EBADMSG)
 			print_message("case %zu accepted\n", i);
-		assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_A, &a),
-		                 -EBADMSG);
+		assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_A, &a), -EBADMSG);
 	}
-	/* chains of backward pointers: within the hop cap they resolve, past it they fail */
+	/* chains of backward pointers resolve: each jump lands before the one
+	 * before it (the codec's bound), so a chain ends within the message */
 	assert_int_equal(pointer_chain(buf, 10, &n), 0);
-	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_A, &a), 0);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_A, &a), 0);
 	assert_int_equal(a.n, 1);
 	assert_int_equal(pointer_chain(buf, 40, &n), 0);
-	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DOCTOR_DNS_A, &a), -EBADMSG);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_A, &a), 0);
+	assert_int_equal(a.n, 1);
+	/* an SRV shorter than its fixed fields, a PTR whose name runs past its rdata */
+	static const uint8_t short_srv[] = {0xc0, 12, 0, 33, 0, 1, 0, 0, 0, 60, 0, 4, 0, 1, 0, 2};
+	n = dns_response(buf, 0x8180, 1, short_srv, sizeof short_srv);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_SRV, &a), -EBADMSG);
+	static const uint8_t long_ptr[] = {0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, 2, 1, 'x', 0};
+	n = dns_response(buf, 0x8180, 1, long_ptr, sizeof long_ptr);
+	assert_int_equal(doctor_dns_answer_parse(buf, n, 0x1234, DNS_T_PTR, &a), -EBADMSG);
 	/* a truncated header */
-	assert_int_equal(doctor_dns_answer_parse(buf, 5, 0x1234, DOCTOR_DNS_A, &a), -EBADMSG);
+	assert_int_equal(doctor_dns_answer_parse(buf, 5, 0x1234, DNS_T_A, &a), -EBADMSG);
 	/* queries for names that are not DNS names */
 	assert_int_equal(doctor_dns_query_build(buf, sizeof buf, 1, "a..b", 1), -EINVAL);
 	char big[300];
@@ -617,15 +671,25 @@ static void test_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_verdict_rises_only), cmocka_unit_test(test_no_proxy_matching),
-	        cmocka_unit_test(test_proxy_judge),        cmocka_unit_test(test_http_date),
-	        cmocka_unit_test(test_clock_judge),        cmocka_unit_test(test_dns_answers),
-	        cmocka_unit_test(test_dns_hostile),        cmocka_unit_test(test_tftp_request),
-	        cmocka_unit_test(test_bootfile_judge),     cmocka_unit_test(test_arp),
-	        cmocka_unit_test(test_addressing_judge),   cmocka_unit_test(test_names_judge),
-	        cmocka_unit_test(test_dhcp_offers),        cmocka_unit_test(test_reach_judge),
-	        cmocka_unit_test(test_http_judge),         cmocka_unit_test(test_records_judge),
-	        cmocka_unit_test(test_resolv_and_routes),  cmocka_unit_test(test_only),
+	        cmocka_unit_test(test_verdict_rises_only),
+	        cmocka_unit_test(test_no_proxy_matching),
+	        cmocka_unit_test(test_proxy_judge),
+	        cmocka_unit_test(test_http_date),
+	        cmocka_unit_test(test_clock_judge),
+	        cmocka_unit_test(test_dns_answers),
+	        cmocka_unit_test(test_dns_query),
+	        cmocka_unit_test(test_dns_hostile),
+	        cmocka_unit_test(test_tftp_request),
+	        cmocka_unit_test(test_bootfile_judge),
+	        cmocka_unit_test(test_arp),
+	        cmocka_unit_test(test_addressing_judge),
+	        cmocka_unit_test(test_names_judge),
+	        cmocka_unit_test(test_dhcp_offers),
+	        cmocka_unit_test(test_reach_judge),
+	        cmocka_unit_test(test_http_judge),
+	        cmocka_unit_test(test_records_judge),
+	        cmocka_unit_test(test_resolv_and_routes),
+	        cmocka_unit_test(test_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
