@@ -199,16 +199,17 @@ static void test_parse_caps(void **state)
 	                 -EFBIG);
 	expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n", -EFBIG);
 	/* chunks that add up past the cap */
-	char *many = malloc(20000);
-	strcpy(many, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	char xs[101];
+	memset(xs, 'x', 100);
+	xs[100] = 0;
+	static char many[4096];
+	size_t k = (size_t) snprintf(many, sizeof many,
+	                             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 	for (int i = 0; i < 11; i++) { /* 11 chunks of 100 bytes */
-		size_t k = strlen(many);
-		memcpy(many + k, "64\r\n", 4);
-		memset(many + k + 4, 'x', 100);
-		memcpy(many + k + 104, "\r\n", 3);
+		k += (size_t) snprintf(many + k, sizeof many - k, "64\r\n%.100s\r\n", xs);
 	}
+	assert_true(k < sizeof many);
 	assert_int_equal(parse(many, false, &r), -EFBIG);
-	free(many);
 	/* until-EOF bodies too */
 	char eofb[1200] = "HTTP/1.1 200 OK\r\n\r\n";
 	memset(eofb + strlen(eofb), 'y', 1001);
