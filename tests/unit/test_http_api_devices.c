@@ -18,9 +18,7 @@
 #include "registry/hosts.h"
 #include "registry/registry.h"
 
-static struct nb_services svc;
-static struct conf *conf;
-static struct http_api *api;
+#include "api_harness.h"
 
 static const char *CONF = "[server]\nname = bay1\n"
                           "[dhcp]\nmode = off\nunknown-devices = pending\ndefault-group = lab\n"
@@ -31,31 +29,14 @@ static const char *CONF = "[server]\nname = bay1\n"
 static int setup(void **state)
 {
 	(void) state;
-	struct conf_diag d = {0};
-	if (conf_load_string(CONF, "t.conf", &d, &conf) < 0)
-		for (size_t i = 0; i < d.n; i++)
-			print_message("%s\n", d.msgs[i]);
-	conf_diag_done(&d);
-	assert_non_null(conf);
-	svc.hosts = hosts_new();
-	svc.journal = journal_new(svc.hosts);
-	assert_int_equal(registry_open(NULL, svc.hosts, svc.journal, &svc.registry), 0);
-	registry_set_conf(svc.registry, conf);
-	svc.ctl = ctl_new();
-	api = api_new(&svc, conf);
-	assert_non_null(api);
+	api_harness_open(CONF);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void) state;
-	api_free(api);
-	ctl_free(svc.ctl);
-	registry_free(svc.registry);
-	journal_free(svc.journal);
-	hosts_free(svc.hosts);
-	conf_free(conf);
+	api_harness_close();
 	return 0;
 }
 

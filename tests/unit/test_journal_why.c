@@ -17,39 +17,21 @@
 #include "registry/hosts.h"
 #include "registry/registry.h"
 
-static struct nb_services svc;
-static struct conf *conf;
-static struct http_api *api;
+#include "api_harness.h"
 
 static int setup(void **state)
 {
 	(void) state;
-	struct conf_diag d = {0};
-	assert_int_equal(conf_load_string("[server]\nname = bay1\n[dhcp]\nmode = off\n"
-	                                  "unknown-devices = pending\n[tftp]\nroot = /srv/boot\n"
-	                                  "[boot]\nuefi-x64 = ipxe.efi\n",
-	                                  "t.conf", &d, &conf),
-	                 0);
-	conf_diag_done(&d);
-	svc.hosts = hosts_new();
-	svc.journal = journal_new(svc.hosts);
-	assert_int_equal(registry_open(NULL, svc.hosts, svc.journal, &svc.registry), 0);
-	registry_set_conf(svc.registry, conf);
-	svc.ctl = ctl_new();
-	api = api_new(&svc, conf);
-	assert_non_null(api);
+	api_harness_open("[server]\nname = bay1\n[dhcp]\nmode = off\n"
+	                 "unknown-devices = pending\n[tftp]\nroot = /srv/boot\n"
+	                 "[boot]\nuefi-x64 = ipxe.efi\n");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void) state;
-	api_free(api);
-	ctl_free(svc.ctl);
-	registry_free(svc.registry);
-	journal_free(svc.journal);
-	hosts_free(svc.hosts);
-	conf_free(conf);
+	api_harness_close();
 	return 0;
 }
 
