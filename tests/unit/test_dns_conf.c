@@ -3,43 +3,15 @@
 
 #include <string.h>
 
+#include "conf_helpers.h"
 #include "core/conf.h"
-
-static struct conf *load_ok(const char *text)
-{
-	struct conf_diag d = {0};
-	struct conf *c = NULL;
-	int r = conf_load_string(text, "t.conf", &d, &c);
-	for (size_t i = 0; i < d.n; i++)
-		print_message("unexpected: %s\n", d.msgs[i]);
-	assert_int_equal(r, 0);
-	conf_diag_done(&d);
-	return c;
-}
-
-static bool fails_with(const char *text, const char *needle)
-{
-	struct conf_diag d = {0};
-	struct conf *c = NULL;
-	int r = conf_load_string(text, "t.conf", &d, &c);
-	bool found = false;
-	for (size_t i = 0; i < d.n; i++)
-		if (strstr(d.msgs[i], needle))
-			found = true;
-	if (!found)
-		for (size_t i = 0; i < d.n; i++)
-			print_message("got: %s\n", d.msgs[i]);
-	conf_diag_done(&d);
-	conf_free(c);
-	return r < 0 && found;
-}
 
 #define BASE "[dhcp]\nmode = off\n"
 
 static void test_defaults(void **state)
 {
 	(void) state;
-	struct conf *c = load_ok(BASE);
+	struct conf *c = conf_ok(BASE);
 	assert_int_equal(c->dns.mode, DNS_MODE_FULL);
 	assert_string_equal(c->dns.domain, "lan");
 	assert_int_equal(c->dns.port, 53);
@@ -57,7 +29,7 @@ static void test_defaults(void **state)
 static void test_keys(void **state)
 {
 	(void) state;
-	struct conf *c = load_ok(BASE "[dns]\n"
+	struct conf *c = conf_ok(BASE "[dns]\n"
 	                              "mode = local\n"
 	                              "domain = Home.Example.\n"
 	                              "listen = 10.0.0.1, 127.0.0.1\n"
@@ -84,7 +56,7 @@ static void test_keys(void **state)
 static void test_records(void **state)
 {
 	(void) state;
-	struct conf *c = load_ok(BASE "[dns]\n"
+	struct conf *c = conf_ok(BASE "[dns]\n"
 	                              "record = _vlmcs._tcp SRV 0 0 1688 kms.lan\n"
 	                              "record = kms 300 A 10.0.0.5\n"
 	                              "record = www.lan. CNAME kms\n"
@@ -122,27 +94,32 @@ static void test_records(void **state)
 static void test_bad_records_name_their_line(void **state)
 {
 	(void) state;
-	assert_true(fails_with(BASE "[dns]\nrecord = x A 10.0.0.300\n",
-	                       "t.conf:4: record: A: '10.0.0.300' is not an IPv4 address"));
-	assert_true(fails_with(BASE "[dns]\n\nrecord = x BOGUS 1\n",
-	                       "t.conf:5: record: 'BOGUS' is not a record type"));
-	assert_true(fails_with(BASE "[dns]\nrecord = x.example.com. A 10.0.0.1\n",
-	                       "t.conf:4: record: x.example.com is outside the local domain lan"));
-	assert_true(fails_with(BASE "[dns]\nrecord = s SRV 0 0 99999 t\n",
-	                       "t.conf:4: record: SRV port: '99999' is not a number"));
-	assert_true(fails_with(BASE "[dns]\nrecord = t TXT \"open\n", "t.conf:4: record: TXT"));
-	assert_true(fails_with(BASE "[dns]\nrecord = a A 10.0.0.1 extra\n", "unexpected text"));
+	assert_true(conf_fails_with(BASE "[dns]\nrecord = x A 10.0.0.300\n",
+	                            "t.conf:4: record: A: '10.0.0.300' is not an IPv4 address"));
+	assert_true(conf_fails_with(BASE "[dns]\n\nrecord = x BOGUS 1\n",
+	                            "t.conf:5: record: 'BOGUS' is not a record type"));
 	assert_true(
-	        fails_with(BASE "[dns]\nrecord = www CNAME x\nrecord = www A 10.0.0.1\n",
-	                   "t.conf:5: record: www.lan has a CNAME and other data (lines 4 and 5)"));
-	assert_true(fails_with(BASE "[dns]\nrecord = @ CNAME x\n", "itself cannot be a CNAME"));
+	        conf_fails_with(BASE "[dns]\nrecord = x.example.com. A 10.0.0.1\n",
+	                        "t.conf:4: record: x.example.com is outside the local domain lan"));
+	assert_true(conf_fails_with(BASE "[dns]\nrecord = s SRV 0 0 99999 t\n",
+	                            "t.conf:4: record: SRV port: '99999' is not a number"));
 	assert_true(
-	        fails_with(BASE "[dns]\nrecord = bad..name A 10.0.0.1\n", "not a valid DNS name"));
-	assert_true(fails_with(BASE "[dns]\nupstream = 9.9.9.9:0\n", "t.conf:4: upstream:"));
-	assert_true(fails_with(BASE "[dns]\nallow = 10.0.0.1/8\n", "t.conf:4: allow:"));
-	assert_true(fails_with(BASE "[dns]\ndomain = 10.in-addr.arpa\n", "outside in-addr.arpa"));
-	assert_true(fails_with(BASE "[dns]\nedns-payload = 100\n", "edns-payload"));
-	assert_true(fails_with(BASE "[dns]\ncache-size = lots\n", "cache-size"));
+	        conf_fails_with(BASE "[dns]\nrecord = t TXT \"open\n", "t.conf:4: record: TXT"));
+	assert_true(
+	        conf_fails_with(BASE "[dns]\nrecord = a A 10.0.0.1 extra\n", "unexpected text"));
+	assert_true(conf_fails_with(
+	        BASE "[dns]\nrecord = www CNAME x\nrecord = www A 10.0.0.1\n",
+	        "t.conf:5: record: www.lan has a CNAME and other data (lines 4 and 5)"));
+	assert_true(
+	        conf_fails_with(BASE "[dns]\nrecord = @ CNAME x\n", "itself cannot be a CNAME"));
+	assert_true(conf_fails_with(BASE "[dns]\nrecord = bad..name A 10.0.0.1\n",
+	                            "not a valid DNS name"));
+	assert_true(conf_fails_with(BASE "[dns]\nupstream = 9.9.9.9:0\n", "t.conf:4: upstream:"));
+	assert_true(conf_fails_with(BASE "[dns]\nallow = 10.0.0.1/8\n", "t.conf:4: allow:"));
+	assert_true(
+	        conf_fails_with(BASE "[dns]\ndomain = 10.in-addr.arpa\n", "outside in-addr.arpa"));
+	assert_true(conf_fails_with(BASE "[dns]\nedns-payload = 100\n", "edns-payload"));
+	assert_true(conf_fails_with(BASE "[dns]\ncache-size = lots\n", "cache-size"));
 }
 
 int main(void)
