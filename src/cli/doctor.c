@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	      "  --clock-threshold SEC  a clock offset above this warns (default 60);\n"
 	      "                         above five times this it fails\n"
 	      "  --arch N               option 93 in the DISCOVER (default: 7 on UEFI, else 0)\n"
+	      "  --resolv-conf FILE     the resolvers to ask directly (default /etc/resolv.conf)\n"
 	      "\n"
 	      "Checks:\n",
 	      f);
@@ -80,6 +81,95 @@ static int number(const char *opt, const char *arg, uint64_t min, uint64_t max, 
 	return 0;
 }
 
+/* Applies one option to o; 0, or -EINVAL after saying why on stderr. */
+static int take_option(int c, char *arg, struct doctor_opts *o, uint32_t *mask, bool *as_json)
+{
+	char err[128];
+	uint64_t v;
+	switch (c) {
+	case OPT_SERVER:
+		o->server = arg;
+		return 0;
+	case OPT_INTERFACE:
+		if (!arg[0] || strlen(arg) >= IF_NAMESIZE) {
+			fprintf(stderr,
+			        "netbay doctor: --interface '%s' is not an interface name\n", arg);
+			return -EINVAL;
+		}
+		o->ifname = arg;
+		return 0;
+	case OPT_ONLY:
+		if (doctor_parse_only(arg, mask, err, sizeof err) < 0) {
+			fprintf(stderr, "netbay doctor: %s\n", err);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_JSON:
+		*as_json = true;
+		return 0;
+	case OPT_TIMEOUT:
+		return seconds_ms("--timeout", arg, &o->timeout_ms);
+	case OPT_DHCP_WAIT:
+		return seconds_ms("--dhcp-wait", arg, &o->dhcp_wait_ms);
+	case OPT_HTTP_PORT:
+	case OPT_API_PORT:
+		if (number(c == OPT_HTTP_PORT ? "--http-port" : "--api-port", arg, 1, 65535, &v) <
+		    0)
+			return -EINVAL;
+		*(c == OPT_HTTP_PORT ? &o->http_port : &o->api_port) = (uint16_t) v;
+		return 0;
+	case OPT_SRV:
+		if (o->n_srv >= DOCTOR_MAX_SRV || !arg[0] || strlen(arg) >= DOCTOR_NAME_MAX) {
+			fprintf(stderr,
+			        "netbay doctor: at most %d --srv names of at most %d characters\n",
+			        DOCTOR_MAX_SRV, DOCTOR_NAME_MAX - 1);
+			return -EINVAL;
+		}
+		o->srv[o->n_srv++] = arg;
+		return 0;
+	case OPT_CLOCK:
+		if (number("--clock-threshold", arg, 1, 86400 * 365, &v) < 0)
+			return -EINVAL;
+		o->clock_warn_sec = (int) v;
+		o->clock_fail_sec = (int) v * 5;
+		return 0;
+	case OPT_ARCH:
+		if (number("--arch", arg, 0, 65535, &v) < 0)
+			return -EINVAL;
+		o->arch = (int) v;
+		return 0;
+	case OPT_RESOLV:
+		o->resolv_conf = arg;
+		return 0;
+	default:
+		usage(stderr);
+		return -EINVAL;
+	}
+}
+
+/* Runs the checks and prints the report; the exit status. */
+static int run(const struct doctor_opts *o, uint32_t mask, bool as_json)
+{
+	NB_CLEANUP(freep) struct doctor *d = malloc(sizeof *d);
+	NB_CLEANUP(freep) struct doctor_result *res = calloc(doctor_n_checks, sizeof *res);
+	if (!d || !res) {
+		fprintf(stderr, "netbay doctor: out of memory\n");
+		return 1;
+	}
+	doctor_init(d, o);
+	int failed = doctor_run(d, mask, res);
+	if (as_json) {
+		json_t *j = doctor_report_json(d, mask, res);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		doctor_report_text(stdout, d, mask, res);
+	}
+	fflush(stdout);
+	return failed ? 1 : 0;
+}
+
 int cli_doctor(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -99,89 +189,20 @@ int cli_doctor(int argc, char **argv)
 	        {0},
 	};
 	struct doctor_opts o;
-	uint32_t mask = (1u << doctor_n_checks) - 1;
+	uint32_t mask = (1u << doctor_n_checks) - 1, a;
 	bool as_json = false;
-	char err[128];
-	uint64_t v;
 	int c;
 
 	doctor_opts_init(&o);
 	o.envp = environ;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SERVER:
-			o.server = optarg;
-			break;
-		case OPT_INTERFACE:
-			if (!optarg[0] || strlen(optarg) >= IF_NAMESIZE) {
-				fprintf(stderr,
-				        "netbay doctor: --interface '%s' is not an interface "
-				        "name\n",
-				        optarg);
-				return 2;
-			}
-			o.ifname = optarg;
-			break;
-		case OPT_ONLY:
-			if (doctor_parse_only(optarg, &mask, err, sizeof err) < 0) {
-				fprintf(stderr, "netbay doctor: %s\n", err);
-				return 2;
-			}
-			break;
-		case OPT_JSON:
-			as_json = true;
-			break;
-		case OPT_TIMEOUT:
-			if (seconds_ms("--timeout", optarg, &o.timeout_ms) < 0)
-				return 2;
-			break;
-		case OPT_DHCP_WAIT:
-			if (seconds_ms("--dhcp-wait", optarg, &o.dhcp_wait_ms) < 0)
-				return 2;
-			break;
-		case OPT_HTTP_PORT:
-			if (number("--http-port", optarg, 1, 65535, &v) < 0)
-				return 2;
-			o.http_port = (uint16_t) v;
-			break;
-		case OPT_API_PORT:
-			if (number("--api-port", optarg, 1, 65535, &v) < 0)
-				return 2;
-			o.api_port = (uint16_t) v;
-			break;
-		case OPT_SRV:
-			if (o.n_srv >= DOCTOR_MAX_SRV || !optarg[0] ||
-			    strlen(optarg) >= DOCTOR_NAME_MAX) {
-				fprintf(stderr,
-				        "netbay doctor: at most %d --srv names of at most %d "
-				        "characters\n",
-				        DOCTOR_MAX_SRV, DOCTOR_NAME_MAX - 1);
-				return 2;
-			}
-			o.srv[o.n_srv++] = optarg;
-			break;
-		case OPT_CLOCK:
-			if (number("--clock-threshold", optarg, 1, 86400 * 365, &v) < 0)
-				return 2;
-			o.clock_warn_sec = (int) v;
-			o.clock_fail_sec = (int) v * 5;
-			break;
-		case OPT_ARCH:
-			if (number("--arch", optarg, 0, 65535, &v) < 0)
-				return 2;
-			o.arch = (int) v;
-			break;
-		case OPT_RESOLV:
-			o.resolv_conf = optarg;
-			break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			return 0;
-		default:
-			usage(stderr);
-			return 2;
 		}
+		if (take_option(c, optarg, &o, &mask, &as_json) < 0)
+			return 2;
 	}
 	if (optind < argc)
 		o.server = argv[optind++];
@@ -190,29 +211,10 @@ int cli_doctor(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
-	uint32_t a;
 	if (!o.server[0] || (ip4_parse(o.server, &a) < 0 && !nb_hostname_valid(o.server))) {
 		fprintf(stderr, "netbay doctor: '%s' is neither a host name nor an IPv4 address\n",
 		        o.server);
 		return 2;
 	}
-
-	NB_CLEANUP(freep) struct doctor *d = malloc(sizeof *d);
-	NB_CLEANUP(freep) struct doctor_result *res = calloc(doctor_n_checks, sizeof *res);
-	if (!d || !res) {
-		fprintf(stderr, "netbay doctor: out of memory\n");
-		return 1;
-	}
-	doctor_init(d, &o);
-	int failed = doctor_run(d, mask, res);
-	if (as_json) {
-		json_t *j = doctor_report_json(d, mask, res);
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(j);
-	} else {
-		doctor_report_text(stdout, d, mask, res);
-	}
-	fflush(stdout);
-	return failed ? 1 : 0;
+	return run(&o, mask, as_json);
 }
