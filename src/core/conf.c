@@ -1,8 +1,11 @@
+/* The config loader: diagnostics, the key table, the reader that hands inih
+ * one checked line at a time, the sections and their objects, setting a value
+ * by its key's type, and the public calls. The custom value parsers live in
+ * conf_values.c and conf_dns.c, the checks over the whole file in
+ * conf_check.c; conf_internal.h is what they share. */
 #include "core/conf.h"
-#include "core/jail.h"
+#include "core/conf_internal.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -72,26 +75,7 @@ struct conf_key {
 static const char *const mode_names[] = {"full", "proxy", "off", NULL};
 static const char *const unknown_names[] = {"ignore", "pending", "approve", NULL};
 static const char *const pending_boot_names[] = {"none", "wait", NULL};
-static const char *const level_names[] = {"error", "warning", "info", "debug", NULL};
-static const int level_values[] = {LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG};
 
-static int parse_interfaces(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_range(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_search(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_route(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_mac(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_client_id(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_log_level(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_boot_file(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_api_socket(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_api_listen(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_api_token(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen);
-/* [dns] parsers, in the [dns] block below */
-static int parse_dns_upstream(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_dns_allow(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_dns_record(void *obj, char *value, int line, char *err, size_t errlen);
-static int parse_dns_cache_size(void *obj, char *value, int line, char *err, size_t errlen);
 static const char *const dns_mode_names[] = {"full", "local", "off", NULL};
 
 #define S(f) offsetof(struct conf, f)
@@ -101,7 +85,7 @@ static const char *const dns_mode_names[] = {"full", "local", "off", NULL};
 #define GFILE(key, field, help)                                                                    \
 	{                                                                                          \
 		"group", key, CT_CUSTOM, G(field), sizeof(((struct conf_group *) 0)->field), 0, 0, \
-		        0, NULL, parse_boot_file, NULL, false, help                                \
+		        0, NULL, conf_parse_boot_file, NULL, false, help                           \
 	}
 #define STR(sec, key, field, def, help)                                                            \
 	{                                                                                          \
@@ -115,9 +99,9 @@ static const struct conf_key keys[] = {
          "netbay", false, "the server's own host name, answered in DNS as NAME.<domain>"},
         STR("server", "data-dir", server.data_dir, "/var/lib/netbay",
             "where the lease and device database lives"),
-        {"server", "interfaces", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_interfaces, NULL, false,
+        {"server", "interfaces", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_interfaces, NULL, false,
          "comma-separated interfaces to serve; empty: all"},
-        {"server", "log-level", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_log_level, "info", false,
+        {"server", "log-level", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_log_level, "info", false,
          "error | warning | info | debug"},
 
         /* [dhcp] */
@@ -135,8 +119,8 @@ static const struct conf_key keys[] = {
          NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
 
         /* [tftp] */
-        {"tftp", "root", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_tftp_root, "/srv/netbay/boot", false,
-         "the boot root: files served over TFTP and HTTP (an absolute path)"},
+        {"tftp", "root", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_tftp_root, "/srv/netbay/boot",
+         false, "the boot root: files served over TFTP and HTTP (an absolute path)"},
         {"tftp", "enable", CT_BOOL, S(tftp.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
          "serve TFTP"},
         {"tftp", "listen", CT_IP4, S(tftp.listen), 0, 0, 0, 0, NULL, NULL, "0.0.0.0", false,
@@ -170,30 +154,31 @@ static const struct conf_key keys[] = {
             "built in"),
 
         /* [api] */
-        {"api", "socket", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_api_socket, "/run/netbay/api.sock",
-         false, "Unix socket of the REST API (mode 0660; empty: none)"},
-        {"api", "listen", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_api_listen, NULL, false,
+        {"api", "socket", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_api_socket,
+         "/run/netbay/api.sock", false, "Unix socket of the REST API (mode 0660; empty: none)"},
+        {"api", "listen", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_api_listen, NULL, false,
          "ADDRESS:PORT of a TCP listener for the API alone (needs token); empty: none"},
-        {"api", "token", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_api_token, NULL, false,
+        {"api", "token", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_api_token, NULL, false,
          "bearer token the API requires over TCP (16-128 visible characters)"},
 
         /* [boot] */
         {"boot", "bios", CT_CUSTOM, S(boot.bios), sizeof(((struct conf *) 0)->boot.bios), 0, 0, 0,
-         NULL, parse_boot_file, "undionly.kpxe", false, "loader for x86 BIOS PXE clients (arch 0)"},
+         NULL, conf_parse_boot_file, "undionly.kpxe", false,
+         "loader for x86 BIOS PXE clients (arch 0)"},
         {"boot", "uefi-ia32", CT_CUSTOM, S(boot.uefi_ia32),
-         sizeof(((struct conf *) 0)->boot.uefi_ia32), 0, 0, 0, NULL, parse_boot_file, "", false,
-         "loader for IA32 UEFI PXE clients (arch 6)"},
+         sizeof(((struct conf *) 0)->boot.uefi_ia32), 0, 0, 0, NULL, conf_parse_boot_file, "",
+         false, "loader for IA32 UEFI PXE clients (arch 6)"},
         {"boot", "uefi-x64", CT_CUSTOM, S(boot.uefi_x64),
-         sizeof(((struct conf *) 0)->boot.uefi_x64), 0, 0, 0, NULL, parse_boot_file, "ipxe.efi",
-         false, "loader for x64 UEFI PXE clients (arch 7, 9)"},
+         sizeof(((struct conf *) 0)->boot.uefi_x64), 0, 0, 0, NULL, conf_parse_boot_file,
+         "ipxe.efi", false, "loader for x64 UEFI PXE clients (arch 7, 9)"},
         {"boot", "uefi-arm64", CT_CUSTOM, S(boot.uefi_arm64),
-         sizeof(((struct conf *) 0)->boot.uefi_arm64), 0, 0, 0, NULL, parse_boot_file,
+         sizeof(((struct conf *) 0)->boot.uefi_arm64), 0, 0, 0, NULL, conf_parse_boot_file,
          "ipxe-arm64.efi", false, "loader for ARM64 UEFI PXE clients (arch 11)"},
         {"boot", "http-x64", CT_CUSTOM, S(boot.http_x64),
-         sizeof(((struct conf *) 0)->boot.http_x64), 0, 0, 0, NULL, parse_boot_file, "ipxe.efi",
-         false, "loader x64 UEFI HTTP boot clients (arch 16) fetch by URL"},
+         sizeof(((struct conf *) 0)->boot.http_x64), 0, 0, 0, NULL, conf_parse_boot_file,
+         "ipxe.efi", false, "loader x64 UEFI HTTP boot clients (arch 16) fetch by URL"},
         {"boot", "http-arm64", CT_CUSTOM, S(boot.http_arm64),
-         sizeof(((struct conf *) 0)->boot.http_arm64), 0, 0, 0, NULL, parse_boot_file,
+         sizeof(((struct conf *) 0)->boot.http_arm64), 0, 0, 0, NULL, conf_parse_boot_file,
          "ipxe-arm64.efi", false, "loader ARM64 UEFI HTTP boot clients (arch 19) fetch by URL"},
         /* [dns] */
         {"dns", "mode", CT_ENUM, S(dns.mode), 0, 0, 0, 0, dns_mode_names, NULL, "full", false,
@@ -204,19 +189,19 @@ static const struct conf_key keys[] = {
          NULL, NULL, false, "addresses to answer on, comma-separated; empty: all"},
         {"dns", "port", CT_UINT, S(dns.port), 0, 0, 1, 65535, NULL, NULL, "53", false,
          "UDP and TCP port"},
-        {"dns", "upstream", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_dns_upstream, NULL, false,
+        {"dns", "upstream", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_upstream, NULL, false,
          "servers other names are forwarded to, ADDR or ADDR:PORT, comma-separated; empty: "
          "the nameservers of resolv-conf"},
         STR("dns", "resolv-conf", dns.resolv_conf, "/etc/resolv.conf",
             "where upstreams come from when upstream is empty"),
-        {"dns", "allow", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_dns_allow, NULL, false,
+        {"dns", "allow", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_allow, NULL, false,
          "networks allowed recursion beyond the local subnets, CIDR, comma-separated"},
-        {"dns", "record", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_dns_record, NULL, true,
+        {"dns", "record", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_record, NULL, true,
          "a static record: NAME [TTL] TYPE DATA (A AAAA CNAME TXT MX SRV PTR; repeatable)"},
         {"dns", "local-ttl", CT_DURATION, S(dns.local_ttl_sec), 0, 0, 0, 604800, NULL, NULL, "60s",
          false, "TTL of local answers and of negative local answers (SOA minimum)"},
-        {"dns", "cache-size", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_dns_cache_size, "32M", false,
-         "memory for cached answers (K, M, G suffixes; 0: no cache)"},
+        {"dns", "cache-size", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_cache_size, "32M",
+         false, "memory for cached answers (K, M, G suffixes; 0: no cache)"},
         {"dns", "cache-max-ttl", CT_DURATION, S(dns.cache_max_ttl_sec), 0, 0, 1, 604800, NULL, NULL,
          "1d", false, "longest time an answer is cached"},
         {"dns", "negative-max-ttl", CT_DURATION, S(dns.negative_max_ttl_sec), 0, 0, 0, 86400, NULL,
@@ -263,7 +248,7 @@ static const struct conf_key keys[] = {
          "what a device waiting for approval boots: none | wait (a polling script)"},
 
         /* [subnet CIDR] */
-        {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_range, NULL, true,
+        {"subnet", "range", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_range, NULL, true,
          "FIRST-LAST addresses to lease (repeatable)"},
         {"subnet", "router", CT_IP4_LIST, N(routers), CONF_MAX_LIST, N(n_routers), 0, 0, NULL, NULL,
          NULL, false, "option 3, comma-separated"},
@@ -273,10 +258,10 @@ static const struct conf_key keys[] = {
          false, "option 42, comma-separated"},
         {"subnet", "domain", CT_HOSTNAME, N(domain), CONF_DOMAIN_MAX, 0, 0, 0, NULL, NULL, NULL,
          false, "option 15"},
-        {"subnet", "domain-search", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_search, NULL, false,
+        {"subnet", "domain-search", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_search, NULL, false,
          "option 119, comma-separated domains"},
         {"subnet", "mtu", CT_UINT, N(mtu), 0, 0, 68, 65535, NULL, NULL, NULL, false, "option 26"},
-        {"subnet", "route", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_route, NULL, true,
+        {"subnet", "route", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_route, NULL, true,
          "option 121: DEST/PREFIX via GATEWAY (repeatable)"},
         {"subnet", "lease-time", CT_DURATION, N(lease_sec), 0, 0, 60, 31536000, NULL, NULL, "12h",
          false, "lease duration"},
@@ -286,44 +271,18 @@ static const struct conf_key keys[] = {
          "rebinding time (option 59); default 7/8 of the lease"},
 
         /* [host NAME] */
-        {"host", "mac", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_mac, NULL, false,
+        {"host", "mac", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_mac, NULL, false,
          "hardware address the reservation matches"},
-        {"host", "client-id", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, parse_client_id, NULL, false,
+        {"host", "client-id", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_client_id, NULL, false,
          "client identifier (option 61): hex bytes aa:bb:... or text"},
         {"host", "address", CT_IP4, H(addr), 0, 0, 0, 0, NULL, NULL, NULL, false,
          "the reserved address (outside every range)"},
 };
 
 #define N_KEYS NB_ARRAY_SIZE(keys)
+_Static_assert(N_KEYS <= CONF_KEYS_MAX, "raise CONF_KEYS_MAX in conf_internal.h");
 
-/* ---- loading state */
-
-struct conf_state {
-	struct conf *c;
-	struct conf_diag *d;
-	const char *file;
-	int line;
-	const char *section; /* current section kind, NULL while skipping */
-	bool had_header;
-	void *obj;        /* object keys write into */
-	int seen[N_KEYS]; /* line where each key was last set in the current object */
-	/* the text source */
-	FILE *f;
-	const char *text;
-	bool failed;
-};
-
-static void diag(struct conf_state *st, const char *fmt, ...) NB_PRINTF(2, 3);
-static void diag(struct conf_state *st, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	conf_diag_add(st->d, st->file, st->line, "%s", msg);
-	st->failed = true;
-}
+/* ---- values */
 
 static int add_ip4(const char *item, void *data)
 {
@@ -678,736 +637,6 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	return 1;
 }
 
-/* ---- custom parsers */
-
-static int parse_interfaces(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	char *save = NULL;
-	c->server.n_interfaces = 0;
-	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-		if (c->server.n_interfaces == CONF_MAX_LIST) {
-			snprintf(err, errlen, "more than %d interfaces", CONF_MAX_LIST);
-			return -E2BIG;
-		}
-		if (strlen(t) >= IF_NAMESIZE) {
-			snprintf(err, errlen, "'%s' is too long for an interface name", t);
-			return -EINVAL;
-		}
-		snprintf(c->server.interfaces[c->server.n_interfaces++], IF_NAMESIZE, "%s", t);
-	}
-	return 0;
-}
-
-static int parse_log_level(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	for (size_t i = 0; level_names[i]; i++)
-		if (strcmp(value, level_names[i]) == 0) {
-			c->server.log_level = level_values[i];
-			return 0;
-		}
-	snprintf(err, errlen, "'%s' is not one of: error warning info debug", value);
-	return -EINVAL;
-}
-
-static int parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	if (value[0] != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", value);
-		return -EINVAL;
-	}
-	if (nb_strlcpy(c->tftp.root, value, sizeof c->tftp.root) < 0) {
-		snprintf(err, errlen, "too long (at most %zu characters)", sizeof c->tftp.root - 1);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_range(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf_subnet *s = obj;
-	char *dash = strchr(value, '-');
-	uint32_t a, b;
-	if (!dash) {
-		snprintf(err, errlen, "'%s' is not FIRST-LAST", value);
-		return -EINVAL;
-	}
-	*dash = 0;
-	if (ip4_parse(nb_strstrip(value), &a) < 0 || ip4_parse(nb_strstrip(dash + 1), &b) < 0) {
-		snprintf(err, errlen, "not FIRST-LAST with two IPv4 addresses");
-		return -EINVAL;
-	}
-	if (a > b) {
-		snprintf(err, errlen, "the first address is above the last");
-		return -EINVAL;
-	}
-	if (s->n_ranges == CONF_MAX_RANGES) {
-		snprintf(err, errlen, "more than %d ranges in one subnet", CONF_MAX_RANGES);
-		return -E2BIG;
-	}
-	s->ranges[s->n_ranges++] = (struct conf_range){.start = a, .end = b, .line = line};
-	return 0;
-}
-
-static int parse_search(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf_subnet *s = obj;
-	char *save = NULL;
-	s->n_search = 0;
-	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-		if (s->n_search == CONF_MAX_LIST) {
-			snprintf(err, errlen, "more than %d domains", CONF_MAX_LIST);
-			return -E2BIG;
-		}
-		if (!nb_hostname_valid(t) || strlen(t) >= CONF_DOMAIN_MAX) {
-			snprintf(err, errlen, "'%s' is not a valid domain", t);
-			return -EINVAL;
-		}
-		snprintf(s->search[s->n_search++], CONF_DOMAIN_MAX, "%s", t);
-	}
-	return 0;
-}
-
-static int parse_route(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf_subnet *s = obj;
-	char dest[40], via[8], gw[40];
-	uint32_t net, g;
-	unsigned prefix;
-	if (sscanf(value, "%39s %7s %39s", dest, via, gw) != 3 || strcmp(via, "via") != 0 ||
-	    ip4_cidr_parse(dest, &net, &prefix) < 0 || ip4_parse(gw, &g) < 0) {
-		snprintf(err, errlen, "'%s' is not DEST/PREFIX via GATEWAY (host bits clear)",
-		         value);
-		return -EINVAL;
-	}
-	if (s->n_routes == CONF_MAX_ROUTES) {
-		snprintf(err, errlen, "more than %d routes", CONF_MAX_ROUTES);
-		return -E2BIG;
-	}
-	s->routes[s->n_routes++] =
-	        (struct conf_route){.dest = net, .gw = g, .prefix = (uint8_t) prefix};
-	return 0;
-}
-
-static int parse_mac(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf_host *h = obj;
-	if (hwaddr_parse(value, &h->mac) < 0) {
-		snprintf(err, errlen, "'%s' is not a MAC address", value);
-		return -EINVAL;
-	}
-	h->has_mac = true;
-	return 0;
-}
-
-static int parse_client_id(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf_host *h = obj;
-	size_t n = 0, len = strlen(value);
-	bool hex = len >= 2 && len % 3 == 2;
-	for (size_t i = 0; hex && i < len; i++) {
-		char ch = value[i];
-		bool want_sep = i % 3 == 2;
-		if (want_sep ? ch != ':'
-		             : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-		                 (ch >= 'A' && ch <= 'F')))
-			hex = false;
-	}
-	if (hex) {
-		for (size_t i = 0; i < len; i += 3) {
-			if (n == CONF_CLIENT_ID_MAX)
-				goto toolong;
-			h->client_id[n++] =
-			        (uint8_t) strtoul((char[3]){value[i], value[i + 1], 0}, NULL, 16);
-		}
-	} else {
-		if (len > CONF_CLIENT_ID_MAX)
-			goto toolong;
-		memcpy(h->client_id, value, len);
-		n = len;
-	}
-	if (n < 2) {
-		snprintf(err, errlen, "a client identifier has at least 2 bytes (RFC 2132 9.14)");
-		return -EINVAL;
-	}
-	h->client_id_len = n;
-	return 0;
-toolong:
-	snprintf(err, errlen, "longer than %d bytes", CONF_CLIENT_ID_MAX);
-	return -EINVAL;
-}
-
-/* ---- [dns]: parsers and cross-checks */
-
-static int parse_dns_upstream(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	char *save = NULL;
-	c->dns.n_upstreams = 0;
-	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-		struct conf_hostport hp = {.port = 53};
-		char *colon = strchr(t, ':');
-		uint64_t port;
-		if (colon) {
-			*colon = 0;
-			if (nb_parse_uint(colon + 1, 1, 65535, &port) < 0) {
-				snprintf(err, errlen, "'%s' is not a port number", colon + 1);
-				return -EINVAL;
-			}
-			hp.port = (uint16_t) port;
-		}
-		if (ip4_parse(t, &hp.addr) < 0 || hp.addr == 0) {
-			snprintf(err, errlen, "'%s' is not an IPv4 address (ADDR or ADDR:PORT)", t);
-			return -EINVAL;
-		}
-		if (c->dns.n_upstreams == CONF_MAX_LIST) {
-			snprintf(err, errlen, "more than %d upstreams", CONF_MAX_LIST);
-			return -E2BIG;
-		}
-		c->dns.upstreams[c->dns.n_upstreams++] = hp;
-	}
-	return 0;
-}
-
-static int parse_dns_allow(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	char *save = NULL;
-	c->dns.n_allow = 0;
-	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-		struct conf_net n = {.prefix = 32};
-		int r = strchr(t, '/') ? ip4_cidr_parse(t, &n.net, &n.prefix)
-		                       : ip4_parse(t, &n.net);
-		if (r < 0) {
-			snprintf(err, errlen,
-			         "'%s' is not NETWORK/PREFIX (host bits clear) or an address", t);
-			return -EINVAL;
-		}
-		if (c->dns.n_allow == CONF_MAX_LIST) {
-			snprintf(err, errlen, "more than %d networks", CONF_MAX_LIST);
-			return -E2BIG;
-		}
-		c->dns.allow[c->dns.n_allow++] = n;
-	}
-	return 0;
-}
-
-static int parse_dns_cache_size(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	size_t n = strlen(value);
-	uint64_t mult = 1, v;
-	if (n > 1 && strchr("kKmMgG", value[n - 1])) {
-		char u = (char) tolower((unsigned char) value[n - 1]);
-		mult = u == 'k' ? 1ull << 10 : u == 'm' ? 1ull << 20 : 1ull << 30;
-		value[n - 1] = 0;
-	}
-	if (nb_parse_uint(value, 0, 64ull << 30, &v) < 0 || v * mult > (64ull << 30)) {
-		snprintf(err, errlen, "not a size up to 64G (e.g. 32M, 512K, 0)");
-		return -EINVAL;
-	}
-	c->dns.cache_bytes = v * mult;
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	uint16_t type;
-} dns_rtypes[] = {
-        {"A", 1}, {"AAAA", 28}, {"CNAME", 5}, {"PTR", 12}, {"MX", 15}, {"TXT", 16}, {"SRV", 33},
-};
-
-static char *dns_token(char **s)
-{
-	char *p = *s;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!*p)
-		return NULL;
-	char *t = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	if (*p)
-		*p++ = 0;
-	*s = p;
-	return t;
-}
-
-/* A name as written: validated and lower-cased; resolved against the domain in check_dns(). */
-static int dns_name_token(const char *t, char *out, char *err, size_t errlen)
-{
-	if (!t) {
-		snprintf(err, errlen, "a name is missing");
-		return -EINVAL;
-	}
-	if (strcmp(t, "@") != 0 && (!nb_hostname_valid(t) || strcmp(t, ".") == 0)) {
-		snprintf(err, errlen, "'%s' is not a valid DNS name", t);
-		return -EINVAL;
-	}
-	size_t n = strlen(t);
-	if (n >= CONF_DOMAIN_MAX) {
-		snprintf(err, errlen, "'%s' is too long", t);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i <= n; i++)
-		out[i] = (char) tolower((unsigned char) t[i]);
-	return 0;
-}
-
-static int dns_u16_token(const char *t, const char *what, uint16_t *ret, char *err, size_t errlen)
-{
-	uint64_t v;
-	if (!t || nb_parse_uint(t, 0, 65535, &v) < 0) {
-		snprintf(err, errlen, "%s: '%s' is not a number from 0 to 65535", what, t ? t : "");
-		return -EINVAL;
-	}
-	*ret = (uint16_t) v;
-	return 0;
-}
-
-/* TXT data: "quoted strings" (\" and \\ escape) or bare words, each at most 255 bytes. */
-static int dns_txt_parse(char *s, struct conf_dns_record *r, char *err, size_t errlen)
-{
-	size_t n = 0;
-	for (;;) {
-		uint8_t buf[256];
-		size_t len = 0;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			break;
-		bool quoted = *s == '"';
-		s += quoted;
-		while (*s && (quoted ? *s != '"' : (*s != ' ' && *s != '\t'))) {
-			char ch = *s++;
-			if (quoted && ch == '\\' && *s)
-				ch = *s++;
-			if (len == 255) {
-				snprintf(err, errlen, "TXT: a string is longer than 255 bytes");
-				return -EINVAL;
-			}
-			buf[len++] = (uint8_t) ch;
-		}
-		if (quoted && *s++ != '"') {
-			snprintf(err, errlen, "TXT: a quoted string is not closed");
-			return -EINVAL;
-		}
-		if (n + 1 + len > sizeof r->txt) {
-			snprintf(err, errlen, "TXT: more than %d bytes", CONF_DNS_TXT_MAX);
-			return -EINVAL;
-		}
-		r->txt[n++] = (uint8_t) len;
-		memcpy(r->txt + n, buf, len);
-		n += len;
-	}
-	if (n == 0) {
-		snprintf(err, errlen, "TXT needs at least one string");
-		return -EINVAL;
-	}
-	r->txt_len = n;
-	return 0;
-}
-
-static int dns_rdata_parse(struct conf_dns_record *r, char *rest, char *err, size_t errlen)
-{
-	char *t;
-	switch (r->type) {
-	case 1:
-		t = dns_token(&rest);
-		if (!t || inet_pton(AF_INET, t, r->addr) != 1) {
-			snprintf(err, errlen, "A: '%s' is not an IPv4 address", t ? t : "");
-			return -EINVAL;
-		}
-		break;
-	case 28:
-		t = dns_token(&rest);
-		if (!t || inet_pton(AF_INET6, t, r->addr) != 1) {
-			snprintf(err, errlen, "AAAA: '%s' is not an IPv6 address", t ? t : "");
-			return -EINVAL;
-		}
-		break;
-	case 16:
-		return dns_txt_parse(rest, r, err, errlen);
-	case 33:
-		if (dns_u16_token(dns_token(&rest), "SRV priority", &r->priority, err, errlen) <
-		            0 ||
-		    dns_u16_token(dns_token(&rest), "SRV weight", &r->weight, err, errlen) < 0 ||
-		    dns_u16_token(dns_token(&rest), "SRV port", &r->port, err, errlen) < 0)
-			return -EINVAL;
-		goto target;
-	case 15:
-		if (dns_u16_token(dns_token(&rest), "MX preference", &r->priority, err, errlen) < 0)
-			return -EINVAL;
-		goto target;
-	default: /* CNAME, PTR */
-	target:
-		t = dns_token(&rest);
-		if (!t || strcmp(t, "@") == 0) {
-			snprintf(err, errlen, "a target name is missing");
-			return -EINVAL;
-		}
-		if (dns_name_token(t, r->target, err, errlen) < 0)
-			return -EINVAL;
-		break;
-	}
-	if (dns_token(&rest)) {
-		snprintf(err, errlen, "unexpected text after the record data");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_dns_record(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	struct conf_dns_record r = {.line = line, .ttl_sec = UINT32_MAX};
-	char *rest = value;
-	char *owner = dns_token(&rest);
-	char *t = dns_token(&rest);
-	uint32_t addr;
-
-	if (!owner || !t) {
-		snprintf(err, errlen, "not NAME [TTL] TYPE DATA");
-		return -EINVAL;
-	}
-	if (t[0] >= '0' && t[0] <= '9') {
-		if (nb_parse_duration(t, &r.ttl_sec) < 0 || r.ttl_sec > 604800) {
-			snprintf(err, errlen, "'%s' is not a TTL up to 7d", t);
-			return -EINVAL;
-		}
-		t = dns_token(&rest);
-	}
-	for (size_t i = 0; t && i < NB_ARRAY_SIZE(dns_rtypes); i++)
-		if (nb_streq_nocase(t, dns_rtypes[i].name))
-			r.type = dns_rtypes[i].type;
-	if (!r.type) {
-		snprintf(err, errlen, "'%s' is not a record type (A AAAA CNAME TXT MX SRV PTR)",
-		         t ? t : "");
-		return -EINVAL;
-	}
-	if (r.type == 12 && ip4_parse(owner, &addr) == 0) /* "10.0.0.5 PTR nas": the reverse name */
-		snprintf(r.name, sizeof r.name, "%u.%u.%u.%u.in-addr.arpa.", addr & 0xff,
-		         (addr >> 8) & 0xff, (addr >> 16) & 0xff, addr >> 24);
-	else if (dns_name_token(owner, r.name, err, errlen) < 0)
-		return -EINVAL;
-	if (dns_rdata_parse(&r, rest, err, errlen) < 0)
-		return -EINVAL;
-	struct conf_dns_record *v = realloc(c->dns.records, (c->dns.n_records + 1) * sizeof *v);
-	if (!v) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	c->dns.records = v;
-	v[c->dns.n_records++] = r;
-	return 0;
-}
-
-static bool dns_name_under(const char *name, const char *zone)
-{
-	size_t n = strlen(name), z = strlen(zone);
-	return n == z ? strcmp(name, zone) == 0
-	              : n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0;
-}
-
-/* Owners: '@' is the domain; a trailing dot, the domain itself or a reverse name are
- * absolute; anything else is relative to the domain. Targets: a single label is relative
- * to the domain, anything else absolute (trailing dot optional). */
-static int dns_name_resolve(char *name, const char *domain, bool owner)
-{
-	char out[CONF_DOMAIN_MAX + 2];
-	size_t n = strlen(name);
-	int len;
-	if (owner && strcmp(name, "@") == 0)
-		len = snprintf(out, sizeof out, "%s", domain);
-	else if (name[n - 1] == '.')
-		len = snprintf(out, sizeof out, "%.*s", (int) n - 1, name);
-	else if (owner ? (dns_name_under(name, domain) || dns_name_under(name, "in-addr.arpa"))
-	               : strchr(name, '.') != NULL)
-		len = snprintf(out, sizeof out, "%s", name);
-	else
-		len = snprintf(out, sizeof out, "%s.%s", name, domain);
-	if (len <= 0 || len > 253)
-		return -ENAMETOOLONG;
-	memcpy(name, out, (size_t) len + 1);
-	return 0;
-}
-
-static int dns_record_cmp(const void *a, const void *b)
-{
-	const struct conf_dns_record *x = *(const struct conf_dns_record *const *) a;
-	const struct conf_dns_record *y = *(const struct conf_dns_record *const *) b;
-	int r = strcmp(x->name, y->name);
-	return r ? r : x->line - y->line;
-}
-
-/* RFC 1034 3.6.2: a name with a CNAME has no other data. */
-static void check_dns_cnames(struct conf_state *st)
-{
-	struct conf *c = st->c;
-	NB_CLEANUP(freep) const struct conf_dns_record **v = calloc(c->dns.n_records, sizeof *v);
-	if (!v)
-		return;
-	for (size_t i = 0; i < c->dns.n_records; i++)
-		v[i] = &c->dns.records[i];
-	qsort(v, c->dns.n_records, sizeof *v, dns_record_cmp);
-	for (size_t i = 0, j; i < c->dns.n_records; i = j) {
-		const struct conf_dns_record *cname = NULL, *other = NULL;
-		for (j = i; j < c->dns.n_records && strcmp(v[j]->name, v[i]->name) == 0; j++) {
-			if (v[j]->type == 5 && !cname)
-				cname = v[j];
-			else if (!other)
-				other = v[j];
-		}
-		if (cname && other) {
-			st->line = NB_MAX(cname->line, other->line);
-			diag(st, "record: %s has a CNAME and other data (lines %d and %d)",
-			     cname->name, NB_MIN(cname->line, other->line),
-			     NB_MAX(cname->line, other->line));
-		}
-	}
-}
-
-static void check_dns(struct conf_state *st)
-{
-	struct conf *c = st->c;
-	char *d = c->dns.domain;
-	size_t n = strlen(d);
-	if (n > 1 && d[n - 1] == '.')
-		d[--n] = 0;
-	for (size_t i = 0; i < n; i++)
-		d[i] = (char) tolower((unsigned char) d[i]);
-	st->line = 0;
-	if (!*d || dns_name_under(d, "in-addr.arpa") || strcmp(d, ".") == 0) {
-		diag(st, "[dns] domain must be a domain name outside in-addr.arpa");
-		return;
-	}
-	for (size_t i = 0; i < c->dns.n_records; i++) {
-		struct conf_dns_record *r = &c->dns.records[i];
-		bool has_target = r->type == 5 || r->type == 12 || r->type == 15 || r->type == 33;
-		st->line = r->line;
-		if (dns_name_resolve(r->name, d, true) < 0 ||
-		    (has_target && dns_name_resolve(r->target, d, false) < 0)) {
-			diag(st, "record: a name is longer than 253 characters with the domain");
-			continue;
-		}
-		bool in_zone = dns_name_under(r->name, d);
-		bool in_reverse = dns_name_under(r->name, "in-addr.arpa");
-		if (r->type == 12 ? !in_zone && !in_reverse : !in_zone)
-			diag(st, "record: %s is outside the local domain %s%s", r->name, d,
-			     r->type == 12 ? " and in-addr.arpa" : "");
-		else if (r->type == 5 && strcmp(r->name, d) == 0)
-			diag(st, "record: the domain %s itself cannot be a CNAME", d);
-	}
-	check_dns_cnames(st);
-}
-
-/* ---- [api] */
-
-static int parse_api_socket(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	if (*value && *value != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", value);
-		return -EINVAL;
-	}
-	if (strlen(value) >= sizeof c->api.socket) {
-		snprintf(err, errlen, "longer than a Unix socket path may be (%zu characters)",
-		         sizeof c->api.socket - 1);
-		return -EINVAL;
-	}
-	memcpy(c->api.socket, value, strlen(value) + 1);
-	return 0;
-}
-
-static int parse_api_listen(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	char *colon = strrchr(value, ':');
-	uint64_t port;
-	uint32_t addr;
-
-	c->api.listen_line = line;
-	if (!*value) {
-		c->api.listen_port = 0;
-		return 0;
-	}
-	if (!colon) {
-		snprintf(err, errlen, "'%s' is not ADDRESS:PORT", value);
-		return -EINVAL;
-	}
-	*colon = 0;
-	if (ip4_parse(value, &addr) < 0 || nb_parse_uint(colon + 1, 1, 65535, &port) < 0) {
-		*colon = ':';
-		snprintf(err, errlen, "'%s' is not ADDRESS:PORT (an IPv4 address, a port 1-65535)",
-		         value);
-		return -EINVAL;
-	}
-	c->api.listen_addr = addr;
-	c->api.listen_port = (uint32_t) port;
-	return 0;
-}
-
-static int parse_api_token(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	size_t n = strlen(value);
-	if (n < 16 || n >= sizeof c->api.token) {
-		snprintf(err, errlen, "must be 16 to %zu characters long (got %zu)",
-		         sizeof c->api.token - 1, n);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (value[i] <= 0x20 || value[i] >= 0x7f) {
-			snprintf(err, errlen, "only visible ASCII characters, no spaces");
-			return -EINVAL;
-		}
-	memcpy(c->api.token, value, n + 1);
-	return 0;
-}
-
-/* ---- cross-checks over the whole file */
-
-static bool ranges_overlap(uint32_t a1, uint32_t a2, uint32_t b1, uint32_t b2)
-{
-	return a1 <= b2 && b1 <= a2;
-}
-
-static void check_subnets(struct conf_state *st)
-{
-	struct conf *c = st->c;
-	char a[IP4_STRLEN], b[IP4_STRLEN];
-
-	for (size_t i = 0; i < c->n_subnets; i++) {
-		struct conf_subnet *s = &c->subnets[i];
-		uint32_t bcast = s->net | ~ip4_mask(s->prefix);
-		st->line = s->line;
-		for (size_t j = 0; j < i; j++) {
-			struct conf_subnet *o = &c->subnets[j];
-			if (ranges_overlap(s->net, bcast, o->net, o->net | ~ip4_mask(o->prefix)))
-				diag(st, "subnet %s/%u overlaps subnet %s/%u on line %d",
-				     ip4_fmt(s->net, a), s->prefix, ip4_fmt(o->net, b), o->prefix,
-				     o->line);
-		}
-		for (size_t r = 0; r < s->n_ranges; r++) {
-			struct conf_range *rg = &s->ranges[r];
-			st->line = rg->line ? rg->line : s->line;
-			if (!ip4_in(rg->start, s->net, s->prefix) ||
-			    !ip4_in(rg->end, s->net, s->prefix))
-				diag(st, "range %s-%s is outside subnet %s/%u",
-				     ip4_fmt(rg->start, a), ip4_fmt(rg->end, b),
-				     ip4_fmt(s->net, (char[IP4_STRLEN]){0}), s->prefix);
-			else if (rg->start == s->net || rg->end == bcast)
-				diag(st, "range %s-%s includes the network or broadcast address",
-				     ip4_fmt(rg->start, a), ip4_fmt(rg->end, b));
-			for (size_t q = 0; q < r; q++)
-				if (ranges_overlap(rg->start, rg->end, s->ranges[q].start,
-				                   s->ranges[q].end))
-					diag(st,
-					     "range %s-%s overlaps another range of this subnet",
-					     ip4_fmt(rg->start, a), ip4_fmt(rg->end, b));
-		}
-		st->line = s->line;
-		for (size_t r = 0; r < s->n_routers; r++)
-			if (!ip4_in(s->routers[r], s->net, s->prefix))
-				diag(st, "router %s is outside subnet %s/%u",
-				     ip4_fmt(s->routers[r], a), ip4_fmt(s->net, b), s->prefix);
-		uint32_t t1 = conf_subnet_t1(s), t2 = conf_subnet_t2(s);
-		if (!(t1 < t2 && t2 < s->lease_sec))
-			diag(st, "lease timers must satisfy t1 (%us) < t2 (%us) < lease-time (%us)",
-			     t1, t2, s->lease_sec);
-	}
-}
-
-static bool host_in_pool(const struct conf *c, uint32_t addr)
-{
-	for (size_t i = 0; i < c->n_subnets; i++)
-		for (size_t r = 0; r < c->subnets[i].n_ranges; r++)
-			if (addr >= c->subnets[i].ranges[r].start &&
-			    addr <= c->subnets[i].ranges[r].end)
-				return true;
-	return false;
-}
-
-static void check_hosts(struct conf_state *st)
-{
-	struct conf *c = st->c;
-	char a[IP4_STRLEN], m[HWADDR_STRLEN];
-
-	for (size_t i = 0; i < c->n_hosts; i++) {
-		struct conf_host *h = &c->hosts[i];
-		st->line = h->line;
-		if (!h->has_mac && !h->client_id_len)
-			diag(st, "host %s needs a mac or a client-id", h->name);
-		if (!h->addr) {
-			diag(st, "host %s needs an address", h->name);
-			continue;
-		}
-		const struct conf_subnet *s = conf_subnet_find(c, h->addr);
-		if (!s && c->dhcp.mode == DHCP_MODE_FULL)
-			diag(st, "host %s: %s is in no [subnet]", h->name, ip4_fmt(h->addr, a));
-		else if (host_in_pool(c, h->addr))
-			diag(st,
-			     "host %s: %s sits inside a range (reservations must be outside the "
-			     "pools)",
-			     h->name, ip4_fmt(h->addr, a));
-		for (size_t j = 0; j < i; j++) {
-			struct conf_host *o = &c->hosts[j];
-			if (o->addr == h->addr)
-				diag(st,
-				     "host %s: address %s is already reserved for %s on line %d",
-				     h->name, ip4_fmt(h->addr, a), o->name, o->line);
-			if (h->has_mac && o->has_mac &&
-			    memcmp(&h->mac, &o->mac, sizeof h->mac) == 0)
-				diag(st, "host %s: mac %s is already reserved for %s on line %d",
-				     h->name, hwaddr_fmt(&h->mac, m), o->name, o->line);
-			if (h->client_id_len && h->client_id_len == o->client_id_len &&
-			    memcmp(h->client_id, o->client_id, h->client_id_len) == 0)
-				diag(st, "host %s: client-id is already reserved for %s on line %d",
-				     h->name, o->name, o->line);
-			if (strcmp(h->name, o->name) == 0)
-				diag(st, "host %s is already defined on line %d", h->name, o->line);
-		}
-	}
-}
-
-static void check_api(struct conf_state *st)
-{
-	struct conf *c = st->c;
-	char a[IP4_STRLEN];
-
-	if (!c->api.listen_port)
-		return;
-	st->line = c->api.listen_line;
-	if (!c->api.token[0])
-		diag(st,
-		     "listen: the API over TCP needs [api] token (a bearer token clients send)");
-	if (c->http.enable && c->http.port == c->api.listen_port &&
-	    (c->http.listen == 0 || c->api.listen_addr == 0 ||
-	     c->http.listen == c->api.listen_addr))
-		diag(st, "listen: %s:%u is also the [http] listener's port",
-		     ip4_fmt(c->api.listen_addr, a), c->api.listen_port);
-}
-
-static void check_all(struct conf_state *st)
-{
-	if (st->c->dhcp.default_group[0] && !conf_group_find(st->c, st->c->dhcp.default_group)) {
-		st->line = 0;
-		diag(st, "[dhcp] default-group = %s: no [group %s] is defined",
-		     st->c->dhcp.default_group, st->c->dhcp.default_group);
-	}
-	if (st->c->dhcp.mode == DHCP_MODE_FULL && st->c->n_subnets == 0) {
-		st->line = 0;
-		diag(st,
-		     "[dhcp] mode = full needs at least one [subnet] (or set mode = proxy or off)");
-	}
-	check_subnets(st);
-	check_hosts(st);
-	check_api(st);
-	check_dns(st);
-}
-
 /* ---- public */
 
 static int load(struct conf_state *st, const char *name, struct conf_diag *d,
@@ -1432,7 +661,7 @@ static int load(struct conf_state *st, const char *name, struct conf_diag *d,
 	st->obj = NULL;
 
 	(void) ini_parse_stream(conf_reader, st, conf_handler, st);
-	check_all(st);
+	conf_check_all(st);
 	if (st->failed)
 		return -EINVAL;
 	*ret_conf = steal_ptr(&c);
@@ -1508,20 +737,4 @@ void conf_print_keys(void)
 		printf("[%s] %s = %s\n\t%s%s\n", keys[i].section, keys[i].name,
 		       keys[i].def ? keys[i].def : "", keys[i].help,
 		       keys[i].repeat ? " (repeatable)" : "");
-}
-
-/* A loader file name: a path inside the boot root (the mapping TFTP and HTTP
- * apply to client requests, so ".." or control bytes are refused here). */
-static int parse_boot_file(void *field, char *value, int line, char *err, size_t errlen)
-{
-	char rel[JAIL_PATH_MAX + 1];
-	if (*value && jail_map(value, rel, sizeof rel) < 0) {
-		snprintf(err, errlen, "'%s' is not a file name inside the boot root", value);
-		return -EINVAL;
-	}
-	if (nb_strlcpy(field, value, CONF_PATH_MAX) < 0) {
-		snprintf(err, errlen, "too long (at most %d characters)", CONF_PATH_MAX - 1);
-		return -EINVAL;
-	}
-	return 0;
 }
