@@ -110,6 +110,15 @@ int api_target_option(struct api_target *t, int opt, const char *arg, char *err,
 	}
 }
 
+bool api_target_take(struct api_target *t, int opt, const char *arg)
+{
+	char err[256];
+	int r = api_target_option(t, opt, arg, err, sizeof err);
+	if (r < 0)
+		fprintf(stderr, "netbay: %s\n", err);
+	return r > 0;
+}
+
 const char *api_target_describe(const struct api_target *t, char *buf, size_t n)
 {
 	if (!t->host[0])

@@ -7,7 +7,7 @@
  *   --server HOST[:PORT] use TCP instead (port 80 by default)
  *   --token-file FILE    the bearer token for TCP (else $NETBAY_TOKEN)
  * Add API_TARGET_LONG_OPTIONS to the subcommand's getopt_long table and
- * pass every option it returns to api_target_option(). */
+ * pass every option it returns to api_target_take(). */
 #pragma once
 
 #include <getopt.h>
@@ -48,6 +48,10 @@ void api_target_init(struct api_target *t);
  * it). Returns 1 when opt was one of them, 0 when it was not, -EINVAL /
  * -errno with a message in err when its argument is bad. */
 int api_target_option(struct api_target *t, int opt, const char *arg, char *err, size_t errlen);
+
+/* For a subcommand's getopt loop: api_target_option(), with a bad argument
+ * reported on stderr. False when opt was not applied (the caller exits 2). */
+bool api_target_take(struct api_target *t, int opt, const char *arg);
 
 /* "the socket /run/netbay/api.sock" or "netbay.lan:8080", for messages. */
 const char *api_target_describe(const struct api_target *t, char *buf, size_t n);

@@ -580,8 +580,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct api_target *
 	        API_TARGET_LONG_OPTIONS,
 	        {0},
 	};
-	char err[256];
-	int c, r;
+	int c;
 	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -629,10 +628,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct api_target *
 			usage(stdout);
 			return 0;
 		default:
-			r = api_target_option(t, c, optarg, err, sizeof err);
-			if (r < 0)
-				fprintf(stderr, "netbay: %s\n", err);
-			if (r <= 0)
+			if (!api_target_take(t, c, optarg))
 				return 2;
 		}
 	}

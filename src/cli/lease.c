@@ -288,8 +288,7 @@ int cli_lease(int argc, char **argv)
 	const char *conf = CLI_DEFAULT_CONF;
 	bool dry_run = false, as_json = false;
 	struct api_target t;
-	char err[256];
-	int c, r;
+	int c;
 
 	api_target_init(&t);
 	if (argc < 2) {
@@ -314,10 +313,7 @@ int cli_lease(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			r = api_target_option(&t, c, optarg, err, sizeof err);
-			if (r < 0)
-				fprintf(stderr, "netbay: %s\n", err);
-			if (r <= 0)
+			if (!api_target_take(&t, c, optarg))
 				return 2;
 		}
 	}

@@ -221,8 +221,7 @@ int cli_why(int argc, char **argv)
 	};
 	bool as_json = false, all = false;
 	struct api_target t;
-	char err[256];
-	int c, r;
+	int c;
 
 	api_target_init(&t);
 	while ((c = getopt_long(argc, argv, "jah", opts, NULL)) != -1) {
@@ -237,10 +236,7 @@ int cli_why(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			r = api_target_option(&t, c, optarg, err, sizeof err);
-			if (r < 0)
-				fprintf(stderr, "netbay: %s\n", err);
-			if (r <= 0)
+			if (!api_target_take(&t, c, optarg))
 				return 2;
 		}
 	}
