@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "conf_helpers.h"
 #include "core/conf.h"
 #include "core/ctl.h"
 #include "core/loop.h"
@@ -48,9 +49,8 @@ struct fx {
 static int setup_with(void **state, const char *text)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct conf_diag d = {0};
 	char db[128];
-	assert_int_equal(conf_load_string(text, "t.conf", &d, &f->conf), 0);
+	f->conf = conf_ok(text);
 	strcpy(f->dir, "/tmp/nbprotoXXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(db, sizeof db, "%s/t.db", f->dir);
