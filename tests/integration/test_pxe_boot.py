@@ -48,8 +48,9 @@ def test_bios_full_mode(netns, netbay, tmp_path):
     assert any(e["name"] == "http.fetch" and "default.ipxe" in e["detail"] for e in evs)
 
 
-def test_bios_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
-    """dnsmasq leases the addresses; netbay only adds the boot information."""
+def proxy_lan(netns, netbay, tmp_path):
+    """A segment where dnsmasq (10.77.0.2) leases the addresses and netbay
+    (10.77.0.1) runs in proxy mode."""
     seg = Segment(netns)
     srv, other = netns("srv"), netns("dnsm")
     seg.attach(srv, "eth0", "10.77.0.1/24")
@@ -57,6 +58,12 @@ def test_bios_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
     start_dnsmasq(other, tmp_path)
     nb = netbay(srv, boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
     nb.start()
+    return seg, nb
+
+
+def test_bios_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
+    """dnsmasq leases the addresses; netbay only adds the boot information."""
+    seg, nb = proxy_lan(netns, netbay, tmp_path)
     mac = "52:54:00:b0:00:02"
     evs = wait_booted(nb, mac, seg.vm("bios", mac, tmp_path))
     n = names(evs)
@@ -115,13 +122,7 @@ def test_uefi_full_mode(netns, netbay, tmp_path):
 
 
 def test_uefi_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
-    seg = Segment(netns)
-    srv, other = netns("srv"), netns("dnsm")
-    seg.attach(srv, "eth0", "10.77.0.1/24")
-    seg.attach(other, "eth0", "10.77.0.2/24")
-    start_dnsmasq(other, tmp_path)
-    nb = netbay(srv, boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
-    nb.start()
+    seg, nb = proxy_lan(netns, netbay, tmp_path)
     mac = "52:54:00:e0:00:02"
     evs = wait_booted(nb, mac, seg.vm("uefi", mac, tmp_path), timeout=300)
     n = names(evs)
