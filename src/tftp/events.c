@@ -1,0 +1,140 @@
+/* The TFTP server's names and journal: file names made printable for log
+ * lines and events, "who" a peer is, and one function per journal event
+ * name (tftp.request, .file_missing, .refused, .busy, .error, .timeout,
+ * .complete), the one place each is raised, with its log line. */
+#include <stdio.h>
+
+#include "core/net.h"
+#include "core/util.h"
+#include "journal/journal.h"
+#include "registry/hosts.h"
+#include "tftp/internal.h"
+
+/* ---- names and log lines */
+
+/* Copies s with bytes outside printable ASCII as \xNN (log lines, journal). */
+const char *tftp_printable(const char *s, char out[static PNAME_MAX])
+{
+	size_t n = 0;
+	for (; *s && n + 5 < PNAME_MAX; s++) {
+		unsigned char c = (unsigned char) *s;
+		if (c >= 0x20 && c < 0x7f && c != '"')
+			out[n++] = (char) c;
+		else
+			n += (size_t) snprintf(out + n, PNAME_MAX - n, "\\x%02x", c);
+	}
+	out[n] = 0;
+	return out;
+}
+
+/* "10.0.0.5" or "10.0.0.5 [52:54:00:12:34:56]" when the address is known. */
+const char *tftp_who(const struct tftp_server *s, uint32_t addr, char buf[static 40])
+{
+	char a[IP4_STRLEN], m[HWADDR_STRLEN];
+	const struct hosts_entry *e =
+	        s->svc.hosts ? hosts_by_addr(s->svc.hosts, addr, nb_wall_sec()) : NULL;
+	if (e)
+		snprintf(buf, 40, "%s [%s]", ip4_fmt(addr, a), hwaddr_fmt(&e->mac, m));
+	else
+		snprintf(buf, 40, "%s", ip4_fmt(addr, a));
+	return buf;
+}
+
+/* ---- the journal: one function per event name, the one place it is raised */
+
+void tftp_ev_request(struct tftp_server *s, uint32_t peer, const struct tftp_msg *m)
+{
+	char n[PNAME_MAX], opts[96] = "";
+	size_t k = 0;
+	const struct tftp_opts *o = &m->opts;
+	if (o->present & TFTP_OPT_BLKSIZE)
+		k += (size_t) snprintf(opts + k, sizeof opts - k, " blksize=%u", o->blksize);
+	if ((o->present & TFTP_OPT_TSIZE) && k < sizeof opts)
+		k += (size_t) snprintf(opts + k, sizeof opts - k, " tsize=%llu",
+		                       (unsigned long long) o->tsize);
+	if ((o->present & TFTP_OPT_TIMEOUT) && k < sizeof opts)
+		k += (size_t) snprintf(opts + k, sizeof opts - k, " timeout=%u", o->timeout_sec);
+	if ((o->present & TFTP_OPT_WINDOWSIZE) && k < sizeof opts)
+		snprintf(opts + k, sizeof opts - k, " windowsize=%u", o->windowsize);
+	journal_event(s->svc.journal, NULL, peer, "tftp.request", "%s file=\"%s\" mode=%s%s",
+	              m->op == TFTP_WRQ ? "write" : "read", tftp_printable(m->name, n),
+	              tftp_mode_name(m->mode), opts);
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char w[40];
+		log_debug("tftp: %s: %s request for \"%s\" (%s%s)", tftp_who(s, peer, w),
+		          m->op == TFTP_WRQ ? "write" : "read", n, tftp_mode_name(m->mode), opts);
+	}
+}
+
+void tftp_ev_file_missing(struct tftp_server *s, uint32_t peer, const char *name, const char *why)
+{
+	char n[PNAME_MAX], w[40];
+	tftp_printable(name, n);
+	journal_event(s->svc.journal, NULL, peer, "tftp.file_missing", "file=\"%s\" (%s)", n, why);
+	log_rl(&s->rl_req, LOG_LVL_INFO, "tftp: %s: \"%s\": %s", tftp_who(s, peer, w), n, why);
+}
+
+void tftp_ev_refused(struct tftp_server *s, uint32_t peer, const char *name, const char *why)
+{
+	char n[PNAME_MAX], w[40];
+	tftp_printable(name, n);
+	journal_event(s->svc.journal, NULL, peer, "tftp.refused", "file=\"%s\" (%s)", n, why);
+	log_rl(&s->rl_req, LOG_LVL_WARN, "tftp: %s: \"%s\" refused: %s", tftp_who(s, peer, w), n,
+	       why);
+}
+
+void tftp_ev_busy(struct tftp_server *s, uint32_t peer, const char *name)
+{
+	char n[PNAME_MAX], w[40];
+	tftp_printable(name, n);
+	journal_event(s->svc.journal, NULL, peer, "tftp.busy", "file=\"%s\" transfers=%zu", n,
+	              s->n_xfers);
+	log_rl(&s->rl_req, LOG_LVL_WARN,
+	       "tftp: %s: \"%s\": server busy (%zu transfers, max-transfers = %u)",
+	       tftp_who(s, peer, w), n, s->n_xfers, s->cfg.max_transfers);
+}
+
+/* A request or transfer that failed for another reason; name is printable. */
+void tftp_ev_error(struct tftp_server *s, uint32_t peer, const char *pname, const char *why)
+{
+	char w[40];
+	journal_event(s->svc.journal, NULL, peer, "tftp.error", "file=\"%s\" (%s)", pname, why);
+	log_rl(&s->rl_req, LOG_LVL_WARN, "tftp: %s: \"%s\": %s", tftp_who(s, peer, w), pname, why);
+}
+
+static uint64_t bytes_acked(const struct xfer *x)
+{
+	uint64_t b = x->acked * x->blksize;
+	return x->mode == TFTP_MODE_OCTET && b > x->size ? x->size : b;
+}
+
+void tftp_ev_timeout(struct xfer *x)
+{
+	struct tftp_server *s = x->srv;
+	char w[40];
+	/* the numbers first: a long name is what the detail's size cuts */
+	journal_event(s->svc.journal, NULL, x->peer, "tftp.timeout",
+	              "last_acked_block=%llu bytes_acked=%llu retries=%u blksize=%u file=\"%s\"",
+	              (unsigned long long) x->acked, (unsigned long long) bytes_acked(x),
+	              x->retries - 1, x->blksize, x->name);
+	log_rl(&s->rl_req, LOG_LVL_WARN,
+	       "tftp: %s: \"%s\": client stopped answering after block %llu (%llu bytes), giving "
+	       "up after %u retries",
+	       tftp_who(s, x->peer, w), x->name, (unsigned long long) x->acked,
+	       (unsigned long long) bytes_acked(x), x->retries - 1);
+}
+
+void tftp_ev_complete(struct xfer *x, uint64_t bytes)
+{
+	struct tftp_server *s = x->srv;
+	char w[40];
+	int64_t ms = now_ms(s) - x->start_ms;
+	journal_event(s->svc.journal, NULL, x->peer, "tftp.complete",
+	              "file=\"%s\" bytes=%llu ms=%lld blksize=%u windowsize=%u timeouts=%u",
+	              x->name, (unsigned long long) bytes, (long long) ms, x->blksize, x->window,
+	              x->timeouts);
+	log_rl(&s->rl_req, LOG_LVL_INFO,
+	       "tftp: %s: sent \"%s\", %llu bytes in %.3f s (blksize %u, window %u%s)",
+	       tftp_who(s, x->peer, w), x->name, (unsigned long long) bytes, (double) ms / 1000.0,
+	       x->blksize, x->window, x->timeouts ? ", resent after timeouts" : "");
+}
