@@ -1,16 +1,19 @@
+/* The device registry's table and its boot side: UUID and state names, the
+ * devices in memory and their MAC index, lookups, loading and persisting a
+ * device as a JSON document, and what a booting client may boot (identifying
+ * it, UUID conflicts, creating it by the policy). The admin's changes (add,
+ * update, remove, import) are in admin.c; internal.h is what they share. */
 #include "registry/registry.h"
+#include "registry/internal.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/conf.h"
-#include "core/jail.h"
 #include "core/log.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
@@ -18,23 +21,6 @@
 
 /* last_seen and friends are written back at most this often per device */
 #define SEEN_PERSIST_SEC 60
-
-struct registry {
-	struct store *store;
-	struct hosts *hosts;
-	struct journal *journal;
-	const struct conf *conf;
-	struct registry_device **dev; /* each malloc'd: pointers stay valid */
-	size_t n, cap;
-	uint64_t next_id;
-	/* MAC index, open addressing, rebuilt when devices change */
-	struct {
-		struct hwaddr mac;
-		struct registry_device *d;
-	} * idx;
-	size_t idx_n;
-	int64_t *persisted; /* per device slot: when its "seen" fields were last written */
-};
 
 /* ---- UUIDs */
 
@@ -155,7 +141,7 @@ static size_t mac_slot(const struct hwaddr *m, size_t n)
 	return nb_hash(m->b, sizeof m->b, 0x52) & (n - 1);
 }
 
-static int reindex(struct registry *r)
+int registry_reindex(struct registry *r)
 {
 	size_t macs = 0, n = 64;
 	for (size_t i = 0; i < r->n; i++)
@@ -197,7 +183,7 @@ const struct registry_device *registry_get_id(const struct registry *r, uint64_t
 	return NULL;
 }
 
-static struct registry_device *by_name(const struct registry *r, const char *name)
+struct registry_device *registry_by_name(const struct registry *r, const char *name)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->dev[i]->name[0] && nb_streq_nocase(r->dev[i]->name, name))
@@ -205,8 +191,8 @@ static struct registry_device *by_name(const struct registry *r, const char *nam
 	return NULL;
 }
 
-static struct registry_device *by_uuid(const struct registry *r, const char *uuid,
-                                       const struct registry_device *except)
+struct registry_device *registry_by_uuid(const struct registry *r, const char *uuid,
+                                         const struct registry_device *except)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->dev[i] != except && strcmp(r->dev[i]->uuid, uuid) == 0)
@@ -214,7 +200,7 @@ static struct registry_device *by_uuid(const struct registry *r, const char *uui
 	return NULL;
 }
 
-static bool uuid_conflicting(const struct registry *r, const char *uuid)
+bool registry_uuid_conflicting(const struct registry *r, const char *uuid)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->dev[i]->uuid_conflict && strcmp(r->dev[i]->uuid, uuid) == 0)
@@ -237,9 +223,9 @@ const struct registry_device *registry_find(const struct registry *r, const char
 	/* a UUID finds a device only while it is not in conflict: MAC only then */
 	if (registry_uuid_parse(key, false, u) == 0) {
 		registry_uuid_fmt(u, us);
-		return uuid_conflicting(r, us) ? NULL : by_uuid(r, us, NULL);
+		return registry_uuid_conflicting(r, us) ? NULL : registry_by_uuid(r, us, NULL);
 	}
-	return by_name(r, key);
+	return registry_by_name(r, key);
 }
 
 size_t registry_count(const struct registry *r)
@@ -340,7 +326,7 @@ static char *device_doc(const struct registry_device *d)
 	return s;
 }
 
-static int persist(struct registry *r, const struct registry_device *d)
+int registry_persist(struct registry *r, const struct registry_device *d)
 {
 	if (!r->store)
 		return 0; /* in memory only (tests) */
@@ -354,7 +340,7 @@ static int persist(struct registry *r, const struct registry_device *d)
 	return ret;
 }
 
-static int add_slot(struct registry *r, struct registry_device *d)
+int registry_add_slot(struct registry *r, struct registry_device *d)
 {
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 32;
@@ -412,10 +398,10 @@ static int load_one(const struct store_device *sd, void *data)
 	d->version = (uint64_t) json_integer_value(json_object_get(o, "version"));
 	profile_from(json_object_get(o, "profile"), &d->profile);
 	json_decref(o);
-	return add_slot(r, d) < 0 ? (free(d), -ENOMEM) : 0;
+	return registry_add_slot(r, d) < 0 ? (free(d), -ENOMEM) : 0;
 }
 
-static void publish(struct registry *r, const struct registry_device *d)
+void registry_publish(struct registry *r, const struct registry_device *d)
 {
 	/* named devices with a known address are names on the LAN */
 	if (r->hosts && d->name[0] && d->ip && d->n_macs)
@@ -434,13 +420,13 @@ int registry_open(struct store *store, struct hosts *hosts, struct journal *jour
 	r->next_id = 1;
 	int e = store ? store_device_foreach(store, load_one, r) : 0;
 	if (e == 0)
-		e = reindex(r);
+		e = registry_reindex(r);
 	if (e < 0) {
 		registry_free(r);
 		return e;
 	}
 	for (size_t i = 0; i < r->n; i++)
-		publish(r, r->dev[i]);
+		registry_publish(r, r->dev[i]);
 	*ret = r;
 	return 0;
 }
@@ -586,7 +572,7 @@ static void conflict(struct registry *r, const char *uuid, struct registry_devic
 		both[i]->uuid_conflict = true;
 		nb_strlcpy(both[i]->uuid, uuid, sizeof both[i]->uuid);
 		both[i]->version++;
-		(void) persist(r, both[i]);
+		(void) registry_persist(r, both[i]);
 	}
 	/* each side's journal names the other side */
 	if (a->n_macs)
@@ -620,7 +606,7 @@ static struct registry_device *create(struct registry *r, const struct hwaddr *m
 	} else {
 		d->state = REGISTRY_PENDING;
 	}
-	if (add_slot(r, d) < 0 || reindex(r) < 0) {
+	if (registry_add_slot(r, d) < 0 || registry_reindex(r) < 0) {
 		if (r->n && r->dev[r->n - 1] == d)
 			r->n--;
 		free(d);
@@ -635,10 +621,10 @@ static struct registry_device *identify(struct registry *r, const struct hwaddr 
                                         const char *uuid, bool *ret_conflict)
 {
 	struct registry_device *d = (struct registry_device *) registry_get(r, mac);
-	*ret_conflict = uuid[0] && uuid_conflicting(r, uuid);
+	*ret_conflict = uuid[0] && registry_uuid_conflicting(r, uuid);
 	if (!uuid[0] || *ret_conflict)
 		return d;
-	struct registry_device *other = by_uuid(r, uuid, d);
+	struct registry_device *other = registry_by_uuid(r, uuid, d);
 	if (d) {
 		if (other) {
 			conflict(r, uuid, other, d, mac);
@@ -646,7 +632,7 @@ static struct registry_device *identify(struct registry *r, const struct hwaddr 
 		} else if (strcmp(d->uuid, uuid) != 0) {
 			nb_strlcpy(d->uuid, uuid, sizeof d->uuid);
 			d->version++;
-			(void) persist(r, d);
+			(void) registry_persist(r, d);
 		}
 		return d;
 	}
@@ -654,7 +640,7 @@ static struct registry_device *identify(struct registry *r, const struct hwaddr 
 		/* registered by UUID: this is its first MAC */
 		other->macs[other->n_macs++] = *mac;
 		other->version++;
-		if (reindex(r) < 0 || persist(r, other) < 0)
+		if (registry_reindex(r) < 0 || registry_persist(r, other) < 0)
 			log_warn("registry: could not record the MAC of device #%llu",
 			         (unsigned long long) other->id);
 		return other;
@@ -682,7 +668,8 @@ int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip
 			return -ENOMEM;
 		journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
 		              (unsigned long long) d->id, registry_state_name(d->state));
-		const struct registry_device *holder = conflicting ? by_uuid(r, uuid, d) : NULL;
+		const struct registry_device *holder =
+		        conflicting ? registry_by_uuid(r, uuid, d) : NULL;
 		if (holder)
 			ev_uuid_conflict(r, mac, ip, uuid, holder->n_macs ? &holder->macs[0] : NULL,
 			                 holder->id);
@@ -701,330 +688,12 @@ int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip
 		while (slot < r->n && r->dev[slot] != d)
 			slot++;
 		if (changed || now - r->persisted[slot] >= SEEN_PERSIST_SEC) {
-			if (persist(r, d) == 0)
+			if (registry_persist(r, d) == 0)
 				r->persisted[slot] = now;
 			if (ip && changed)
-				publish(r, d);
+				registry_publish(r, d);
 		}
 	}
 	decide(r, d, out);
 	return 0;
-}
-
-/* ---- admin changes */
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) NB_PRINTF(4, 5);
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static bool file_ok(const char *f)
-{
-	char rel[JAIL_PATH_MAX + 1];
-	return !f[0] || jail_map(f, rel, sizeof rel) == 0;
-}
-
-/* Checks d as a whole against every other device (except self). */
-static int validate(const struct registry *r, const struct registry_device *d,
-                    const struct registry_device *self, char *err, size_t errlen)
-{
-	char m[HWADDR_STRLEN];
-	uint8_t u[16];
-	if (!d->n_macs && !d->uuid[0])
-		return fail(err, errlen, -EINVAL, "a device needs a MAC or a UUID");
-	if (d->name[0] && (!nb_hostname_valid(d->name) || strchr(d->name, '.')))
-		return fail(err, errlen, -EINVAL, "name '%s' is not a single DNS label", d->name);
-	if (d->uuid[0] && registry_uuid_parse(d->uuid, false, u) < 0)
-		return fail(err, errlen, -EINVAL, "uuid '%s' is not a UUID", d->uuid);
-	if (d->group[0] && !registry_group(r, d->group))
-		return fail(err, errlen, -ENOENT, "no [group %s] is configured", d->group);
-	if (d->state < REGISTRY_PENDING || d->state > REGISTRY_REJECTED)
-		return fail(err, errlen, -EINVAL, "state must be pending, approved or rejected");
-	const struct registry_profile *p = &d->profile;
-	const char *files[] = {p->bios,     p->uefi_ia32,  p->uefi_x64,     p->uefi_arm64,
-	                       p->http_x64, p->http_arm64, p->ipxe_template};
-	for (size_t i = 0; i < NB_ARRAY_SIZE(files); i++)
-		if (!file_ok(files[i]))
-			return fail(err, errlen, -EINVAL,
-			            "profile: '%s' is not a file in the boot root", files[i]);
-	if (p->domain[0] && !nb_hostname_valid(p->domain))
-		return fail(err, errlen, -EINVAL, "profile: domain '%s' is not valid", p->domain);
-	if (p->lease_sec && p->lease_sec < 60)
-		return fail(err, errlen, -EINVAL, "profile: lease-time is at least 60 s");
-	for (size_t i = 0; i < d->n_macs; i++) {
-		for (size_t k = 0; k < i; k++)
-			if (memcmp(&d->macs[i], &d->macs[k], sizeof d->macs[i]) == 0)
-				return fail(err, errlen, -EINVAL, "MAC %s is listed twice",
-				            hwaddr_fmt(&d->macs[i], m));
-		const struct registry_device *o = registry_get(r, &d->macs[i]);
-		if (o && o != self)
-			return fail(err, errlen, -EEXIST, "MAC %s belongs to device #%llu%s%s",
-			            hwaddr_fmt(&d->macs[i], m), (unsigned long long) o->id,
-			            o->name[0] ? " " : "", o->name);
-	}
-	const struct registry_device *o = d->name[0] ? by_name(r, d->name) : NULL;
-	if (o && o != self)
-		return fail(err, errlen, -EEXIST, "name %s belongs to device #%llu", d->name,
-		            (unsigned long long) o->id);
-	return 0;
-}
-
-static void apply(struct registry_device *d, const struct registry_change *c)
-{
-	if (c->fields & REGISTRY_F_MACS) {
-		memcpy(d->macs, c->d.macs, sizeof d->macs);
-		d->n_macs = c->d.n_macs;
-	}
-	if (c->fields & REGISTRY_F_NAME)
-		memcpy(d->name, c->d.name, sizeof d->name);
-	if (c->fields & REGISTRY_F_UUID) {
-		uint8_t u[16];
-		/* stored in one canonical spelling */
-		if (registry_uuid_parse(c->d.uuid, false, u) == 0)
-			registry_uuid_fmt(u, d->uuid);
-		else
-			memcpy(d->uuid, c->d.uuid, sizeof d->uuid);
-		d->uuid_conflict = false;
-	}
-	if (c->fields & REGISTRY_F_GROUP)
-		memcpy(d->group, c->d.group, sizeof d->group);
-	if (c->fields & REGISTRY_F_STATE)
-		d->state = c->d.state;
-	if (c->fields & REGISTRY_F_NOTES)
-		memcpy(d->notes, c->d.notes, sizeof d->notes);
-	if (c->fields & REGISTRY_F_PROFILE)
-		d->profile = c->d.profile;
-}
-
-/* Commits the batch holding the change; on failure the batch is gone. */
-static int commit(struct registry *r, char *err, size_t errlen)
-{
-	int e = r->store ? store_commit(r->store) : 0;
-	if (e < 0)
-		return fail(err, errlen, e, "the database refused the change: %s", strerror(-e));
-	return 0;
-}
-
-int registry_add(struct registry *r, const struct registry_change *c, uint64_t *ret_id, char *err,
-                 size_t errlen)
-{
-	struct registry_device *d = calloc(1, sizeof *d);
-	if (!d)
-		return fail(err, errlen, -ENOMEM, "out of memory");
-	d->arch = -1;
-	d->state = REGISTRY_PENDING;
-	apply(d, c);
-	d->id = r->next_id;
-	d->version = 1;
-	int e = validate(r, d, NULL, err, errlen);
-	if (e < 0 || (e = persist(r, d)) < 0 || (e = commit(r, err, errlen)) < 0) {
-		if (e != -ENOENT && e != -EINVAL && e != -EEXIST && !err[0])
-			snprintf(err, errlen, "cannot store the device: %s", strerror(-e));
-		if (r->store)
-			(void) store_rollback(r->store);
-		free(d);
-		return e;
-	}
-	if (add_slot(r, d) < 0 || reindex(r) < 0) {
-		free(d);
-		return fail(err, errlen, -ENOMEM, "out of memory");
-	}
-	publish(r, d);
-	if (ret_id)
-		*ret_id = d->id;
-	return 0;
-}
-
-int registry_update(struct registry *r, uint64_t id, const struct registry_change *c, char *err,
-                    size_t errlen)
-{
-	struct registry_device *d = (struct registry_device *) registry_get_id(r, id);
-	if (!d)
-		return fail(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
-	if (c->expect_version && c->expect_version != d->version)
-		return fail(err, errlen, -ESTALE,
-		            "device #%llu changed meanwhile (version %llu, not %llu)",
-		            (unsigned long long) id, (unsigned long long) d->version,
-		            (unsigned long long) c->expect_version);
-	struct registry_device next = *d;
-	apply(&next, c);
-	next.version = d->version + 1;
-	err[0] = 0;
-	int e = validate(r, &next, d, err, errlen);
-	if (e < 0 || (e = persist(r, &next)) < 0 || (e = commit(r, err, errlen)) < 0) {
-		if (!err[0])
-			snprintf(err, errlen, "cannot store the device: %s", strerror(-e));
-		if (r->store)
-			(void) store_rollback(r->store);
-		return e;
-	}
-	if (d->name[0] && strcmp(d->name, next.name) != 0 && d->ip && r->hosts) {
-		const struct hosts_entry *h = hosts_by_addr(r->hosts, d->ip, nb_wall_sec());
-		if (h && h->source == HOSTS_STATIC && strcmp(h->name, d->name) == 0)
-			hosts_remove_addr(r->hosts, d->ip);
-	}
-	int was = d->state;
-	*d = next;
-	if (c->fields & REGISTRY_F_MACS)
-		(void) reindex(r);
-	publish(r, d);
-	if (d->state != was && d->n_macs)
-		journal_event(r->journal, &d->macs[0], d->ip, "registry.state", "%s, was %s",
-		              registry_state_name(d->state), registry_state_name(was));
-	return 0;
-}
-
-int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen)
-{
-	size_t i = 0;
-	while (i < r->n && r->dev[i]->id != id)
-		i++;
-	if (i == r->n)
-		return fail(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
-	int e = r->store ? store_device_del(r->store, id) : 0;
-	if (e < 0 || (e = commit(r, err, errlen)) < 0) {
-		if (r->store)
-			(void) store_rollback(r->store);
-		return fail(err, errlen, e, "cannot remove the device: %s", strerror(-e));
-	}
-	struct registry_device *d = r->dev[i];
-	if (d->name[0] && d->ip && r->hosts) {
-		const struct hosts_entry *h = hosts_by_addr(r->hosts, d->ip, nb_wall_sec());
-		if (h && h->source == HOSTS_STATIC && strcmp(h->name, d->name) == 0)
-			hosts_remove_addr(r->hosts, d->ip);
-	}
-	r->dev[i] = r->dev[r->n - 1];
-	r->persisted[i] = r->persisted[r->n - 1];
-	r->n--;
-	free(d);
-	return reindex(r);
-}
-
-/* The device an import row updates: the one holding its first MAC, else its UUID's. */
-static struct registry_device *import_target(struct registry *r, const struct registry_change *c)
-{
-	for (size_t k = 0; k < c->d.n_macs; k++) {
-		struct registry_device *d =
-		        (struct registry_device *) registry_get(r, &c->d.macs[k]);
-		if (d)
-			return d;
-	}
-	return c->d.uuid[0] && !uuid_conflicting(r, c->d.uuid) ? by_uuid(r, c->d.uuid, NULL) : NULL;
-}
-
-int registry_import(struct registry *r, const struct registry_change *rows, size_t n,
-                    unsigned flags, registry_bad_row_fn bad, void *data, char *err, size_t errlen)
-{
-	/* every row is checked against the registry as it will be after the
-	 * rows before it: work on copies, swap in only when all is stored */
-	struct registry_device **next = calloc(n ? n : 1, sizeof *next);
-	struct registry_device **target = calloc(n ? n : 1, sizeof *target);
-	uint64_t id = r->next_id;
-	int first = 0, e = 0, created = 0;
-	size_t n_bad = 0, i, other;
-	char why[256];
-	if (!next || !target) {
-		free(next);
-		free(target);
-		return fail(err, errlen, -ENOMEM, "out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		target[i] = import_target(r, &rows[i]);
-		next[i] = malloc(sizeof **next);
-		if (!next[i]) {
-			first = fail(err, errlen, -ENOMEM, "out of memory");
-			break;
-		}
-		if (target[i]) {
-			*next[i] = *target[i];
-			next[i]->version++;
-		} else {
-			memset(next[i], 0, sizeof **next);
-			next[i]->id = id++;
-			next[i]->version = 1;
-			next[i]->arch = -1;
-			next[i]->state = REGISTRY_APPROVED;
-		}
-		apply(next[i], &rows[i]);
-		why[0] = 0;
-		other = SIZE_MAX;
-		e = validate(r, next[i], target[i], why, sizeof why);
-		/* and against the rows before it, bad ones included: a file that
-		 * names one MAC twice is wrong whatever else is */
-		for (size_t k = 0; k < i && e == 0; k++) {
-			for (size_t a = 0; a < next[i]->n_macs && e == 0; a++)
-				for (size_t b = 0; b < next[k]->n_macs; b++)
-					if (memcmp(&next[i]->macs[a], &next[k]->macs[b], 6) == 0) {
-						char m[HWADDR_STRLEN];
-						e = fail(why, sizeof why, -EEXIST,
-						         "MAC %s is also in an earlier row",
-						         hwaddr_fmt(&next[i]->macs[a], m));
-						break;
-					}
-			if (e == 0 && next[i]->name[0] &&
-			    nb_streq_nocase(next[i]->name, next[k]->name))
-				e = fail(why, sizeof why, -EEXIST,
-				         "name %s is also in an earlier row", next[i]->name);
-			if (e == 0 && next[i]->uuid[0] &&
-			    strcmp(next[i]->uuid, next[k]->uuid) == 0 &&
-			    (rows[i].fields & REGISTRY_F_UUID))
-				e = fail(why, sizeof why, -EEXIST,
-				         "UUID %s is also in an earlier row", next[i]->uuid);
-			if (e == 0 && target[i] && target[i] == target[k])
-				e = fail(why, sizeof why, -EEXIST,
-				         "an earlier row updates the same device #%llu",
-				         (unsigned long long) target[i]->id);
-			if (e < 0)
-				other = k;
-		}
-		if (e < 0) {
-			if (!n_bad++) {
-				first = e;
-				snprintf(err, errlen, "row %zu: %s", i + 1, why);
-			}
-			if (bad)
-				bad(i, other, e, why, data);
-			continue;
-		}
-		created += !target[i];
-		if (!n_bad && !(flags & REGISTRY_IMPORT_DRY_RUN) && (e = persist(r, next[i])) < 0) {
-			first = fail(err, errlen, e, "cannot store row %zu: %s", i + 1,
-			             strerror(-e));
-			break;
-		}
-	}
-	if (n_bad > 1)
-		snprintf(err + strlen(err), errlen - strlen(err), " (and %zu more bad rows)",
-		         n_bad - 1);
-	if (first == 0 && !(flags & REGISTRY_IMPORT_DRY_RUN))
-		first = commit(r, err, errlen);
-	if (first < 0 || (flags & REGISTRY_IMPORT_DRY_RUN)) {
-		if (r->store && !(flags & REGISTRY_IMPORT_DRY_RUN))
-			(void) store_rollback(r->store);
-		for (size_t k = 0; k < n; k++)
-			free(next[k]);
-		free(next);
-		free(target);
-		return first < 0 ? first : created;
-	}
-	for (i = 0; i < n; i++) {
-		if (target[i]) {
-			*target[i] = *next[i];
-			free(next[i]);
-			publish(r, target[i]);
-		} else if (add_slot(r, next[i]) < 0) {
-			free(next[i]);
-		} else {
-			publish(r, next[i]);
-		}
-	}
-	free(next);
-	free(target);
-	e = reindex(r);
-	return e < 0 ? e : created;
 }
