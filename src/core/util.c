@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -210,6 +211,15 @@ int nb_parse_bool(const char *s, bool *ret)
 		}
 	}
 	return -EINVAL;
+}
+
+int nb_errf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
 }
 
 int nb_strlcpy(char *dst, const char *src, size_t n)

@@ -70,6 +70,11 @@ int nb_parse_bool(const char *s, bool *ret);
 /* Copies src into dst (size n) and always terminates; returns -ENAMETOOLONG
  * when src did not fit (dst then holds a truncated copy). */
 int nb_strlcpy(char *dst, const char *src, size_t n);
+
+/* Formats a message into err (errlen bytes) and returns code: for the
+ * "return nb_errf(err, errlen, -EINVAL, ...)" of functions that explain
+ * their failures to the caller. */
+int nb_errf(char *err, size_t errlen, int code, const char *fmt, ...) NB_PRINTF(4, 5);
 /* Trims leading/trailing whitespace in place; returns s. */
 char *nb_strstrip(char *s);
 bool nb_streq_nocase(const char *a, const char *b);

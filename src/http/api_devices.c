@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,15 +131,8 @@ const struct registry_device *api_device_lookup(const struct api_call *c, const 
 
 /* ---- decoding a body */
 
-static unsigned bad(char *err, size_t errlen, const char *fmt, ...) NB_PRINTF(3, 4);
-static unsigned bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return 400;
-}
+/* 400 with a message. */
+#define bad(err, errlen, ...) ((unsigned) nb_errf(err, errlen, 400, __VA_ARGS__))
 
 /* A string field into dst (null: ""); 400 when not a string or too long. */
 static unsigned take_str(const char *key, json_t *v, char *dst, size_t n, char *err, size_t errlen)

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +11,6 @@
 #include "journal/journal.h"
 #include "journal/rules.h"
 #include "registry/hosts.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) NB_PRINTF(4, 5);
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 /* Whether netbay has anything on mac: events, or a name it publishes. */
 static bool seen(const struct journal_sources *src, const struct hwaddr *mac,
@@ -52,20 +41,21 @@ int journal_subject_find(const struct journal_sources *src, const char *key,
 	}
 	if (hwaddr_parse(key, &m) == 0) {
 		if (!seen(src, &m, &h))
-			return fail(err, errlen, -ENOENT, "no device with MAC %s has been seen",
-			            hwaddr_fmt(&m, (char[HWADDR_STRLEN]){0}));
+			return nb_errf(err, errlen, -ENOENT, "no device with MAC %s has been seen",
+			               hwaddr_fmt(&m, (char[HWADDR_STRLEN]){0}));
 	} else if (key[0] == '#') {
 		if (nb_parse_uint(key + 1, 1, UINT64_MAX, &id) < 0)
-			return fail(err, errlen, -EINVAL, "'%.64s' is not a device #ID", key);
-		return fail(err, errlen, -ENOENT, "no device %.64s", key);
+			return nb_errf(err, errlen, -EINVAL, "'%.64s' is not a device #ID", key);
+		return nb_errf(err, errlen, -ENOENT, "no device %.64s", key);
 	} else if (!nb_hostname_valid(key)) {
-		return fail(err, errlen, -EINVAL, "'%.64s' is not a MAC address, a name or a #ID",
-		            key);
+		return nb_errf(err, errlen, -EINVAL,
+		               "'%.64s' is not a MAC address, a name or a #ID", key);
 	} else {
 		/* a plain DHCP client's name: its lease or reservation */
 		h = src->hosts ? hosts_by_name(src->hosts, key, nb_wall_sec()) : NULL;
 		if (!h || hwaddr_is_zero(&h->mac))
-			return fail(err, errlen, -ENOENT, "no device or host named '%.64s'", key);
+			return nb_errf(err, errlen, -ENOENT, "no device or host named '%.64s'",
+			               key);
 		m = h->mac;
 	}
 	ret->macs[0] = m;

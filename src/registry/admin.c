@@ -3,7 +3,6 @@
  * devices hold), stored and committed, and only then applied to the table.
  * The table itself, lookups and boot decisions are in registry.c. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +13,6 @@
 #include "registry/internal.h"
 #include "registry/registry.h"
 #include "store/store.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) NB_PRINTF(4, 5);
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static bool file_ok(const char *f)
 {
@@ -38,41 +27,43 @@ static int validate(const struct registry *r, const struct registry_device *d,
 	char m[HWADDR_STRLEN];
 	uint8_t u[16];
 	if (!d->n_macs && !d->uuid[0])
-		return fail(err, errlen, -EINVAL, "a device needs a MAC or a UUID");
+		return nb_errf(err, errlen, -EINVAL, "a device needs a MAC or a UUID");
 	if (d->name[0] && (!nb_hostname_valid(d->name) || strchr(d->name, '.')))
-		return fail(err, errlen, -EINVAL, "name '%s' is not a single DNS label", d->name);
+		return nb_errf(err, errlen, -EINVAL, "name '%s' is not a single DNS label",
+		               d->name);
 	if (d->uuid[0] && registry_uuid_parse(d->uuid, false, u) < 0)
-		return fail(err, errlen, -EINVAL, "uuid '%s' is not a UUID", d->uuid);
+		return nb_errf(err, errlen, -EINVAL, "uuid '%s' is not a UUID", d->uuid);
 	if (d->group[0] && !registry_group(r, d->group))
-		return fail(err, errlen, -ENOENT, "no [group %s] is configured", d->group);
+		return nb_errf(err, errlen, -ENOENT, "no [group %s] is configured", d->group);
 	if (d->state < REGISTRY_PENDING || d->state > REGISTRY_REJECTED)
-		return fail(err, errlen, -EINVAL, "state must be pending, approved or rejected");
+		return nb_errf(err, errlen, -EINVAL, "state must be pending, approved or rejected");
 	const struct registry_profile *p = &d->profile;
 	const char *files[] = {p->bios,     p->uefi_ia32,  p->uefi_x64,     p->uefi_arm64,
 	                       p->http_x64, p->http_arm64, p->ipxe_template};
 	for (size_t i = 0; i < NB_ARRAY_SIZE(files); i++)
 		if (!file_ok(files[i]))
-			return fail(err, errlen, -EINVAL,
-			            "profile: '%s' is not a file in the boot root", files[i]);
+			return nb_errf(err, errlen, -EINVAL,
+			               "profile: '%s' is not a file in the boot root", files[i]);
 	if (p->domain[0] && !nb_hostname_valid(p->domain))
-		return fail(err, errlen, -EINVAL, "profile: domain '%s' is not valid", p->domain);
+		return nb_errf(err, errlen, -EINVAL, "profile: domain '%s' is not valid",
+		               p->domain);
 	if (p->lease_sec && p->lease_sec < 60)
-		return fail(err, errlen, -EINVAL, "profile: lease-time is at least 60 s");
+		return nb_errf(err, errlen, -EINVAL, "profile: lease-time is at least 60 s");
 	for (size_t i = 0; i < d->n_macs; i++) {
 		for (size_t k = 0; k < i; k++)
 			if (memcmp(&d->macs[i], &d->macs[k], sizeof d->macs[i]) == 0)
-				return fail(err, errlen, -EINVAL, "MAC %s is listed twice",
-				            hwaddr_fmt(&d->macs[i], m));
+				return nb_errf(err, errlen, -EINVAL, "MAC %s is listed twice",
+				               hwaddr_fmt(&d->macs[i], m));
 		const struct registry_device *o = registry_get(r, &d->macs[i]);
 		if (o && o != self)
-			return fail(err, errlen, -EEXIST, "MAC %s belongs to device #%llu%s%s",
-			            hwaddr_fmt(&d->macs[i], m), (unsigned long long) o->id,
-			            o->name[0] ? " " : "", o->name);
+			return nb_errf(err, errlen, -EEXIST, "MAC %s belongs to device #%llu%s%s",
+			               hwaddr_fmt(&d->macs[i], m), (unsigned long long) o->id,
+			               o->name[0] ? " " : "", o->name);
 	}
 	const struct registry_device *o = d->name[0] ? registry_by_name(r, d->name) : NULL;
 	if (o && o != self)
-		return fail(err, errlen, -EEXIST, "name %s belongs to device #%llu", d->name,
-		            (unsigned long long) o->id);
+		return nb_errf(err, errlen, -EEXIST, "name %s belongs to device #%llu", d->name,
+		               (unsigned long long) o->id);
 	return 0;
 }
 
@@ -108,7 +99,7 @@ static int commit(struct registry *r, char *err, size_t errlen)
 {
 	int e = r->store ? store_commit(r->store) : 0;
 	if (e < 0)
-		return fail(err, errlen, e, "the database refused the change: %s", strerror(-e));
+		return nb_errf(err, errlen, e, "the database refused the change: %s", strerror(-e));
 	return 0;
 }
 
@@ -128,7 +119,7 @@ int registry_add(struct registry *r, const struct registry_change *c, uint64_t *
 {
 	struct registry_device *d = calloc(1, sizeof *d);
 	if (!d)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return nb_errf(err, errlen, -ENOMEM, "out of memory");
 	d->arch = -1;
 	d->state = REGISTRY_PENDING;
 	apply(d, c);
@@ -145,7 +136,7 @@ int registry_add(struct registry *r, const struct registry_change *c, uint64_t *
 	}
 	if (registry_add_slot(r, d) < 0 || registry_reindex(r) < 0) {
 		free(d);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return nb_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	registry_publish(r, d);
 	if (ret_id)
@@ -158,12 +149,12 @@ int registry_update(struct registry *r, uint64_t id, const struct registry_chang
 {
 	struct registry_device *d = (struct registry_device *) registry_get_id(r, id);
 	if (!d)
-		return fail(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
+		return nb_errf(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
 	if (c->expect_version && c->expect_version != d->version)
-		return fail(err, errlen, -ESTALE,
-		            "device #%llu changed meanwhile (version %llu, not %llu)",
-		            (unsigned long long) id, (unsigned long long) d->version,
-		            (unsigned long long) c->expect_version);
+		return nb_errf(err, errlen, -ESTALE,
+		               "device #%llu changed meanwhile (version %llu, not %llu)",
+		               (unsigned long long) id, (unsigned long long) d->version,
+		               (unsigned long long) c->expect_version);
 	struct registry_device next = *d;
 	apply(&next, c);
 	next.version = d->version + 1;
@@ -195,12 +186,12 @@ int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen)
 	while (i < r->n && r->dev[i]->id != id)
 		i++;
 	if (i == r->n)
-		return fail(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
+		return nb_errf(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
 	int e = r->store ? store_device_del(r->store, id) : 0;
 	if (e < 0 || (e = commit(r, err, errlen)) < 0) {
 		if (r->store)
 			(void) store_rollback(r->store);
-		return fail(err, errlen, e, "cannot remove the device: %s", strerror(-e));
+		return nb_errf(err, errlen, e, "cannot remove the device: %s", strerror(-e));
 	}
 	struct registry_device *d = r->dev[i];
 	unpublish(r, d);
@@ -278,16 +269,16 @@ static int import_clash(const struct import *im, size_t i, size_t k, char *why, 
 	for (size_t a = 0; a < d->n_macs; a++)
 		for (size_t b = 0; b < o->n_macs; b++)
 			if (memcmp(&d->macs[a], &o->macs[b], sizeof d->macs[a]) == 0)
-				return fail(why, whylen, -EEXIST,
-				            "MAC %s is also in an earlier row",
-				            hwaddr_fmt(&d->macs[a], m));
+				return nb_errf(why, whylen, -EEXIST,
+				               "MAC %s is also in an earlier row",
+				               hwaddr_fmt(&d->macs[a], m));
 	if (d->name[0] && nb_streq_nocase(d->name, o->name))
-		return fail(why, whylen, -EEXIST, "name %s is also in an earlier row", d->name);
+		return nb_errf(why, whylen, -EEXIST, "name %s is also in an earlier row", d->name);
 	if (d->uuid[0] && strcmp(d->uuid, o->uuid) == 0 && (im->rows[i].fields & REGISTRY_F_UUID))
-		return fail(why, whylen, -EEXIST, "UUID %s is also in an earlier row", d->uuid);
+		return nb_errf(why, whylen, -EEXIST, "UUID %s is also in an earlier row", d->uuid);
 	if (im->target[i] && im->target[i] == im->target[k])
-		return fail(why, whylen, -EEXIST, "an earlier row updates the same device #%llu",
-		            (unsigned long long) im->target[i]->id);
+		return nb_errf(why, whylen, -EEXIST, "an earlier row updates the same device #%llu",
+		               (unsigned long long) im->target[i]->id);
 	return 0;
 }
 
@@ -318,7 +309,7 @@ static int import_rows(struct import *im, char *err, size_t errlen)
 		char why[256] = "";
 		size_t other;
 		if (import_prepare(im, i) < 0)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return nb_errf(err, errlen, -ENOMEM, "out of memory");
 		int e = import_check(im, i, why, sizeof why, &other);
 		if (e < 0) {
 			if (!im->n_bad++) {
@@ -332,8 +323,8 @@ static int import_rows(struct import *im, char *err, size_t errlen)
 		im->created += !im->target[i];
 		if (!im->n_bad && !(im->flags & REGISTRY_IMPORT_DRY_RUN) &&
 		    (e = registry_persist(im->r, im->next[i])) < 0)
-			return fail(err, errlen, e, "cannot store row %zu: %s", i + 1,
-			            strerror(-e));
+			return nb_errf(err, errlen, e, "cannot store row %zu: %s", i + 1,
+			               strerror(-e));
 	}
 	return first;
 }
@@ -371,7 +362,7 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 	im.next_id = r->next_id;
 	if (!im.next || !im.target) {
 		import_done(&im);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return nb_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	int e = import_rows(&im, err, errlen);
 	if (im.n_bad > 1)
