@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/conf.h"
 #include "core/ctl.h"
+#include "core/lan.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/services.h"
@@ -91,6 +92,7 @@ static void on_reload(struct loop *l, int signo, void *data)
 	if ((r = hosts_load_static(d->svc.hosts, nc)) < 0)
 		log_err("reload: static names not updated: %s", strerror(-r));
 	registry_set_conf(d->svc.registry, nc);
+	lan_set_conf(d->svc.lan, nc);
 	conf_free(d->conf);
 	d->conf = nc;
 	log_set_level((enum log_level) nc->server.log_level);
@@ -141,7 +143,8 @@ static int run(struct daemon *d)
 	d->svc.hosts = hosts_new();
 	d->svc.journal = journal_new(d->svc.hosts);
 	d->svc.ctl = ctl_new();
-	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl)
+	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl ||
+	    lan_new(d->conf, &d->svc.lan) < 0)
 		return -ENOMEM;
 	if ((r = registry_open(d->svc.store, d->svc.hosts, d->svc.journal, &d->svc.registry)) < 0) {
 		log_err("registry: cannot load the devices: %s", strerror(-r));
@@ -214,6 +217,7 @@ int cli_serve(int argc, char **argv)
 		store_close(d.svc.store); /* commits anything still pending */
 	registry_free(d.svc.registry);
 	ctl_free(d.svc.ctl);
+	lan_free(d.svc.lan);
 	journal_free(d.svc.journal);
 	hosts_free(d.svc.hosts);
 	loop_free(d.svc.loop);

@@ -268,3 +268,32 @@ int net_arp_set(int fd, int ifindex, uint32_t ip, const struct hwaddr *mac)
 		return -errno;
 	return ioctl(fd, SIOCSARP, &req) < 0 ? -errno : 0;
 }
+
+int net_tcp_want_ifindex(int listen_fd)
+{
+	int one = 1;
+	return setsockopt(listen_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ? -errno : 0;
+}
+
+int net_tcp_ifindex(int fd)
+{
+	/* Linux keeps the SYN's arrival interface for an accepted socket and
+	 * reports it as an IP_PKTINFO control message (ip(7), IP_PKTOPTIONS) */
+	union {
+		uint8_t buf[CMSG_SPACE(sizeof(struct in_pktinfo)) * 2];
+		struct cmsghdr align;
+	} ctl;
+	socklen_t len = sizeof ctl.buf;
+	if (getsockopt(fd, IPPROTO_IP, IP_PKTOPTIONS, ctl.buf, &len) < 0)
+		return -errno;
+	struct msghdr h = {.msg_control = ctl.buf, .msg_controllen = len};
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			if (pi.ipi_ifindex > 0)
+				return pi.ipi_ifindex;
+		}
+	}
+	return -ENOENT;
+}

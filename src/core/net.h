@@ -66,6 +66,15 @@ int net_if_foreach(int (*fn)(const char *ifname, int ifindex, uint32_t addr, uns
                              void *data),
                    void *data);
 
+/* The interface a TCP connection arrived on (its SYN's), read with
+ * IP_PKTOPTIONS: the listening socket must have had IP_PKTINFO set before
+ * the connection was accepted (net_tcp_want_ifindex()). Returns the ifindex
+ * (> 0) or -errno. */
+int net_tcp_ifindex(int fd);
+/* Sets IP_PKTINFO on a listening TCP socket so net_tcp_ifindex() works on
+ * the connections it accepts. Returns 0 or -errno. */
+int net_tcp_want_ifindex(int listen_fd);
+
 /* Adds (or replaces) a complete ARP entry ip -> mac on ifindex, so a unicast
  * reply can reach a client that cannot answer ARP yet (RFC 2131 4.1). */
 int net_arp_set(int fd, int ifindex, uint32_t ip, const struct hwaddr *mac);

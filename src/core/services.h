@@ -18,6 +18,7 @@ struct conf;
 struct ctl;
 struct hosts;
 struct journal;
+struct lan;
 struct loop;
 struct registry;
 struct store;
@@ -29,6 +30,7 @@ struct nb_services {
 	struct journal *journal;   /* per-device boot events */
 	struct ctl *ctl;           /* named commands modules offer to the API and CLI */
 	struct registry *registry; /* devices: what they are and what they may boot */
+	struct lan *lan;           /* the served LAN: whom every service answers (core/lan.h) */
 };
 
 /* A module as `netbay serve` runs it: the contract above behind void
