@@ -7,6 +7,7 @@ success and on failure. Private addresses are used only inside these
 namespaces. A failing test prints the logs of the netbay daemons it started.
 """
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -132,6 +133,13 @@ class Netbay:
 
     def write_conf(self, conf):
         text = conf.replace("@DATA@", str(self.data)).replace("@SOCK@", str(self.sock))
+        # never the default /run/netbay/api.sock: tests run beside each other
+        if not re.search(r"^socket\s*=", text, re.M):
+            if re.search(r"^\[api\]\s*$", text, re.M):
+                text = re.sub(r"^\[api\]\s*$", f"[api]\nsocket = {self.sock}", text, count=1,
+                              flags=re.M)
+            else:
+                text += f"\n[api]\nsocket = {self.sock}\n"
         self.conf_path.write_text(text)
 
     def start(self, wait=True, extra=()):
