@@ -320,9 +320,11 @@ enum doctor_reach doctor_reach_classify(int err);
 int doctor_reach_probe(uint32_t addr, struct doctor_probe *p, size_t n, int timeout_ms);
 size_t doctor_reach_plan(const struct doctor *d, struct doctor_probe *p, size_t max);
 /* The judge: TCP ports that do not open fail, UDP services warn; the
- * finding names refused, dropped or unreachable. */
+ * finding names refused, dropped or unreachable. dhcp_mode: the server's
+ * DHCP mode from its health answer ("" unknown); in "full" or "off" mode
+ * proxyDHCP's port 4011 is not used, and its probe only shown. */
 void doctor_reach_judge(struct doctor_result *r, uint32_t addr, const struct doctor_probe *p,
-                        size_t n);
+                        size_t n, const char *dhcp_mode);
 
 /* A DNS query (A of name) and a TFTP read request for a file no server
  * has, as UDP probes. Return the length or -errno. */

@@ -33,7 +33,8 @@ def test_healthy_lan_passes(lan, netbay):
     took = time.monotonic() - t0
     assert rc == 0, show(c)
     assert rep["address"] == SRV and rep["interface"] == "eth0"
-    for name in ("names", "addressing", "http", "proxy", "clock", "dhcp", "bootfile", "records"):
+    for name in ("names", "addressing", "reach", "http", "proxy", "clock", "dhcp", "bootfile",
+                 "records"):
         assert c[name]["status"] == "pass", show(c)
     assert c["names"]["finding"] == f"netbay resolves to {SRV} on every resolver"
     assert "netbay 'netbay' 0.1.0 answers" in c["http"]["finding"]
@@ -41,10 +42,13 @@ def test_healthy_lan_passes(lan, netbay):
     assert "undionly.kpxe" in c["bootfile"]["finding"] and "TFTP" in c["bootfile"]["finding"]
     assert "1 SRV record found" in c["records"]["finding"]
     assert "reverse name netbay.lan" in c["records"]["finding"]
-    # reach: HTTP open, DNS and TFTP answer; netbay in full mode has no proxyDHCP (closed)
+    # reach: HTTP open, DNS and TFTP answer; netbay in full mode has no proxyDHCP (closed),
+    # which its health answer's DHCP mode says is no fault
     ev = "\n".join(c["reach"]["evidence"])
     assert "HTTP 80/tcp: open" in ev and "DNS 53/udp: answers" in ev
     assert "TFTP 69/udp: answers" in ev
+    assert ("proxyDHCP 4011/udp: closed (ICMP port unreachable) (not used: the server's "
+            "[dhcp] mode is full)") in ev, show(c)
     # the health identity behind the names check
     assert any(re.fullmatch(rf"health at {SRV} port 80: netbay 'netbay' 0\.1\.0 "
                             r"\(instance [0-9a-f]{16}\)", e) for e in c["names"]["evidence"]), show(c)
@@ -161,6 +165,26 @@ def test_name_unresolvable_still_finds_the_mask_mismatch(netns, netbay, tmp_path
             "there"), show(c)
     finally:
         lan.close()
+
+
+def test_proxy_port_matters_in_proxy_mode_only(lan, netbay):
+    # full mode: 4011 is closed and no fault (the healthy LAN test); proxy mode needs it
+    nb = netbay(lan.srv, netbay_conf(lan.boot, dns=NETBAY_DNS, extra="[dhcp]\nmode = proxy\n"))
+    nb.start()
+    rc, rep, c = lan.doctor(SRV, "--only", "reach")
+    ev = "\n".join(c["reach"]["evidence"])
+    assert c["reach"]["status"] == "pass" and "proxyDHCP 4011/udp: answers" in ev, show(c)
+    lan.nft(lan.srv, """table inet doctortest {
+        chain input { type filter hook input priority 0;
+            udp dport 4011 drop
+        }
+    }""")
+    rc, rep, c = lan.doctor(SRV, "--only", "reach")
+    r = c["reach"]
+    assert r["status"] == "warn", show(c)
+    assert r["finding"] == (f"proxyDHCP port 4011/udp on {SRV} is silently dropped (no answer "
+                            "in 1000 ms): a firewall drops it"), show(c)
+    assert "not used" not in "\n".join(r["evidence"])
 
 
 def test_server_on_another_subnet_with_a_mismatched_mask(netns, tmp_path):

@@ -555,18 +555,18 @@ static void test_reach_judge(void **state)
 	        {.service = "API", .port = 8080, .outcome = DOCTOR_REACH_REFUSED},
 	        {.service = "TFTP", .udp = true, .port = 69, .outcome = DOCTOR_REACH_REFUSED}};
 	doctor_result_init(&r, "reach");
-	doctor_reach_judge(&r, 0x0a4d0001, p, 3);
+	doctor_reach_judge(&r, 0x0a4d0001, p, 3, "");
 	assert_int_equal(r.status, DOCTOR_FAIL);
 	assert_string_equal(r.finding, "HTTP port 80/tcp on 10.77.0.1 is silently dropped (no "
 	                               "answer in 1000 ms): a firewall drops it");
 	assert_true(has_evidence(&r, "TFTP 69/udp: closed (ICMP port unreachable)"));
 	doctor_result_init(&r, "reach");
-	doctor_reach_judge(&r, 0x0a4d0001, p + 2, 1);
+	doctor_reach_judge(&r, 0x0a4d0001, p + 2, 1, "");
 	assert_int_equal(r.status, DOCTOR_WARN);
 	p[0].outcome = DOCTOR_REACH_UNREACH;
 	p[0].err = EHOSTUNREACH;
 	doctor_result_init(&r, "reach");
-	doctor_reach_judge(&r, 0x0a4d0001, p, 1);
+	doctor_reach_judge(&r, 0x0a4d0001, p, 1, "");
 	assert_non_null(strstr(r.finding, "no route to 10.77.0.1"));
 	assert_int_equal(doctor_reach_classify(ECONNREFUSED), DOCTOR_REACH_REFUSED);
 	assert_int_equal(doctor_reach_classify(ETIMEDOUT), DOCTOR_REACH_DROPPED);
@@ -794,6 +794,33 @@ static void test_ref_pick(void **state)
 	assert_int_equal(ref.n_servers, 0);
 }
 
+static void test_reach_proxy_port(void **state)
+{
+	(void) state;
+	struct doctor_result r;
+	struct doctor_probe p[2] = {
+	        {.service = "HTTP", .port = 80, .outcome = DOCTOR_REACH_OPEN, .ms = 1},
+	        {.service = "proxyDHCP",
+	         .udp = true,
+	         .port = 4011,
+	         .outcome = DOCTOR_REACH_REFUSED}};
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, "full");
+	assert_int_equal(r.status, DOCTOR_PASS);
+	assert_true(has_evidence(&r, "proxyDHCP 4011/udp: closed (ICMP port unreachable) (not "
+	                             "used: the server's [dhcp] mode is full)"));
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, "off");
+	assert_int_equal(r.status, DOCTOR_PASS);
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, "proxy");
+	assert_int_equal(r.status, DOCTOR_WARN);
+	assert_non_null(strstr(r.finding, "proxyDHCP port 4011/udp"));
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, ""); /* the mode unknown: as before */
+	assert_int_equal(r.status, DOCTOR_WARN);
+}
+
 static void test_records_judge(void **state)
 {
 	(void) state;
@@ -877,6 +904,7 @@ int main(void)
 	        cmocka_unit_test(test_health_read),
 	        cmocka_unit_test(test_names_identity),
 	        cmocka_unit_test(test_ref_pick),
+	        cmocka_unit_test(test_reach_proxy_port),
 	        cmocka_unit_test(test_records_judge),
 	        cmocka_unit_test(test_resolv_and_routes),
 	        cmocka_unit_test(test_only),
