@@ -127,9 +127,7 @@ void doctor_addressing_judge(struct doctor_result *r, const struct doctor_lif *l
 	const struct doctor_lif *on = lif_for(lifs, n_lifs, server);
 	const struct doctor_route *rt = doctor_route_lookup(routes, n_routes, server);
 	if (on) {
-		unsigned op = 0;
-		while (op < 32 && (offered_mask & (0x80000000u >> op)))
-			op++;
+		unsigned op = doctor_mask_prefix(offered_mask);
 		if (offered_mask && op != on->prefix &&
 		    doctor_verdict(r, DOCTOR_WARN,
 		                   "mask mismatch: %s has /%u here but the server's DHCP offer "
@@ -154,11 +152,16 @@ void doctor_addressing_judge(struct doctor_result *r, const struct doctor_lif *l
 		while (mine && common < 32 && !((mine->addr ^ server) & (0x80000000u >> common)))
 			common++;
 		enum doctor_status s = rt ? DOCTOR_WARN : DOCTOR_FAIL;
+		char offer[64] = "";
+		if (offered_mask)
+			snprintf(offer, sizeof offer, "; the server's DHCP offer says /%u",
+			         doctor_mask_prefix(offered_mask));
 		if (mine && common >= 16) {
 			if (doctor_verdict(r, s,
 			                   "mask mismatch: %s answers ARP on %s's link, but %s/%u "
-			                   "does not contain it (a /%u would)%s",
+			                   "does not contain it (a /%u would%s)%s",
 			                   a, arp_if, ip4_fmt(mine->addr, b), mine->prefix, common,
+			                   offer,
 			                   rt ? "; traffic takes a detour through the router"
 			                      : "; no route leads there"))
 				doctor_fix(

@@ -196,12 +196,12 @@ void doctor_clock_judge(struct doctor_result *r, const char *date, int64_t json_
 
 void doctor_check_clock(struct doctor *d, struct doctor_result *r)
 {
-	if (!d->health_answered) {
+	const struct doctor_health *h = d->addr ? doctor_health_at(d, d->addr) : NULL;
+	if (!h || !h->netbay) {
 		doctor_verdict(r, DOCTOR_SKIP,
 		               "no answer from the server's health endpoint to "
 		               "read its clock from");
 		return;
 	}
-	doctor_clock_judge(r, d->health_date, d->health_time, d->health_local, d->o.clock_warn_sec,
-	                   d->o.clock_fail_sec);
+	doctor_clock_judge(r, h->date, h->time, h->local, d->o.clock_warn_sec, d->o.clock_fail_sec);
 }

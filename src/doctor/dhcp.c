@@ -115,14 +115,6 @@ int doctor_dhcp_offer_read(const uint8_t *pkt, size_t len, uint32_t xid, const s
 	return 0;
 }
 
-static unsigned prefix_of(uint32_t mask)
-{
-	unsigned p = 0;
-	while (p < 32 && (mask & (0x80000000u >> p)))
-		p++;
-	return p;
-}
-
 void doctor_offer_describe(const struct doctor_offer *o, char *buf, size_t n)
 {
 	char a[IP4_STRLEN], b[IP4_STRLEN], c[IP4_STRLEN], s[IP4_STRLEN];
@@ -132,7 +124,7 @@ void doctor_offer_describe(const struct doctor_offer *o, char *buf, size_t n)
 		l += (size_t) snprintf(buf, n, "%s: proxyDHCP (no address)", s);
 	else
 		l += (size_t) snprintf(buf, n, "%s: offers %s/%u, router %s", s,
-		                       ip4_fmt(o->yiaddr, a), prefix_of(o->mask),
+		                       ip4_fmt(o->yiaddr, a), doctor_mask_prefix(o->mask),
 		                       o->router ? ip4_fmt(o->router, b) : "-");
 	if (l < n && (o->file[0] || o->siaddr))
 		l += (size_t) snprintf(buf + l, n - l, ", next-server %s, file %s",

@@ -99,6 +99,8 @@ int doctor_resolv_load(const char *path, struct doctor_resolv *ret);
  * metric), or NULL. */
 const struct doctor_route *doctor_route_lookup(const struct doctor_route *r, size_t n,
                                                uint32_t dst);
+/* The leading one bits of a netmask: 0xffffff00 -> 24. */
+unsigned doctor_mask_prefix(uint32_t mask);
 /* The interface's MAC and index; -errno when it has none. */
 int doctor_sys_ifinfo(const char *ifname, struct hwaddr *ret_mac, int *ret_ifindex);
 
@@ -138,6 +140,38 @@ struct doctor_offer {
 	char file[256];        /* header file or option 67 */
 };
 
+/* What answers GET /api/v1/health at one address (http.c). */
+struct doctor_health {
+	uint32_t addr;
+	uint16_t port;
+	int err;     /* 0: an HTTP answer came, described below; -errno: none */
+	int status;  /* HTTP status */
+	bool netbay; /* 200 with netbay's name and version */
+	bool html;   /* an HTML page (a proxy, portal or other web server) */
+	bool json;   /* the body is JSON */
+	char content_type[64], server[64];
+	char date[64];              /* the Date header */
+	char snippet[128];          /* the body's first bytes, printable */
+	char name[DOCTOR_NAME_MAX]; /* netbay's [server] name */
+	char version[32];
+	char instance[40];  /* random per server start ("" when not said) */
+	char dhcp_mode[16]; /* "full", "proxy", "off" ("" when not said) */
+	int64_t time;       /* the JSON "time" (0: none) */
+	int64_t local;      /* the local clock when the answer came */
+};
+
+/* The netbay server as the DHCP offers on the interface lead to it: the
+ * address to use when the name does not resolve, or leads elsewhere (its
+ * offer's mask is then the one the addressing check compares). */
+struct doctor_ref {
+	uint32_t addr;                    /* 0: none found */
+	bool confirmed;                   /* its health answers as netbay */
+	const struct doctor_health *hlth; /* what answered there (NULL: not asked) */
+	size_t n_servers;                 /* distinct servers that answered the DISCOVER */
+};
+
+#define DOCTOR_MAX_HEALTH (DOCTOR_MAX_OFFERS + 2)
+
 struct doctor {
 	struct doctor_opts o;
 	/* the server */
@@ -150,11 +184,12 @@ struct doctor {
 	size_t n_routes;
 	struct doctor_resolv resolv;
 	char ifname[IF_NAMESIZE]; /* the interface of the DHCP and addressing checks */
-	/* learned by the HTTP check, read by the clock check */
-	bool health_answered;
-	char health_date[64]; /* the Date header */
-	int64_t health_time;  /* the JSON "time" (0: none) */
-	int64_t health_local; /* local wall clock when the answer came */
+	/* the health answers asked so far, one per address (doctor_health_at) */
+	struct doctor_health health[DOCTOR_MAX_HEALTH];
+	size_t n_health;
+	/* the server found through DHCP (doctor_ref_find), once per run */
+	bool ref_found;
+	struct doctor_ref ref;
 	/* learned by the DHCP probe, read by the boot file and addressing checks */
 	bool dhcp_probed;
 	int dhcp_err; /* why there was no probe (negative errno) */
@@ -285,9 +320,11 @@ enum doctor_reach doctor_reach_classify(int err);
 int doctor_reach_probe(uint32_t addr, struct doctor_probe *p, size_t n, int timeout_ms);
 size_t doctor_reach_plan(const struct doctor *d, struct doctor_probe *p, size_t max);
 /* The judge: TCP ports that do not open fail, UDP services warn; the
- * finding names refused, dropped or unreachable. */
+ * finding names refused, dropped or unreachable. dhcp_mode: the server's
+ * DHCP mode from its health answer ("" unknown); in "full" or "off" mode
+ * proxyDHCP's port 4011 is not used, and its probe only shown. */
 void doctor_reach_judge(struct doctor_result *r, uint32_t addr, const struct doctor_probe *p,
-                        size_t n);
+                        size_t n, const char *dhcp_mode);
 
 /* A DNS query (A of name) and a TFTP read request for a file no server
  * has, as UDP probes. Return the length or -errno. */
@@ -345,11 +382,31 @@ struct doctor_resolver_answer {
  * Returns the count, -ENOENT when the name does not exist, -EHOSTUNREACH
  * for other failures. */
 int doctor_resolve_system(const char *name, uint32_t *out, size_t max);
-/* The judge: the answers (the system resolver's first) against the local
- * subnets. Returns the address the checks after it should use (0: none). */
+/* The address the answers give (the first answer's first address; 0: none). */
+uint32_t doctor_names_first(const struct doctor_resolver_answer *ans, size_t n);
+/* Whether that address needs the DHCP offers to tell: it is unknown, or
+ * what answers there (at; NULL: not asked) is not netbay. */
+bool doctor_names_need_ref(uint32_t addr, const struct doctor_health *at);
+/* The judge: the answers (the system resolver's first), what answers at
+ * their address (at; NULL: not asked) and the server the DHCP offers on
+ * ifname lead to (ref; NULL or addr 0: none), against the local subnets.
+ * Returns the address the checks after it should use (0: none). */
 uint32_t doctor_names_judge(struct doctor_result *r, const char *name,
                             const struct doctor_resolver_answer *ans, size_t n,
-                            const struct doctor_lif *lifs, size_t n_lifs);
+                            const struct doctor_health *at, const struct doctor_ref *ref,
+                            const char *ifname, const struct doctor_lif *lifs, size_t n_lifs);
+/* Picks the netbay server among the DHCP offers' servers: health[i] is what
+ * answers at the i-th distinct server (doctor_ref_servers order). One whose
+ * health is netbay (named as asked, else any); else the one server that did
+ * not answer HTTP at all when every other answered as something else
+ * (unconfirmed). Writes ret (addr 0: none). */
+void doctor_ref_pick(const struct doctor_offer *offers, size_t n, const char *asked_name,
+                     const struct doctor_health *const *health, struct doctor_ref *ret);
+/* The distinct servers of the offers (option 54, else the source), in
+ * order. Returns the count. */
+size_t doctor_ref_servers(const struct doctor_offer *offers, size_t n, uint32_t *out, size_t max);
+/* Probes DHCP (once) and asks each offering server's health: d->ref. */
+const struct doctor_ref *doctor_ref_find(struct doctor *d);
 
 /* ---- records.c */
 
@@ -379,12 +436,23 @@ int doctor_tcp_connect(uint32_t addr, uint16_t port, int timeout_ms);
 int doctor_http_get(uint32_t addr, uint16_t port, const char *host, const char *path,
                     const char *extra_headers, int timeout_ms, size_t body_max,
                     struct api_response *ret);
-/* The judge of a health answer (err < 0: none came, resp NULL). asked_name:
- * the name the user gave ("" for an address). Returns 0 when netbay
- * answered (its name and JSON time written out), else negative. */
-int doctor_http_judge(struct doctor_result *r, const char *url, const char *asked_name, int err,
-                      const struct api_response *resp, char *ret_name, size_t name_len,
-                      int64_t *ret_time);
+/* Reads a health answer (err < 0: none came, resp NULL) into ret: who
+ * answered and, when it is netbay, its name, instance, DHCP mode and clock.
+ * Never fails: what does not parse is a "not netbay" answer. */
+void doctor_health_read(int err, const struct api_response *resp, struct doctor_health *ret);
+/* One line for evidence: "netbay 'netbay' 0.1.0 (instance ...)", "an HTML
+ * page (HTTP 200, Server: nginx)", "no answer (Connection refused)". */
+void doctor_health_describe(const struct doctor_health *h, char *buf, size_t n);
+/* Whether the name the user asked for and the name netbay says it has
+ * are the same host: "netbay" vs "netbay", "netbay.lan" vs "netbay". */
+bool doctor_same_host(const char *asked, const char *name);
+/* The health answer at addr on the HTTP port: asked once per run and
+ * address, then kept in d. Never NULL (a full table answers "not asked"). */
+const struct doctor_health *doctor_health_at(struct doctor *d, uint32_t addr);
+/* The judge of a health answer. asked_name: the name the user gave (""
+ * for an address). Returns 0 when netbay answered, else negative. */
+int doctor_http_judge(struct doctor_result *r, const char *url, const char *asked_name,
+                      const struct doctor_health *h);
 
 /* ---- addressing.c */
 

@@ -107,73 +107,117 @@ static void snippet(const char *body, size_t len, char *out, size_t n)
 	out[o] = 0;
 }
 
-/* Whether the name the user asked for and the name netbay says it has are
- * the same host: "netbay" vs "netbay", "netbay.lan" vs "netbay". */
-static bool same_host(const char *asked, const char *name)
+bool doctor_same_host(const char *asked, const char *name)
 {
 	size_t l = strcspn(asked, ".");
 	return strlen(name) == l && strncasecmp(asked, name, l) == 0;
 }
 
-int doctor_http_judge(struct doctor_result *r, const char *url, const char *asked_name, int err,
-                      const struct api_response *resp, char *ret_name, size_t name_len,
-                      int64_t *ret_time)
+/* The JSON string member key of j into buf ("" when absent); whether it was a string. */
+static bool json_str(json_t *j, const char *key, char *buf, size_t n)
 {
-	char snip[128];
-	if (err < 0) {
-		doctor_verdict(r, DOCTOR_FAIL, "no HTTP answer from %s: %s", url,
-		               err == -EBADMSG ? "what came back is not HTTP" : strerror(-err));
-		doctor_fix(r, "see the reach check; is `netbay serve` running with [http] enable "
-		              "= true on this port?");
-		return err;
+	const char *v = json_string_value(json_object_get(j, key));
+	snprintf(buf, n, "%s", v ? v : "");
+	return v != NULL;
+}
+
+void doctor_health_read(int err, const struct api_response *resp, struct doctor_health *ret)
+{
+	struct doctor_health h = {.addr = ret->addr, .port = ret->port};
+	if (err < 0 || !resp) {
+		h.err = err < 0 ? err : -EIO;
+		*ret = h;
+		return;
 	}
-	snippet(resp->body, resp->body_len, snip, sizeof snip);
-	doctor_evidence(r, "GET %s -> %d, Content-Type: %s%s%s", url, resp->status,
-	                resp->content_type[0] ? resp->content_type : "(none)",
-	                resp->server[0] ? ", Server: " : "", resp->server);
-	doctor_evidence(r, "body: %s", snip);
-	doctor_evidence(r, "HTTPS not used: netbay serves HTTP (no certificate to check)");
+	h.status = resp->status;
+	snprintf(h.content_type, sizeof h.content_type, "%s", resp->content_type);
+	snprintf(h.server, sizeof h.server, "%s", resp->server);
+	snprintf(h.date, sizeof h.date, "%s", resp->date);
+	snippet(resp->body, resp->body_len, h.snippet, sizeof h.snippet);
+	h.html = strncasecmp(resp->content_type, "text/html", 9) == 0 ||
+	         (resp->body_len && resp->body[strspn(resp->body, " \t\r\n")] == '<');
 	json_error_t je;
 	json_t *j = resp->body_len ? json_loadb(resp->body, resp->body_len, 0, &je) : NULL;
-	const char *name = json_string_value(json_object_get(j, "name"));
-	const char *version = json_string_value(json_object_get(j, "version"));
-	json_t *t = json_object_get(j, "time");
-	bool html = strncasecmp(resp->content_type, "text/html", 9) == 0 ||
-	            (resp->body_len && resp->body[strspn(resp->body, " \t\r\n")] == '<');
-	int rc = -EPROTO;
+	h.json = j != NULL;
+	bool named = json_str(j, "name", h.name, sizeof h.name);
+	bool versioned = json_str(j, "version", h.version, sizeof h.version);
+	h.netbay = h.status == 200 && named && versioned && h.name[0];
+	if (h.netbay) {
+		json_t *t = json_object_get(j, "time");
+		h.time = json_is_integer(t) ? (int64_t) json_integer_value(t) : 0;
+		(void) json_str(j, "instance", h.instance, sizeof h.instance);
+		(void) json_str(json_object_get(j, "dhcp"), "mode", h.dhcp_mode,
+		                sizeof h.dhcp_mode);
+	}
+	json_decref(j);
+	*ret = h;
+}
 
-	if (resp->status == 200 && name && version && name[0]) {
-		if (asked_name && asked_name[0] && !same_host(asked_name, name)) {
+void doctor_health_describe(const struct doctor_health *h, char *buf, size_t n)
+{
+	const char *sv = h->server[0] ? ", Server: " : "";
+	if (h->err < 0)
+		snprintf(buf, n, "no answer (%s)",
+		         h->err == -EBADMSG ? "what came back is not HTTP" : strerror(-h->err));
+	else if (h->netbay)
+		snprintf(buf, n, "netbay '%s' %s%s%s%s", h->name, h->version,
+		         h->instance[0] ? " (instance " : "", h->instance,
+		         h->instance[0] ? ")" : "");
+	else if (h->html)
+		snprintf(buf, n, "an HTML page (HTTP %d%s%s)", h->status, sv, h->server);
+	else if (h->status == 200 && h->json)
+		snprintf(buf, n, "JSON without netbay's name and version (HTTP 200%s%s)", sv,
+		         h->server);
+	else
+		snprintf(buf, n, "HTTP %d%s%s", h->status, sv, h->server);
+}
+
+int doctor_http_judge(struct doctor_result *r, const char *url, const char *asked_name,
+                      const struct doctor_health *h)
+{
+	const char *sv = h->server[0] ? ", Server: " : "";
+	if (h->err < 0) {
+		doctor_verdict(r, DOCTOR_FAIL, "no HTTP answer from %s: %s", url,
+		               h->err == -EBADMSG ? "what came back is not HTTP"
+		                                  : strerror(-h->err));
+		doctor_fix(r, "see the reach check; is `netbay serve` running with [http] enable "
+		              "= true on this port?");
+		return h->err;
+	}
+	doctor_evidence(r, "GET %s -> %d, Content-Type: %s%s%s", url, h->status,
+	                h->content_type[0] ? h->content_type : "(none)", sv, h->server);
+	doctor_evidence(r, "body: %s", h->snippet);
+	doctor_evidence(r, "HTTPS not used: netbay serves HTTP (no certificate to check)");
+	if (h->netbay) {
+		if (asked_name && asked_name[0] && !doctor_same_host(asked_name, h->name)) {
 			doctor_verdict(r, DOCTOR_WARN, "%s is answered by netbay '%s' %s, not '%s'",
-			               url, name, version, asked_name);
+			               url, h->name, h->version, asked_name);
 			doctor_fix(r,
 			           "'%s' points at another netbay server: fix its DNS record, or "
 			           "set [server] name = %.*s on the right one",
 			           asked_name, (int) strcspn(asked_name, "."), asked_name);
 		} else {
-			doctor_verdict(r, DOCTOR_PASS, "netbay '%s' %s answers at %s", name,
-			               version, url);
+			doctor_verdict(r, DOCTOR_PASS, "netbay '%s' %s answers at %s", h->name,
+			               h->version, url);
 		}
-		snprintf(ret_name, name_len, "%s", name);
-		*ret_time = json_is_integer(t) ? (int64_t) json_integer_value(t) : 0;
-		rc = 0;
-	} else if (html) {
+		return 0;
+	}
+	if (h->html) {
 		doctor_verdict(r, DOCTOR_FAIL,
 		               "%s answers with an HTML page (HTTP %d%s%s), not "
 		               "netbay's health: a proxy, captive portal or another web server",
-		               url, resp->status, resp->server[0] ? ", Server: " : "",
-		               resp->server);
+		               url, h->status, sv, h->server);
 		doctor_fix(r,
 		           "make sure the name and port lead to netbay itself ([http] port), and "
 		           "that no proxy or portal sits in between");
-	} else if (resp->status == 404) {
+	} else if (h->status == 404) {
 		doctor_verdict(r, DOCTOR_FAIL,
 		               "%s is 404: the web server on that port is not "
 		               "netbay%s%s",
-		               url, resp->server[0] ? " but " : "", resp->server);
+		               url, h->server[0] ? " but " : "", h->server);
 		doctor_fix(r, "point the name at netbay's address, or move the other web server "
 		              "off netbay's [http] port");
-	} else if (resp->status == 200 && j) {
+	} else if (h->status == 200 && h->json) {
 		doctor_verdict(r, DOCTOR_FAIL,
 		               "%s answers JSON without netbay's name and version: "
 		               "another service answers on that port",
@@ -182,34 +226,44 @@ int doctor_http_judge(struct doctor_result *r, const char *url, const char *aske
 		              "netbay's [http] port");
 	} else {
 		doctor_verdict(r, DOCTOR_FAIL, "%s answers HTTP %d%s%s, not netbay's health", url,
-		               resp->status, resp->server[0] ? ", Server: " : "", resp->server);
+		               h->status, sv, h->server);
 		doctor_fix(r, "make sure the name and port lead to netbay itself ([http] port)");
 	}
-	json_decref(j);
-	return rc;
+	return -EPROTO;
+}
+
+const struct doctor_health *doctor_health_at(struct doctor *d, uint32_t addr)
+{
+	static const struct doctor_health not_asked = {.err = -EAGAIN}; /* never: the table fits */
+	char a[IP4_STRLEN];
+	struct api_response resp = {0};
+	for (size_t i = 0; i < d->n_health; i++)
+		if (d->health[i].addr == addr)
+			return &d->health[i];
+	if (d->n_health == DOCTOR_MAX_HEALTH)
+		return &not_asked;
+	struct doctor_health *h = &d->health[d->n_health++];
+	ip4_fmt(addr, a);
+	int e = doctor_http_get(addr, d->o.http_port, d->name[0] ? d->name : a, HEALTH_PATH, NULL,
+	                        d->o.timeout_ms, HEALTH_MAX, &resp);
+	int64_t local = nb_wall_sec();
+	h->addr = addr;
+	h->port = d->o.http_port;
+	doctor_health_read(e, e < 0 ? NULL : &resp, h);
+	h->local = local;
+	if (e >= 0)
+		api_response_done(&resp);
+	return h;
 }
 
 void doctor_check_http(struct doctor *d, struct doctor_result *r)
 {
-	char url[128], a[IP4_STRLEN], name[DOCTOR_NAME_MAX];
-	struct api_response resp = {0};
-	int64_t t = 0;
+	char url[128], a[IP4_STRLEN];
 	if (!d->addr) {
 		doctor_verdict(r, DOCTOR_SKIP, "the server's address is not known");
 		return;
 	}
 	ip4_fmt(d->addr, a);
 	snprintf(url, sizeof url, "http://%s:%u" HEALTH_PATH, a, d->o.http_port);
-	int e = doctor_http_get(d->addr, d->o.http_port, d->name[0] ? d->name : a, HEALTH_PATH,
-	                        NULL, d->o.timeout_ms, HEALTH_MAX, &resp);
-	int64_t local = nb_wall_sec();
-	if (doctor_http_judge(r, url, d->name, e, e < 0 ? NULL : &resp, name, sizeof name, &t) ==
-	    0) {
-		d->health_answered = true;
-		snprintf(d->health_date, sizeof d->health_date, "%s", resp.date);
-		d->health_time = t;
-		d->health_local = local;
-	}
-	if (e >= 0)
-		api_response_done(&resp);
+	(void) doctor_http_judge(r, url, d->name, doctor_health_at(d, d->addr));
 }

@@ -68,17 +68,31 @@ static const char *outcome_text(const struct doctor_probe *p, char *buf, size_t 
 	return buf;
 }
 
+/* Whether the server, in its DHCP mode, does not use what p probes: in full
+ * mode (or with DHCP off) netbay answers PXE clients on 67, not 4011. */
+static bool unused(const struct doctor_probe *p, const char *dhcp_mode)
+{
+	return p->udp && p->port == DHCP_PXE_PORT && dhcp_mode &&
+	       (strcmp(dhcp_mode, "full") == 0 || strcmp(dhcp_mode, "off") == 0);
+}
+
 void doctor_reach_judge(struct doctor_result *r, uint32_t addr, const struct doctor_probe *p,
-                        size_t n)
+                        size_t n, const char *dhcp_mode)
 {
 	char a[IP4_STRLEN], t[128], open[DOCTOR_LINE_MAX] = "";
 	ip4_fmt(addr, a);
 	for (size_t i = 0; i < n; i++)
-		doctor_evidence(r, "%s %u/%s: %s", p[i].service, p[i].port,
-		                p[i].udp ? "udp" : "tcp", outcome_text(&p[i], t, sizeof t));
+		doctor_evidence(
+		        r, "%s %u/%s: %s%s%s%s", p[i].service, p[i].port, p[i].udp ? "udp" : "tcp",
+		        outcome_text(&p[i], t, sizeof t),
+		        unused(&p[i], dhcp_mode) ? " (not used: the server's [dhcp] mode is " : "",
+		        unused(&p[i], dhcp_mode) ? dhcp_mode : "",
+		        unused(&p[i], dhcp_mode) ? ")" : "");
 	for (size_t i = 0; i < n; i++) {
 		const struct doctor_probe *x = &p[i];
 		const char *proto = x->udp ? "udp" : "tcp";
+		if (unused(x, dhcp_mode) && x->outcome != DOCTOR_REACH_OPEN)
+			continue;
 		/* TCP service ports are what the server advertises: failing them fails;
 		 * a UDP service may be turned off on purpose: a warning */
 		enum doctor_status bad = x->udp ? DOCTOR_WARN : DOCTOR_FAIL;
@@ -312,5 +326,6 @@ void doctor_check_reach(struct doctor *d, struct doctor_result *r)
 		doctor_verdict(r, DOCTOR_SKIP, "probes failed: %s", strerror(-e));
 		return;
 	}
-	doctor_reach_judge(r, d->addr, p, n);
+	const struct doctor_health *h = doctor_health_at(d, d->addr);
+	doctor_reach_judge(r, d->addr, p, n, h->netbay ? h->dhcp_mode : "");
 }

@@ -14,7 +14,7 @@
 #include "doctor/doctor.h"
 
 const struct doctor_check doctor_checks[] = {
-        {"names", "the server's name resolves, the same on every resolver, to a local address",
+        {"names", "the server's name resolves, the same on every resolver, to where netbay answers",
          doctor_check_names},
         {"addressing", "same subnet or routed; masks that disagree", doctor_check_addressing},
         {"reach", "service ports: open, refused, dropped by a firewall, or no route",
@@ -155,13 +155,13 @@ int doctor_run(struct doctor *d, uint32_t mask, struct doctor_result *results)
 	for (size_t i = 0; i < doctor_n_checks; i++)
 		doctor_result_init(&results[i], doctor_checks[i].name);
 	/* the DHCP offers feed the addressing and boot file checks: probe first */
-	if (mask & (1u << 6 | 1u << 7))
+	if (mask & (1u << DOCTOR_C_ADDRESSING | 1u << DOCTOR_C_DHCP | 1u << DOCTOR_C_BOOTFILE))
 		(void) doctor_dhcp_probe(d);
-	/* the clock reads what the health answer said */
-	if ((mask & 1u << 5) && !(mask & 1u << 3)) {
+	/* which address the other checks use is the names check's to say */
+	if (d->name[0] && !(mask & 1u << DOCTOR_C_NAMES) && (mask & ~(1u << DOCTOR_C_DHCP))) {
 		struct doctor_result scratch;
-		doctor_result_init(&scratch, "http");
-		doctor_check_http(d, &scratch);
+		doctor_result_init(&scratch, "names");
+		doctor_check_names(d, &scratch);
 	}
 	for (size_t i = 0; i < doctor_n_checks; i++) {
 		if (!(mask & (1u << i)))

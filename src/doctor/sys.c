@@ -13,7 +13,7 @@
 
 #include "doctor/doctor.h"
 
-static unsigned mask_prefix(uint32_t m)
+unsigned doctor_mask_prefix(uint32_t m)
 {
 	unsigned p = 0;
 	while (p < 32 && (m & (0x80000000u >> p)))
@@ -35,7 +35,7 @@ int doctor_sys_lifs(struct doctor_lif *out, size_t max)
 		snprintf(l->ifname, sizeof l->ifname, "%s", i->ifa_name);
 		l->ifindex = (int) if_nametoindex(i->ifa_name);
 		l->addr = ntohl(((struct sockaddr_in *) i->ifa_addr)->sin_addr.s_addr);
-		l->prefix = mask_prefix(
+		l->prefix = doctor_mask_prefix(
 		        ntohl(((struct sockaddr_in *) i->ifa_netmask)->sin_addr.s_addr));
 		l->up = (i->ifa_flags & IFF_UP) && (i->ifa_flags & IFF_RUNNING);
 		l->loopback = i->ifa_flags & IFF_LOOPBACK;
@@ -65,7 +65,7 @@ int doctor_sys_routes(struct doctor_route *out, size_t max)
 		memcpy(r->ifname, ifname, sizeof r->ifname - 1);
 		r->dest = ntohl(dest);
 		r->gw = (flags & 2) ? ntohl(gw) : 0; /* RTF_GATEWAY */
-		r->prefix = mask_prefix(ntohl(mask));
+		r->prefix = doctor_mask_prefix(ntohl(mask));
 		r->metric = metric;
 	}
 	fclose(f);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/conf.h"
 #include "core/ctl.h"
@@ -117,10 +119,17 @@ static unsigned call_ctl(const struct api_call *c, const char *cmd, json_t *args
 
 static unsigned get_health(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
+	static const char *const dhcp_modes[] = {
+	        [DHCP_MODE_FULL] = "full", [DHCP_MODE_PROXY] = "proxy", [DHCP_MODE_OFF] = "off"};
 	const struct http_api *a = c->api;
-	*ret = json_pack("{s:s, s:s, s:I, s:I}", "name", a->conf->server.name, "version",
-	                 NETBAY_VERSION, "time", (json_int_t) nb_wall_sec(), "uptime",
-	                 (json_int_t) ((nb_now_ms() - a->started_ms) / 1000));
+	int m = a->conf->dhcp.mode;
+	/* instance and dhcp.mode: what `netbay doctor` tells one server from another
+	 * by, and whether it needs proxyDHCP's port 4011 (docs/api.md) */
+	*ret = json_pack("{s:s, s:s, s:s, s:I, s:I, s:{s:s?}}", "name", a->conf->server.name,
+	                 "version", NETBAY_VERSION, "instance", a->instance, "time",
+	                 (json_int_t) nb_wall_sec(), "uptime",
+	                 (json_int_t) ((nb_now_ms() - a->started_ms) / 1000), "dhcp", "mode",
+	                 m >= 0 && (size_t) m < NB_ARRAY_SIZE(dhcp_modes) ? dhcp_modes[m] : NULL);
 	return *ret ? 200 : 500;
 }
 
@@ -379,6 +388,11 @@ struct http_api *api_new(const struct nb_services *svc, const struct conf *c)
 	a->svc = svc;
 	a->conf = c;
 	a->started_ms = nb_now_ms();
+	uint64_t id;
+	if (getrandom(&id, sizeof id, 0) != sizeof id)
+		id = (uint64_t) nb_wall_sec() << 32 ^ (uint64_t) getpid() ^
+		     (uint64_t) a->started_ms;
+	snprintf(a->instance, sizeof a->instance, "%016llx", (unsigned long long) id);
 	return a;
 }
 

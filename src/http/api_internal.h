@@ -17,6 +17,7 @@ struct http_api {
 	const struct nb_services *svc;
 	const struct conf *conf;
 	int64_t started_ms;
+	char instance[17]; /* random per start: the health answer's identity */
 };
 
 /* One call of a route: the request, its parsed body and its {params}, in

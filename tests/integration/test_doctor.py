@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from conftest import stop_process
 from doctor_env import CLI, NETBAY_DNS, SRV, DoctorLan, netbay_conf, show
 
 
@@ -32,7 +33,8 @@ def test_healthy_lan_passes(lan, netbay):
     took = time.monotonic() - t0
     assert rc == 0, show(c)
     assert rep["address"] == SRV and rep["interface"] == "eth0"
-    for name in ("names", "addressing", "http", "proxy", "clock", "dhcp", "bootfile", "records"):
+    for name in ("names", "addressing", "reach", "http", "proxy", "clock", "dhcp", "bootfile",
+                 "records"):
         assert c[name]["status"] == "pass", show(c)
     assert c["names"]["finding"] == f"netbay resolves to {SRV} on every resolver"
     assert "netbay 'netbay' 0.1.0 answers" in c["http"]["finding"]
@@ -40,10 +42,16 @@ def test_healthy_lan_passes(lan, netbay):
     assert "undionly.kpxe" in c["bootfile"]["finding"] and "TFTP" in c["bootfile"]["finding"]
     assert "1 SRV record found" in c["records"]["finding"]
     assert "reverse name netbay.lan" in c["records"]["finding"]
-    # reach: HTTP open, DNS and TFTP answer; netbay in full mode has no proxyDHCP (closed)
+    # reach: HTTP open, DNS and TFTP answer; netbay in full mode has no proxyDHCP (closed),
+    # which its health answer's DHCP mode says is no fault
     ev = "\n".join(c["reach"]["evidence"])
     assert "HTTP 80/tcp: open" in ev and "DNS 53/udp: answers" in ev
     assert "TFTP 69/udp: answers" in ev
+    assert ("proxyDHCP 4011/udp: closed (ICMP port unreachable) (not used: the server's "
+            "[dhcp] mode is full)") in ev, show(c)
+    # the health identity behind the names check
+    assert any(re.fullmatch(rf"health at {SRV} port 80: netbay 'netbay' 0\.1\.0 "
+                            r"\(instance [0-9a-f]{16}\)", e) for e in c["names"]["evidence"]), show(c)
     assert took < 20
     # the text report: one line per check
     r = lan.cli.run(lan_bin(), "doctor", "--timeout", "1", "--dhcp-wait", "2", check=False)
@@ -84,6 +92,99 @@ def test_resolver_returns_a_wrong_address(lan, netbay):
     assert rc == 1
     assert c["names"]["finding"].startswith(
         "netbay resolves to 203.0.113.7, a public address outside every local subnet"), show(c)
+
+
+def test_name_hijacked_to_another_private_host(lan, netbay):
+    # the LAN's resolver answers netbay's name with another host of the LAN: private and
+    # on-link, so the address class says nothing; what answers there does
+    nb = netbay(lan.srv, netbay_conf(lan.boot))  # DHCP in full mode, HTTP on 80
+    nb.start()
+    lan.dnsmasq(lan.srv, SRV, "--address=/netbay.lan/10.77.0.9", "--address=/netbay/10.77.0.9")
+    other = lan.netns("other")
+    lan.seg.attach(other, "eth0", "10.77.0.9/24")
+    web = fake_server(lan, 0, "<html><body>Welcome to nginx!</body></html>", "text/html",
+                      host=other, addr="10.77.0.9")
+    rc, rep, c = lan.doctor("--only", "names,http")
+    assert rc == 1
+    n = c["names"]
+    assert n["status"] == "fail", show(c)
+    assert n["finding"].startswith("netbay resolves to 10.77.0.9, but what answers there is "
+                                   "not netbay: an HTML page (HTTP 200, Server: BaseHTTP"), show(c)
+    assert "DNS server 10.77.0.1: netbay.lan -> 10.77.0.9" in n["evidence"]
+    # netbay's own DHCP offer says where the server is; the checks after use it
+    assert any(e.startswith(f"the DHCP offers on eth0 lead to {SRV}: netbay 'netbay' 0.1.0 "
+                            "(instance ") for e in n["evidence"]), show(c)
+    assert f"netbay is at {SRV}" in n["fix"]
+    assert rep["address"] == SRV and c["http"]["status"] == "pass", show(c)
+    # nothing listens there any more: still not netbay, since the offers lead elsewhere
+    stop_process(web)
+    rc, rep, c = lan.doctor("--only", "names")
+    assert rc == 1
+    assert c["names"]["finding"] == ("netbay resolves to 10.77.0.9, where nothing answers as "
+                                     "netbay, but the netbay server the DHCP offers on eth0 "
+                                     f"lead to is {SRV}"), show(c)
+    assert ("health at 10.77.0.9 port 80: no answer (Connection refused)"
+            in c["names"]["evidence"]), show(c)
+    # and the same name answered with netbay's own address passes
+    lan.srv.addr("eth0", "10.77.0.3/24")
+    lan.dnsmasq(lan.srv, "10.77.0.3", f"--address=/netbay.lan/{SRV}", tag="right")
+    lan.resolvers("10.77.0.3")
+    rc, rep, c = lan.doctor("--only", "names")
+    assert rc == 0 and c["names"]["status"] == "pass", show(c)
+
+
+def test_name_unresolvable_still_finds_the_mask_mismatch(netns, netbay, tmp_path):
+    # the client's mask is wrong and the LAN's DNS does not know netbay: the server's own
+    # DHCP offer gives the address (and the mask) the addressing check compares
+    lan = DoctorLan(netns, tmp_path, cli_cidr="10.77.0.50/16")
+    try:
+        nb = netbay(lan.srv, netbay_conf(lan.boot))
+        nb.start()
+        lan.dnsmasq(lan.srv, SRV, "--local=/lan/", "--domain-needed")
+        rc, rep, c = lan.doctor("--only", "names,addressing")
+        assert rc == 1
+        assert c["names"]["finding"] == "netbay does not resolve (2 resolvers asked)", show(c)
+        assert any(e.startswith(f"the DHCP offers on eth0 lead to {SRV}: netbay 'netbay'")
+                   for e in c["names"]["evidence"]), show(c)
+        assert rep["address"] == SRV
+        a = c["addressing"]
+        assert a["status"] == "warn", show(c)
+        assert a["finding"] == ("mask mismatch: eth0 has /16 here but the server's DHCP offer "
+                                "says /24"), show(c)
+        # a mask too narrow: the server is off-link for us, its health out of reach, and
+        # its offer the only one: the address is used, not confirmed
+        lan.cli.run("ip", "addr", "flush", "dev", "eth0")
+        lan.cli.addr("eth0", "10.77.0.50/28")
+        rc, rep, c = lan.doctor("--only", "names,addressing")
+        assert rc == 1
+        assert any(e.startswith(f"the DHCP offers on eth0 lead to {SRV}: not confirmed as "
+                                "netbay") for e in c["names"]["evidence"]), show(c)
+        assert c["addressing"]["finding"] == (
+            f"mask mismatch: {SRV} answers ARP on eth0's link, but 10.77.0.50/28 does not "
+            "contain it (a /26 would; the server's DHCP offer says /24); no route leads "
+            "there"), show(c)
+    finally:
+        lan.close()
+
+
+def test_proxy_port_matters_in_proxy_mode_only(lan, netbay):
+    # full mode: 4011 is closed and no fault (the healthy LAN test); proxy mode needs it
+    nb = netbay(lan.srv, netbay_conf(lan.boot, dns=NETBAY_DNS, extra="[dhcp]\nmode = proxy\n"))
+    nb.start()
+    rc, rep, c = lan.doctor(SRV, "--only", "reach")
+    ev = "\n".join(c["reach"]["evidence"])
+    assert c["reach"]["status"] == "pass" and "proxyDHCP 4011/udp: answers" in ev, show(c)
+    lan.nft(lan.srv, """table inet doctortest {
+        chain input { type filter hook input priority 0;
+            udp dport 4011 drop
+        }
+    }""")
+    rc, rep, c = lan.doctor(SRV, "--only", "reach")
+    r = c["reach"]
+    assert r["status"] == "warn", show(c)
+    assert r["finding"] == (f"proxyDHCP port 4011/udp on {SRV} is silently dropped (no answer "
+                            "in 1000 ms): a firewall drops it"), show(c)
+    assert "not used" not in "\n".join(r["evidence"])
 
 
 def test_server_on_another_subnet_with_a_mismatched_mask(netns, tmp_path):
@@ -156,7 +257,7 @@ def test_proxy_without_no_proxy(lan, netbay):
 
 SKEWED = r'''
 import email.utils, http.server, json, sys, time
-skew, body, ctype = float(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
+skew, body, ctype, addr = float(sys.argv[1]), sys.argv[2].encode(), sys.argv[3], sys.argv[4]
 class H(http.server.BaseHTTPRequestHandler):
     def date_time_string(self, timestamp=None):
         return email.utils.formatdate(time.time() + skew, usegmt=True)
@@ -168,19 +269,19 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *a):
         pass
-http.server.HTTPServer(("10.77.0.1", 80), H).serve_forever()
+http.server.HTTPServer((addr, 80), H).serve_forever()
 '''
 
 
-def fake_server(lan, skew, body, ctype):
+def fake_server(lan, skew, body, ctype, host=None, addr=SRV):
     script = lan.tmp / "fake_http.py"
     script.write_text(SKEWED)
-    lan.srv.popen("python3", script, str(skew), body, ctype)
+    p = (host or lan.srv).popen("python3", script, str(skew), body, ctype, addr)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        r = lan.cli.run("curl", "-s", "-o", "/dev/null", f"http://{SRV}/", check=False)
+        r = lan.cli.run("curl", "-s", "-o", "/dev/null", f"http://{addr}/", check=False)
         if r.returncode == 0:
-            return
+            return p
         time.sleep(0.1)
     raise AssertionError("fake HTTP server did not start")
 

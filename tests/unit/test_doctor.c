@@ -431,6 +431,11 @@ static void test_addressing_judge(void **state)
 	assert_int_equal(r.status, DOCTOR_FAIL);
 	assert_non_null(strstr(r.finding, "mask mismatch"));
 	doctor_result_init(&r, "addressing");
+	doctor_addressing_judge(&r, l, 2, rt, 1, 0x0a4d0101, "eth0", 1, 0xffff0000);
+	assert_string_equal(r.finding, "mask mismatch: 10.77.1.1 answers ARP on eth0's link, but "
+	                               "10.77.0.50/24 does not contain it (a /23 would; the "
+	                               "server's DHCP offer says /16); no route leads there");
+	doctor_result_init(&r, "addressing");
 	doctor_addressing_judge(&r, l, 2, def, 2, 0x0a4d0101, "eth0", 1, 0);
 	assert_int_equal(r.status, DOCTOR_WARN);
 	doctor_result_init(&r, "addressing");
@@ -452,25 +457,26 @@ static void test_names_judge(void **state)
 	        {.ns = 0x0a4d0001, .addrs = {0x0a4d0001}, .n_addrs = 1, .qname = "netbay.lan"},
 	        {.ns = 0x0a4d0003, .addrs = {0xcb007107}, .n_addrs = 1, .qname = "netbay.lan"}};
 	doctor_result_init(&r, "names");
-	assert_int_equal(doctor_names_judge(&r, "netbay", a, 2, l, 1), 0x0a4d0001);
+	assert_int_equal(doctor_names_judge(&r, "netbay", a, 2, NULL, NULL, "eth0", l, 1),
+	                 0x0a4d0001);
 	assert_string_equal(r.finding, "netbay resolves to 10.77.0.1 on every resolver");
 	doctor_result_init(&r, "names");
-	doctor_names_judge(&r, "netbay", a, 3, l, 1);
+	doctor_names_judge(&r, "netbay", a, 3, NULL, NULL, "eth0", l, 1);
 	assert_string_equal(r.finding, "resolvers disagree on netbay: the system resolver says "
 	                               "10.77.0.1, DNS server 10.77.0.3 says 203.0.113.7");
 	doctor_result_init(&r, "names");
-	doctor_names_judge(&r, "netbay", a + 2, 1, l, 1);
+	doctor_names_judge(&r, "netbay", a + 2, 1, NULL, NULL, "eth0", l, 1);
 	assert_int_equal(r.status, DOCTOR_FAIL);
 	assert_non_null(strstr(r.finding, "a public address outside every local subnet"));
 	struct doctor_resolver_answer none[2] = {{.ns = 0, .rcode = 3},
 	                                         {.ns = 0x0a4d0001, .err = -ETIMEDOUT}};
 	doctor_result_init(&r, "names");
-	assert_int_equal(doctor_names_judge(&r, "netbay", none, 2, l, 1), 0);
+	assert_int_equal(doctor_names_judge(&r, "netbay", none, 2, NULL, NULL, "eth0", l, 1), 0);
 	assert_string_equal(r.finding, "netbay does not resolve (2 resolvers asked)");
 	/* one resolver silent while the other answers */
 	struct doctor_resolver_answer half[2] = {a[1], {.ns = 0x0a4d0009, .err = -ETIMEDOUT}};
 	doctor_result_init(&r, "names");
-	doctor_names_judge(&r, "netbay", half, 2, l, 1);
+	doctor_names_judge(&r, "netbay", half, 2, NULL, NULL, "eth0", l, 1);
 	assert_int_equal(r.status, DOCTOR_WARN);
 }
 
@@ -549,18 +555,18 @@ static void test_reach_judge(void **state)
 	        {.service = "API", .port = 8080, .outcome = DOCTOR_REACH_REFUSED},
 	        {.service = "TFTP", .udp = true, .port = 69, .outcome = DOCTOR_REACH_REFUSED}};
 	doctor_result_init(&r, "reach");
-	doctor_reach_judge(&r, 0x0a4d0001, p, 3);
+	doctor_reach_judge(&r, 0x0a4d0001, p, 3, "");
 	assert_int_equal(r.status, DOCTOR_FAIL);
 	assert_string_equal(r.finding, "HTTP port 80/tcp on 10.77.0.1 is silently dropped (no "
 	                               "answer in 1000 ms): a firewall drops it");
 	assert_true(has_evidence(&r, "TFTP 69/udp: closed (ICMP port unreachable)"));
 	doctor_result_init(&r, "reach");
-	doctor_reach_judge(&r, 0x0a4d0001, p + 2, 1);
+	doctor_reach_judge(&r, 0x0a4d0001, p + 2, 1, "");
 	assert_int_equal(r.status, DOCTOR_WARN);
 	p[0].outcome = DOCTOR_REACH_UNREACH;
 	p[0].err = EHOSTUNREACH;
 	doctor_result_init(&r, "reach");
-	doctor_reach_judge(&r, 0x0a4d0001, p, 1);
+	doctor_reach_judge(&r, 0x0a4d0001, p, 1, "");
 	assert_non_null(strstr(r.finding, "no route to 10.77.0.1"));
 	assert_int_equal(doctor_reach_classify(ECONNREFUSED), DOCTOR_REACH_REFUSED);
 	assert_int_equal(doctor_reach_classify(ETIMEDOUT), DOCTOR_REACH_DROPPED);
@@ -572,14 +578,15 @@ static void http_case(int status, const char *ctype, const char *body, const cha
                       enum doctor_status want, const char *finding_part)
 {
 	struct doctor_result r;
-	char name[64] = "";
-	int64_t t = 0;
+	struct doctor_health h = {0};
 	struct api_response resp = {
 	        .status = status, .body = (char *) body, .body_len = strlen(body)};
 	snprintf(resp.content_type, sizeof resp.content_type, "%s", ctype);
 	snprintf(resp.server, sizeof resp.server, "nginx");
+	doctor_health_read(0, &resp, &h);
 	doctor_result_init(&r, "http");
-	doctor_http_judge(&r, "http://x/api/v1/health", asked, 0, &resp, name, sizeof name, &t);
+	assert_int_equal(doctor_http_judge(&r, "http://x/api/v1/health", asked, &h) == 0,
+	                 want != DOCTOR_FAIL);
 	if (r.status != want || !strstr(r.finding, finding_part))
 		print_message("got %d '%s'\n", r.status, r.finding);
 	assert_int_equal(r.status, want);
@@ -602,9 +609,216 @@ static void test_http_judge(void **state)
 	          "without netbay's name");
 	http_case(407, "text/plain", "", "", DOCTOR_FAIL, "answers HTTP 407");
 	struct doctor_result r;
+	struct doctor_health h = {0};
+	doctor_health_read(-ETIMEDOUT, NULL, &h);
 	doctor_result_init(&r, "http");
-	assert_true(doctor_http_judge(&r, "u", "", -ETIMEDOUT, NULL, NULL, 0, NULL) < 0);
+	assert_true(doctor_http_judge(&r, "u", "", &h) < 0);
 	assert_int_equal(r.status, DOCTOR_FAIL);
+}
+
+/* A health answer as a server gives it, read the way the doctor reads it. */
+static void health_of(struct doctor_health *h, uint32_t addr, int status, const char *ctype,
+                      const char *body)
+{
+	struct api_response resp = {
+	        .status = status, .body = (char *) body, .body_len = strlen(body)};
+	snprintf(resp.content_type, sizeof resp.content_type, "%s", ctype);
+	*h = (struct doctor_health){.addr = addr, .port = 80};
+	doctor_health_read(0, &resp, h);
+}
+
+#define NETBAY_HEALTH(name, inst)                                                                  \
+	"{\"name\":\"" name "\",\"version\":\"0.1.0\",\"instance\":\"" inst                        \
+	"\",\"time\":7,\"dhcp\":{\"mode\":\"full\"}}"
+
+static void test_health_read(void **state)
+{
+	(void) state;
+	struct doctor_health h;
+	char line[DOCTOR_LINE_MAX];
+	health_of(&h, 1, 200, "application/json", NETBAY_HEALTH("netbay", "00c0ffee"));
+	assert_true(h.netbay);
+	assert_string_equal(h.instance, "00c0ffee");
+	assert_string_equal(h.dhcp_mode, "full");
+	assert_int_equal(h.time, 7);
+	doctor_health_describe(&h, line, sizeof line);
+	assert_string_equal(line, "netbay 'netbay' 0.1.0 (instance 00c0ffee)");
+	/* an older netbay: no instance, no mode */
+	health_of(&h, 1, 200, "application/json", "{\"name\":\"netbay\",\"version\":\"0.0.9\"}");
+	assert_true(h.netbay);
+	assert_string_equal(h.instance, "");
+	assert_string_equal(h.dhcp_mode, "");
+	doctor_health_describe(&h, line, sizeof line);
+	assert_string_equal(line, "netbay 'netbay' 0.0.9");
+	/* hostile: wrong types, a mode that is not a string, a 500 with netbay's body */
+	health_of(&h, 1, 200, "application/json",
+	          "{\"name\":\"netbay\",\"version\":\"1\",\"instance\":7,\"dhcp\":\"full\"}");
+	assert_true(h.netbay);
+	assert_string_equal(h.instance, "");
+	assert_string_equal(h.dhcp_mode, "");
+	health_of(&h, 1, 500, "application/json", NETBAY_HEALTH("netbay", "1"));
+	assert_false(h.netbay);
+	health_of(&h, 1, 200, "text/html", "<html>router login</html>");
+	assert_false(h.netbay);
+	doctor_health_describe(&h, line, sizeof line);
+	assert_string_equal(line, "an HTML page (HTTP 200)");
+	doctor_health_read(-ECONNREFUSED, NULL, &h);
+	doctor_health_describe(&h, line, sizeof line);
+	assert_string_equal(line, "no answer (Connection refused)");
+}
+
+static void test_names_identity(void **state)
+{
+	(void) state;
+	struct doctor_result r;
+	struct doctor_lif l[] = {{"eth0", 2, 0x0a4d0032, 24, true, false}};
+	/* the resolver says 10.77.0.9 (private, on our subnet); netbay is at 10.77.0.1 */
+	struct doctor_resolver_answer lie[1] = {{.ns = 0, .addrs = {0x0a4d0009}, .n_addrs = 1}};
+	struct doctor_health web, silent, nb, nb2;
+	health_of(&web, 0x0a4d0009, 200, "text/html", "<html>It works</html>");
+	doctor_health_read(-ECONNREFUSED, NULL, &silent);
+	silent.addr = 0x0a4d0009;
+	silent.port = 80;
+	health_of(&nb, 0x0a4d0001, 200, "application/json", NETBAY_HEALTH("netbay", "aaaa"));
+	health_of(&nb2, 0x0a4d0009, 200, "application/json", NETBAY_HEALTH("netbay", "bbbb"));
+	struct doctor_ref ref = {
+	        .addr = 0x0a4d0001, .confirmed = true, .hlth = &nb, .n_servers = 1};
+	struct doctor_ref none = {.n_servers = 2};
+
+	/* a web server that is not netbay: fails, with or without the DHCP offers */
+	doctor_result_init(&r, "names");
+	assert_int_equal(doctor_names_judge(&r, "netbay", lie, 1, &web, &none, "eth0", l, 1),
+	                 0x0a4d0009);
+	assert_int_equal(r.status, DOCTOR_FAIL);
+	assert_string_equal(r.finding, "netbay resolves to 10.77.0.9, but what answers there is "
+	                               "not netbay: an HTML page (HTTP 200)");
+	assert_true(has_evidence(&r, "no DHCP offer on eth0 leads to a netbay server (2 servers"));
+	doctor_result_init(&r, "names");
+	assert_int_equal(doctor_names_judge(&r, "netbay", lie, 1, &web, &ref, "eth0", l, 1),
+	                 0x0a4d0001);
+	assert_true(has_evidence(&r, "the checks below use 10.77.0.1"));
+	assert_non_null(strstr(r.fix, "netbay is at 10.77.0.1"));
+	/* nothing answers there: the DHCP offers tell, else the address class */
+	doctor_result_init(&r, "names");
+	assert_int_equal(doctor_names_judge(&r, "netbay", lie, 1, &silent, &ref, "eth0", l, 1),
+	                 0x0a4d0001);
+	assert_int_equal(r.status, DOCTOR_FAIL);
+	assert_string_equal(r.finding, "netbay resolves to 10.77.0.9, where nothing answers as "
+	                               "netbay, but the netbay server the DHCP offers on eth0 "
+	                               "lead to is 10.77.0.1");
+	doctor_result_init(&r, "names");
+	assert_int_equal(doctor_names_judge(&r, "netbay", lie, 1, &silent, &none, "eth0", l, 1),
+	                 0x0a4d0009);
+	assert_int_equal(r.status, DOCTOR_PASS);
+	assert_true(
+	        has_evidence(&r, "health at 10.77.0.9 port 80: no answer (Connection refused)"));
+	/* an unconfirmed server from the offers does not outvote a silent address */
+	struct doctor_ref guess = {.addr = 0x0a4d0001, .hlth = &silent, .n_servers = 1};
+	doctor_result_init(&r, "names");
+	doctor_names_judge(&r, "netbay", lie, 1, &silent, &guess, "eth0", l, 1);
+	assert_int_equal(r.status, DOCTOR_PASS);
+	/* netbay answers: a routed private address passes (no address-class warning) */
+	struct doctor_resolver_answer far[1] = {{.ns = 0, .addrs = {0xc0a80101}, .n_addrs = 1}};
+	doctor_result_init(&r, "names");
+	doctor_names_judge(&r, "netbay", far, 1, &nb, NULL, "eth0", l, 1);
+	assert_int_equal(r.status, DOCTOR_PASS);
+	doctor_result_init(&r, "names");
+	doctor_names_judge(&r, "netbay", far, 1, &silent, NULL, "eth0", l, 1);
+	assert_int_equal(r.status, DOCTOR_WARN);
+	/* another netbay server than the one the offers lead to */
+	doctor_result_init(&r, "names");
+	doctor_names_judge(&r, "netbay", lie, 1, &nb2, &ref, "eth0", l, 1);
+	assert_int_equal(r.status, DOCTOR_WARN);
+	assert_non_null(strstr(r.finding, "another netbay server, 10.77.0.1 (instance aaaa)"));
+	/* the same server on another of its addresses */
+	struct doctor_health nb_same = nb;
+	nb_same.addr = 0x0a4d0009;
+	doctor_result_init(&r, "names");
+	doctor_names_judge(&r, "netbay", lie, 1, &nb_same, &ref, "eth0", l, 1);
+	assert_int_equal(r.status, DOCTOR_PASS);
+	/* the name does not resolve: the offers give the address */
+	struct doctor_resolver_answer nx[1] = {{.ns = 0, .rcode = 3}};
+	doctor_result_init(&r, "names");
+	assert_int_equal(doctor_names_judge(&r, "netbay", nx, 1, NULL, &guess, "eth0", l, 1),
+	                 0x0a4d0001);
+	assert_int_equal(r.status, DOCTOR_FAIL);
+	assert_true(has_evidence(&r, "the DHCP offers on eth0 lead to 10.77.0.1: not confirmed "
+	                             "as netbay, its health gives no answer"));
+	assert_false(doctor_names_need_ref(0x0a4d0001, &nb));
+	assert_true(doctor_names_need_ref(0x0a4d0009, &web));
+	assert_true(doctor_names_need_ref(0, NULL));
+}
+
+static void test_ref_pick(void **state)
+{
+	(void) state;
+	struct doctor_offer o[4] = {{.src = 0x0a4d0002,
+	                             .server_id = 0x0a4d0002,
+	                             .yiaddr = 0x0a4d0033,
+	                             .mask = ~0u << 8},
+	                            {.src = 0x0a4d0001,
+	                             .server_id = 0x0a4d0001,
+	                             .yiaddr = 0x0a4d0064,
+	                             .mask = ~0u << 8},
+	                            {.src = 0x0a4d0001, .server_id = 0x0a4d0001, .proxy = true},
+	                            {.src = 0x0a4d0005, .proxy = true}};
+	uint32_t s[4];
+	assert_int_equal(doctor_ref_servers(o, 4, s, 4), 3);
+	assert_int_equal(s[1], 0x0a4d0001);
+	assert_int_equal(s[2], 0x0a4d0005);
+	struct doctor_health web, silent, nb, other;
+	health_of(&web, 0x0a4d0002, 200, "text/html", "<html>router</html>");
+	doctor_health_read(-ENETUNREACH, NULL, &silent);
+	health_of(&nb, 0x0a4d0001, 200, "application/json", NETBAY_HEALTH("netbay", "aaaa"));
+	health_of(&other, 0x0a4d0005, 200, "application/json", NETBAY_HEALTH("lab", "cccc"));
+	struct doctor_ref ref;
+	/* netbay answers at one of them; named as asked beats another netbay */
+	const struct doctor_health *h1[] = {&web, &other, &nb};
+	struct doctor_offer swapped[3] = {o[0], o[3], o[1]};
+	doctor_ref_pick(swapped, 3, "netbay.lan", h1, &ref);
+	assert_int_equal(ref.addr, 0x0a4d0001);
+	assert_true(ref.confirmed);
+	assert_int_equal(ref.n_servers, 3);
+	doctor_ref_pick(swapped, 3, "", h1, &ref);
+	assert_int_equal(ref.addr, 0x0a4d0005); /* no name asked: the first netbay */
+	/* none confirms: the only silent one, when the rest are something else */
+	const struct doctor_health *h2[] = {&web, &silent, &web};
+	doctor_ref_pick(o, 4, "netbay", h2, &ref);
+	assert_int_equal(ref.addr, 0x0a4d0001);
+	assert_false(ref.confirmed);
+	const struct doctor_health *h3[] = {&silent, &silent, &web};
+	doctor_ref_pick(o, 4, "netbay", h3, &ref);
+	assert_int_equal(ref.addr, 0); /* two could be: neither is picked */
+	doctor_ref_pick(o, 0, "netbay", h3, &ref);
+	assert_int_equal(ref.addr, 0);
+	assert_int_equal(ref.n_servers, 0);
+}
+
+static void test_reach_proxy_port(void **state)
+{
+	(void) state;
+	struct doctor_result r;
+	struct doctor_probe p[2] = {
+	        {.service = "HTTP", .port = 80, .outcome = DOCTOR_REACH_OPEN, .ms = 1},
+	        {.service = "proxyDHCP",
+	         .udp = true,
+	         .port = 4011,
+	         .outcome = DOCTOR_REACH_REFUSED}};
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, "full");
+	assert_int_equal(r.status, DOCTOR_PASS);
+	assert_true(has_evidence(&r, "proxyDHCP 4011/udp: closed (ICMP port unreachable) (not "
+	                             "used: the server's [dhcp] mode is full)"));
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, "off");
+	assert_int_equal(r.status, DOCTOR_PASS);
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, "proxy");
+	assert_int_equal(r.status, DOCTOR_WARN);
+	assert_non_null(strstr(r.finding, "proxyDHCP port 4011/udp"));
+	doctor_result_init(&r, "reach");
+	doctor_reach_judge(&r, 0x0a4d0001, p, 2, ""); /* the mode unknown: as before */
+	assert_int_equal(r.status, DOCTOR_WARN);
 }
 
 static void test_records_judge(void **state)
@@ -687,6 +901,10 @@ int main(void)
 	        cmocka_unit_test(test_dhcp_offers),
 	        cmocka_unit_test(test_reach_judge),
 	        cmocka_unit_test(test_http_judge),
+	        cmocka_unit_test(test_health_read),
+	        cmocka_unit_test(test_names_identity),
+	        cmocka_unit_test(test_ref_pick),
+	        cmocka_unit_test(test_reach_proxy_port),
 	        cmocka_unit_test(test_records_judge),
 	        cmocka_unit_test(test_resolv_and_routes),
 	        cmocka_unit_test(test_only),

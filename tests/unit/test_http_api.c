@@ -111,6 +111,7 @@ static void test_health(void **state)
 	(void) state;
 	static const enum api_auth auths[] = {API_AUTH_OK, API_AUTH_MISSING, API_AUTH_WRONG,
 	                                      API_AUTH_CLOSED};
+	char first[17] = "";
 	for (size_t i = 0; i < 4; i++) {
 		struct http_reply rp;
 		json_t *j = call("GET", "/api/v1/health", NULL, auths[i], &rp);
@@ -123,6 +124,17 @@ static void test_health(void **state)
 		assert_true(t >= nb_wall_sec() - 5 && t <= nb_wall_sec());
 		assert_true(json_is_integer(json_object_get(j, "uptime")));
 		assert_true(json_integer_value(json_object_get(j, "uptime")) >= 0);
+		/* the doctor's identity and proxyDHCP questions */
+		const char *inst = json_string_value(json_object_get(j, "instance"));
+		assert_non_null(inst);
+		assert_int_equal(strspn(inst, "0123456789abcdef"), 16);
+		assert_int_equal(strlen(inst), 16);
+		if (i == 0)
+			snprintf(first, sizeof first, "%s", inst);
+		assert_string_equal(inst, first); /* one per server start */
+		assert_string_equal(
+		        json_string_value(json_object_get(json_object_get(j, "dhcp"), "mode")),
+		        "off");
 		json_decref(j);
 		http_reply_done(&rp);
 	}

@@ -1,0 +1,41 @@
+/* A health answer as the doctor reads it from whatever host an address
+ * leads to: the HTTP response parser, then doctor_health_read. Whatever
+ * comes back, the result is a set of NUL-terminated strings, "netbay" only
+ * for a 200 that names itself, and describable. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/api.h"
+#include "doctor/doctor.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void terminated(const char *s, size_t n)
+{
+	if (!memchr(s, 0, n))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct api_response resp;
+	struct doctor_health h = {.addr = 1, .port = 80};
+	char line[DOCTOR_LINE_MAX];
+	int k = api_response_parse(data, size, true, false, 64 * 1024, &resp);
+	doctor_health_read(k == 1 ? 0 : -EBADMSG, k == 1 ? &resp : NULL, &h);
+	terminated(h.name, sizeof h.name);
+	terminated(h.version, sizeof h.version);
+	terminated(h.instance, sizeof h.instance);
+	terminated(h.dhcp_mode, sizeof h.dhcp_mode);
+	terminated(h.snippet, sizeof h.snippet);
+	if (h.addr != 1 || h.port != 80 || (h.netbay && (h.status != 200 || !h.name[0])) ||
+	    (k != 1 && (h.err == 0 || h.netbay)))
+		abort();
+	doctor_health_describe(&h, line, sizeof line);
+	terminated(line, sizeof line);
+	if (k == 1)
+		api_response_done(&resp);
+	return 0;
+}
