@@ -482,7 +482,7 @@ static void test_template_jail(void **state)
 	assert_int_equal(registry_add(svc.registry, &ch, &id, err, sizeof err), 0);
 	get("GET", "/boot/525400000099.ipxe", NULL, NULL, &rp);
 	assert_int_equal(rp.status, 500);
-	assert_null(strstr(rp.body ? rp.body : "", "secret"));
+	assert_true(!rp.body || !memmem(rp.body, rp.body_len, "secret", 6));
 	assert_non_null(strstr(rp.why, "evil.ipxe: refused: it resolves outside the boot root"));
 	http_reply_done(&rp);
 	/* a good file there is used; swapped for the symlink, the good one stays */
