@@ -482,8 +482,8 @@ static void serve_file(struct http_boot *b, const struct http_req *rq, struct ht
  * root, opened through the jail), read on first use and again when it
  * changes; a version that cannot be read or does not check is refused and
  * the last good one kept. NULL with err set when there is no good version. */
-static const struct tmpl_src *profile_template(struct http_boot *b, const char *name, char *err,
-                                               size_t errlen)
+static const struct tmpl_src *profile_template(struct http_boot *b, const char *name,
+                                               const char *client, char *err, size_t errlen)
 {
 	struct tmpl_src t = {0};
 	struct tmpl_src *slot = NULL;
@@ -505,8 +505,8 @@ static const struct tmpl_src *profile_template(struct http_boot *b, const char *
 		return slot;
 	if (!slot->text)
 		return NULL;
-	log_rl(&b->rl, LOG_LVL_ERR, "http: iPXE template %s; still using the previous version",
-	       err);
+	log_rl(&b->rl, LOG_LVL_ERR, "http: %s: iPXE template %s; still using the previous version",
+	       client, err);
 	return slot;
 }
 
@@ -585,7 +585,7 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	           strcmp(rb.profile.ipxe_template, b->conf->http.ipxe_template) != 0) {
 		/* the device's group or the device itself names its own template */
 		const struct tmpl_src *t =
-		        profile_template(b, rb.profile.ipxe_template, err, sizeof err);
+		        profile_template(b, rb.profile.ipxe_template, rq->client, err, sizeof err);
 		if (!t) {
 			http_reply_text(rp, 500, "iPXE template: %s", err);
 			journal_event(svc->journal, mac, rq->client_ip, "http.error", "template %s",
