@@ -152,6 +152,17 @@ static const struct conf_key keys[] = {
         STR("http", "ipxe-template", http.ipxe_template, NULL,
             "template of /boot/MAC.ipxe scripts, relative to the boot root or absolute; empty: "
             "built in"),
+        {"http", "max-connections", CT_UINT, S(http.max_connections), 0, 0, 1, 16384, NULL, NULL,
+         "512", false,
+         "open connections per TCP listener (HTTP and [api] listen); when full, the oldest one "
+         "without a complete request makes room"},
+        {"http", "connections-per-source", CT_UINT, S(http.connections_per_source), 0, 0, 1, 16384,
+         NULL, NULL, "16", false,
+         "open connections per TCP listener from one client address; beyond, refused"},
+        {"http", "request-timeout", CT_DURATION, S(http.request_timeout_sec), 0, 0, 1, 3600, NULL,
+         NULL, "10s", false,
+         "a request must be in whole (headers and body) this long after the connection (or the "
+         "previous reply); then the connection is closed"},
 
         /* [api] */
         {"api", "socket", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_api_socket,

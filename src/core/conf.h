@@ -162,6 +162,8 @@ struct conf {
 		uint32_t listen; /* 0: every address */
 		uint32_t port;
 		char ipxe_template[CONF_PATH_MAX]; /* "": built in; relative: under tftp.root */
+		/* each TCP listener's (HTTP and [api] listen) connection bounds */
+		uint32_t max_connections, connections_per_source, request_timeout_sec;
 	} http;
 	/* [api]: the REST API on a Unix socket and, optionally, its own TCP listener */
 	struct {

@@ -58,6 +58,17 @@ int jail_map(const char *path, char *ret_rel, size_t rel_len)
 	return 0;
 }
 
+int jail_place(const char *root, const char *name, char *ret_rel, size_t rel_len)
+{
+	size_t n = strlen(root);
+	while (n > 0 && root[n - 1] == '/')
+		n--; /* "/srv/boot/" is "/srv/boot"; "/" is "" and holds every path */
+	if (name[0] == '/' && (strncmp(name, root, n) != 0 || name[n] != '/'))
+		return 0;
+	int r = jail_map(name[0] == '/' ? name + n : name, ret_rel, rel_len);
+	return r < 0 ? r : 1;
+}
+
 static int open_beneath(int root_fd, const char *rel, int flags)
 {
 	struct open_how how = {

@@ -31,6 +31,15 @@ int jail_root_open(const char *root);
 int jail_open(int root_fd, const char *path, bool nocase, int extra_flags, char *ret_rel,
               size_t rel_len);
 
+/* Where a configured file name lies: a relative name is inside the root;
+ * an absolute one is inside when it starts with root + "/" (root as
+ * configured, trailing '/' ignored). Returns 1 with the mapped relative
+ * path in ret_rel (inside: to be opened with jail_open), 0 when the name is
+ * an absolute path elsewhere (ret_rel untouched), or the errors of
+ * jail_map (-EPERM for "..", -EISDIR for the root itself, -ENAMETOOLONG).
+ * Touches no file: symlinks are for jail_open to refuse. */
+int jail_place(const char *root, const char *name, char *ret_rel, size_t rel_len);
+
 /* Maps a client path to the relative form described above without touching
  * the filesystem; returns 0 or -EPERM / -ENAMETOOLONG. Exposed for tests. */
 int jail_map(const char *path, char *ret_rel, size_t rel_len);

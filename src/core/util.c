@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -329,4 +330,23 @@ int nb_write_file_atomic(const char *path, const void *buf, size_t n, unsigned m
 		return r;
 	}
 	return 0;
+}
+
+int nb_nofile_at_least(uint64_t want, uint64_t *ret_have)
+{
+	struct rlimit rl;
+	int r = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur < want) {
+		struct rlimit up = rl;
+		up.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : NB_MIN(want, rl.rlim_max);
+		if (setrlimit(RLIMIT_NOFILE, &up) < 0)
+			r = -errno;
+		else
+			rl = up;
+	}
+	if (ret_have)
+		*ret_have = rl.rlim_cur;
+	return r < 0 ? r : rl.rlim_cur >= want ? 0 : -EMFILE;
 }

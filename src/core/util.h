@@ -91,3 +91,9 @@ uint64_t nb_hash(const void *p, size_t n, uint64_t seed);
 
 /* Writes the whole buffer to path atomically (tmp + fsync + rename). */
 int nb_write_file_atomic(const char *path, const void *buf, size_t n, unsigned mode);
+
+/* Raises the soft limit of open files to at least want (as far as the hard
+ * limit allows; never lowers it). Returns 0 when the limit is now at least
+ * want, else -errno (-EMFILE: the hard limit is lower); *ret_have (when
+ * not NULL) is the soft limit in force either way. */
+int nb_nofile_at_least(uint64_t want, uint64_t *ret_have);

@@ -36,10 +36,14 @@ const char boot_ipxe_default[] = "#!ipxe\n"
                                  "sleep 3\n"
                                  "exit 1\n";
 
-/* The template in use and the identity of the file it came from. */
+/* A template file: where it is, the text in use, and the identity of the
+ * file that text came from. A file in the boot root is only ever opened
+ * through the jail (core/jail.h), like the boot files themselves. */
 struct tmpl_src {
-	char path[2 * CONF_PATH_MAX]; /* "" for the built-in template */
-	char *text;                   /* NULL for the built-in template */
+	char path[CONF_PATH_MAX + JAIL_PATH_MAX +
+	          2];                /* as logged: ROOT/NAME or the absolute path; "": built in */
+	char rel[JAIL_PATH_MAX + 1]; /* under the boot root; "": an absolute path outside it */
+	char *text;                  /* NULL until a version checked */
 	size_t len;
 	dev_t dev;
 	ino_t ino;
@@ -55,7 +59,8 @@ struct http_boot {
 	char root[CONF_PATH_MAX];
 	int root_fd; /* -1 until the root can be opened */
 	struct tmpl_src tmpl;
-	struct tmpl_src bad; /* the last version of the file that failed, logged once */
+	struct tmpl_src bad; /* the last version that failed (its identity), logged once */
+	int bad_err;         /* the last error opening the file, logged once */
 	/* templates groups and devices name in their profiles, by path */
 	struct tmpl_src profile[BOOT_PROFILE_TEMPLATES];
 	unsigned profile_next; /* the slot to reuse next */
@@ -83,96 +88,146 @@ static bool same_file(const struct tmpl_src *t, const struct stat *st)
 	       t->mtime.tv_sec == st->st_mtim.tv_sec && t->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-static void tmpl_path(const struct conf *c, char *buf, size_t n)
+static void keep_identity(struct tmpl_src *t, const struct stat *st)
 {
-	const char *t = c->http.ipxe_template;
-	if (!*t || !c->http.enable) /* nothing renders scripts: do not read it */
-		buf[0] = 0;
-	else if (*t == '/')
-		snprintf(buf, n, "%s", t);
-	else
-		snprintf(buf, n, "%s/%s", c->tftp.root, t);
+	t->dev = st->st_dev;
+	t->ino = st->st_ino;
+	t->size = st->st_size;
+	t->mtime = st->st_mtim;
 }
 
-/* Reads and checks the template at path into *ret; err gets "PATH: why". */
-static int tmpl_load(const char *path, struct tmpl_src *ret, char *err, size_t errlen)
+/* Where the template named name is: in the boot root (a relative name, or
+ * an absolute path under the root), or, for [http] ipxe-template alone
+ * (may_leave), an absolute path elsewhere that the admin named. */
+static int tmpl_locate(const char *root, const char *name, bool may_leave, struct tmpl_src *t,
+                       char *err, size_t errlen)
 {
-	struct tmpl_src t = {0};
-	struct stat st;
-	char why[160];
-	int r;
-
-	snprintf(t.path, sizeof t.path, "%s", path);
-	NB_CLEANUP(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return r;
+	int r = may_leave ? jail_place(root, name, t->rel, sizeof t->rel)
+	                  : jail_map(name, t->rel, sizeof t->rel);
+	if (r < 0)
+		return nb_errf(err, errlen, r == -ENAMETOOLONG ? r : -EPERM,
+		               "%s: not a file name inside the boot root", name);
+	if (r == 0 && may_leave) {
+		t->rel[0] = 0;
+		snprintf(t->path, sizeof t->path, "%s", name);
+	} else {
+		snprintf(t->path, sizeof t->path, "%s/%s", root, t->rel);
 	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -EINVAL;
-	}
-	if (st.st_size > TMPL_TEXT_MAX) {
-		snprintf(err, errlen, "%s: longer than %d bytes", path, TMPL_TEXT_MAX);
-		return -E2BIG;
-	}
-	t.text = malloc((size_t) st.st_size + 1);
-	if (!t.text)
-		return -ENOMEM;
-	ssize_t n = read(fd, t.text, (size_t) st.st_size + 1);
-	if (n < 0 || n > st.st_size) { /* grew while reading: try again next time */
-		r = n < 0 ? -errno : -EAGAIN;
-		snprintf(err, errlen, "%s: %s", path,
-		         n < 0 ? strerror(errno) : "changed while read");
-		free(t.text);
-		return r;
-	}
-	t.len = (size_t) n;
-	t.dev = st.st_dev;
-	t.ino = st.st_ino;
-	t.size = st.st_size;
-	t.mtime = st.st_mtim;
-	r = tmpl_check(t.text, t.len, boot_ipxe_vars, N_IPXE_VARS, why, sizeof why);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, why);
-		free(t.text);
-		return r;
-	}
-	*ret = t;
 	return 0;
 }
 
-/* Re-reads the template file when it changed since it was loaded; a version
- * that does not check is logged once and the last good one stays. */
+/* Opens the file of t read-only: through the jail when it is in the boot
+ * root (root_fd), so a symlink out of the root is refused. */
+static int tmpl_open(int root_fd, const struct tmpl_src *t, char *err, size_t errlen)
+{
+	if (!t->rel[0]) {
+		int fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), e = errno;
+		return fd >= 0 ? fd : nb_errf(err, errlen, -e, "%s: %s", t->path, strerror(e));
+	}
+	if (root_fd < 0)
+		return nb_errf(err, errlen, -ENOENT, "%s: the boot root cannot be opened", t->path);
+	int fd = jail_open(root_fd, t->rel, false, O_NONBLOCK, NULL, 0);
+	switch (fd) {
+	case -EPERM:
+		return nb_errf(
+		        err, errlen, fd,
+		        "%s: refused: it resolves outside the boot root (a symlink out of it)",
+		        t->path);
+	case -EISDIR:
+		return nb_errf(err, errlen, -EINVAL, "%s: not a regular file", t->path);
+	default:
+		return fd >= 0 ? fd : nb_errf(err, errlen, fd, "%s: %s", t->path, strerror(-fd));
+	}
+}
+
+/* Reads and checks the template open at fd (st: its fstat) into t->text. */
+static int tmpl_read(int fd, const struct stat *st, struct tmpl_src *t, char *err, size_t errlen)
+{
+	char why[160];
+	if (!S_ISREG(st->st_mode))
+		return nb_errf(err, errlen, -EINVAL, "%s: not a regular file", t->path);
+	if (st->st_size > TMPL_TEXT_MAX)
+		return nb_errf(err, errlen, -E2BIG, "%s: longer than %d bytes", t->path,
+		               TMPL_TEXT_MAX);
+	NB_CLEANUP(freep) char *text = malloc((size_t) st->st_size + 1);
+	if (!text)
+		return -ENOMEM;
+	ssize_t n = read(fd, text, (size_t) st->st_size + 1);
+	int e = errno;
+	if (n < 0)
+		return nb_errf(err, errlen, -e, "%s: %s", t->path, strerror(e));
+	if (n > st->st_size) /* grew while reading: try again next time */
+		return nb_errf(err, errlen, -EAGAIN, "%s: changed while read", t->path);
+	int r = tmpl_check(text, (size_t) n, boot_ipxe_vars, N_IPXE_VARS, why, sizeof why);
+	if (r < 0)
+		return nb_errf(err, errlen, r, "%s: %s", t->path, why);
+	free(t->text);
+	t->text = steal_ptr(&text);
+	t->len = (size_t) n;
+	keep_identity(t, st);
+	return 0;
+}
+
+/* Brings t up to date with its file: returns 0 when the text in use is the
+ * file's (unchanged since it was read), 1 when a new version was read into
+ * t, or -errno with err set (t unchanged; *ret_st is the failing version's
+ * identity when the file could be opened, else zeroed). */
+static int tmpl_update(int root_fd, struct tmpl_src *t, struct stat *ret_st, char *err,
+                       size_t errlen)
+{
+	struct tmpl_src next = *t;
+	memset(ret_st, 0, sizeof *ret_st);
+	NB_CLEANUP(closep) int fd = tmpl_open(root_fd, t, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, ret_st) < 0) {
+		int e = errno;
+		return nb_errf(err, errlen, -e, "%s: %s", t->path, strerror(e));
+	}
+	if (t->text && same_file(t, ret_st))
+		return 0;
+	next.text = NULL;
+	int r = tmpl_read(fd, ret_st, &next, err, errlen);
+	if (r < 0)
+		return r;
+	free(t->text);
+	*t = next;
+	return 1;
+}
+
+/* Re-reads the [http] template when it changed since it was loaded; a
+ * version that cannot be read or does not check is logged once and the
+ * last good one stays. */
 static void tmpl_refresh(struct http_boot *b)
 {
 	struct stat st;
 	char err[400];
-	struct tmpl_src t;
 
-	if (!b->tmpl.path[0] || stat(b->tmpl.path, &st) < 0 || same_file(&b->tmpl, &st) ||
-	    (b->bad.path[0] && same_file(&b->bad, &st)))
+	if (!b->tmpl.path[0])
 		return;
-	if (tmpl_load(b->tmpl.path, &t, err, sizeof err) < 0) {
-		log_err("http: iPXE template %s; still using the previous version", err);
-		b->bad = (struct tmpl_src){.dev = st.st_dev,
-		                           .ino = st.st_ino,
-		                           .size = st.st_size,
-		                           .mtime = st.st_mtim};
-		snprintf(b->bad.path, sizeof b->bad.path, "%s", b->tmpl.path);
+	int r = tmpl_update(b->root_fd, &b->tmpl, &st, err, sizeof err);
+	if (r == 1)
+		log_info("http: iPXE template %s reloaded", b->tmpl.path);
+	if (r >= 0) {
+		b->bad_err = 0;
+		memset(&b->bad, 0, sizeof b->bad);
 		return;
 	}
-	log_info("http: iPXE template %s reloaded", t.path);
-	tmpl_src_done(&b->tmpl);
-	b->tmpl = t;
+	bool seen = st.st_ino ? same_file(&b->bad, &st) : b->bad_err == r;
+	if (seen)
+		return;
+	log_err("http: iPXE template %s; still using the previous version", err);
+	b->bad_err = r;
+	memset(&b->bad, 0, sizeof b->bad);
+	if (st.st_ino)
+		keep_identity(&b->bad, &st);
 }
 
 /* ---- lifecycle */
 
 static void open_root(struct http_boot *b, bool warn)
 {
-	if (b->root_fd >= 0)
+	if (b->root_fd >= 0 || !b->root[0])
 		return;
 	b->root_fd = jail_root_open(b->root);
 	if (b->root_fd < 0 && warn)
@@ -180,29 +235,42 @@ static void open_root(struct http_boot *b, bool warn)
 		         strerror(-b->root_fd));
 }
 
+/* The root and template of c. With HTTP off nothing renders scripts or
+ * serves files: neither the root nor the template is touched. */
 static int configure(struct http_boot *b, const struct conf *c, char *err, size_t errlen)
 {
-	char path[sizeof b->tmpl.path];
+	const char *root = c->http.enable ? c->tftp.root : "";
+	bool same_root = strcmp(b->root, root) == 0 && b->root_fd >= 0;
+	int root_fd = !root[0] ? -1 : same_root ? b->root_fd : jail_root_open(root);
 	struct tmpl_src t = {0};
+	struct stat st;
 
-	tmpl_path(c, path, sizeof path);
-	if (path[0]) {
-		int r = tmpl_load(path, &t, err, errlen);
-		if (r < 0)
+	if (root[0] && c->http.ipxe_template[0]) {
+		int r = tmpl_locate(root, c->http.ipxe_template, true, &t, err, errlen);
+		if (r >= 0)
+			r = tmpl_update(root_fd, &t, &st, err, errlen);
+		if (r < 0) {
+			free(t.text);
+			if (root_fd >= 0 && root_fd != b->root_fd)
+				close(root_fd);
 			return r;
+		}
 	}
 	tmpl_src_done(&b->tmpl);
 	tmpl_src_done(&b->bad);
+	b->bad_err = 0;
 	b->tmpl = t;
 	for (size_t i = 0; i < BOOT_PROFILE_TEMPLATES; i++)
 		tmpl_src_done(&b->profile[i]); /* read again on first use */
 	b->conf = c;
-	if (strcmp(b->root, c->tftp.root) != 0 || b->root_fd < 0) {
-		if (b->root_fd >= 0)
+	if (!same_root) {
+		if (b->root_fd >= 0 && b->root_fd != root_fd)
 			close(b->root_fd);
-		b->root_fd = -1;
-		snprintf(b->root, sizeof b->root, "%s", c->tftp.root);
-		open_root(b, true);
+		b->root_fd = root[0] ? root_fd : -1;
+		snprintf(b->root, sizeof b->root, "%s", root);
+		if (root[0] && root_fd < 0)
+			log_warn("http: boot root %s: %s; boot files are 404 until it exists", root,
+			         strerror(-root_fd));
 	}
 	return 0;
 }
@@ -237,6 +305,7 @@ void boot_free(struct http_boot *b)
 	if (b->root_fd >= 0)
 		close(b->root_fd);
 	tmpl_src_done(&b->tmpl);
+	tmpl_src_done(&b->bad);
 	for (size_t i = 0; i < BOOT_PROFILE_TEMPLATES; i++)
 		tmpl_src_done(&b->profile[i]);
 	free(b);
@@ -410,36 +479,34 @@ static void serve_file(struct http_boot *b, const struct http_req *rq, struct ht
 /* ---- per-device scripts */
 
 /* The template a group or device profile names (a file inside the boot
- * root), read on first use and again when it changes; a version that does
- * not check is refused and the last good one kept. NULL with err set when
- * there is no good version at all. */
-static const struct tmpl_src *profile_template(struct http_boot *b, const char *rel, char *err,
-                                               size_t errlen)
+ * root, opened through the jail), read on first use and again when it
+ * changes; a version that cannot be read or does not check is refused and
+ * the last good one kept. NULL with err set when there is no good version. */
+static const struct tmpl_src *profile_template(struct http_boot *b, const char *name,
+                                               const char *client, char *err, size_t errlen)
 {
-	char path[sizeof b->tmpl.path];
-	struct stat st;
+	struct tmpl_src t = {0};
 	struct tmpl_src *slot = NULL;
-	snprintf(path, sizeof path, "%s/%s", b->root, rel);
-	for (size_t i = 0; i < BOOT_PROFILE_TEMPLATES && !slot; i++)
-		if (strcmp(b->profile[i].path, path) == 0)
-			slot = &b->profile[i];
-	if (slot && slot->text && (stat(path, &st) < 0 || same_file(slot, &st)))
-		return slot;
-	struct tmpl_src t;
-	if (tmpl_load(path, &t, err, errlen) < 0) {
-		if (slot && slot->text) {
-			log_rl(&b->rl, LOG_LVL_ERR,
-			       "http: iPXE template %s; still using the previous version", err);
-			return slot;
-		}
+	struct stat st;
+
+	if (tmpl_locate(b->root, name, false, &t, err, errlen) < 0)
 		return NULL;
-	}
+	open_root(b, false);
+	for (size_t i = 0; i < BOOT_PROFILE_TEMPLATES && !slot; i++)
+		if (strcmp(b->profile[i].path, t.path) == 0)
+			slot = &b->profile[i];
 	if (!slot) {
 		slot = &b->profile[b->profile_next];
 		b->profile_next = (b->profile_next + 1) % BOOT_PROFILE_TEMPLATES;
+		tmpl_src_done(slot);
+		*slot = t;
 	}
-	tmpl_src_done(slot);
-	*slot = t;
+	if (tmpl_update(b->root_fd, slot, &st, err, errlen) >= 0)
+		return slot;
+	if (!slot->text)
+		return NULL;
+	log_rl(&b->rl, LOG_LVL_ERR, "http: %s: iPXE template %s; still using the previous version",
+	       client, err);
 	return slot;
 }
 
@@ -518,7 +585,7 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	           strcmp(rb.profile.ipxe_template, b->conf->http.ipxe_template) != 0) {
 		/* the device's group or the device itself names its own template */
 		const struct tmpl_src *t =
-		        profile_template(b, rb.profile.ipxe_template, err, sizeof err);
+		        profile_template(b, rb.profile.ipxe_template, rq->client, err, sizeof err);
 		if (!t) {
 			http_reply_text(rp, 500, "iPXE template: %s", err);
 			journal_event(svc->journal, mac, rq->client_ip, "http.error", "template %s",

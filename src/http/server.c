@@ -2,9 +2,17 @@
  * with MHD_USE_EPOLL and no internal thread; the loop watches the daemon's
  * epoll fd (MHD_DAEMON_INFO_EPOLL_FD) and calls MHD_run() when it is
  * readable, and a loop timer armed from MHD_get_timeout() calls it when
- * MHD has timeouts to enforce or work left over (a timeout of 0). The
- * listen sockets are netbay's own (MHD_OPTION_LISTEN_SOCKET): that is how
- * an AF_UNIX socket is served, which MHD 0.9.75 accepts as it is. */
+ * MHD has timeouts to enforce or work left over (a timeout of 0).
+ *
+ * The listen sockets are netbay's own. The API's Unix socket is handed to
+ * MHD (MHD_OPTION_LISTEN_SOCKET; MHD 0.9.75 accepts AF_UNIX as it is). The
+ * TCP sockets (HTTP boot, [api] listen) netbay accepts itself: each
+ * connection is checked against the served-LAN boundary (arrival interface
+ * and source, core/lan.h) and the connection table (http/conn.h: per-source
+ * and total caps, eviction of the oldest connection without a complete
+ * request) before MHD_add_connection() hands it over, and the table's
+ * request deadlines close (shutdown(2)) what MHD's idle timeout would keep:
+ * MHD resets that timeout on every byte, so it cannot stop a slow client. */
 #include "http/http.h"
 
 #include <arpa/inet.h>
@@ -24,15 +32,23 @@
 #include <unistd.h>
 
 #include "core/conf.h"
+#include "core/lan.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/net.h"
+#include "core/services.h"
 #include "http/api.h"
 #include "http/boot.h"
+#include "http/conn.h"
 #include "http/request.h"
 
-#define HTTP_CONN_MAX        512
-#define HTTP_CONN_PER_IP_MAX 64
-#define HTTP_IDLE_SEC        30
+#define HTTP_CONN_MAX        512 /* the Unix socket's */
+#define HTTP_IDLE_SEC        30  /* MHD's idle timeout: a reply that stops moving */
+#define HTTP_ACCEPT_BATCH    64
+#define HTTP_ACCEPT_PAUSE_MS 100
+/* TCP listeners are bounded by their connection table; MHD's own limit
+ * only needs room for those and the ones closing. */
+#define HTTP_MHD_TCP_MAX (2 * 16384 + 64)
 
 enum listener_kind { LISTEN_HTTP, LISTEN_API_TCP, LISTEN_API_UNIX, LISTEN_KINDS };
 
@@ -54,6 +70,15 @@ struct listener {
 	struct loop_io *io;
 	struct loop_timer *timer;
 	ino_t sock_ino; /* the socket file we made, unlinked only if still ours */
+	/* TCP listeners: netbay accepts */
+	int listen_fd;
+	struct loop_io *accept_io;
+	struct loop_timer *deadline; /* the next request deadline of conns */
+	struct loop_timer *resume;   /* accepting again after running out of fds */
+	struct http_conns conns;
+	struct http_conn *adding; /* the record MHD_add_connection is taking over */
+	struct log_ratelimit rl;  /* connection lines: refused, evicted, timed out */
+	uint64_t refused_lan, refused_source, refused_full, evicted, timed_out;
 };
 
 struct http_server {
@@ -179,6 +204,233 @@ static enum api_auth auth_of(struct listener *l, struct MHD_Connection *conn)
 	while (len && h[len - 1] == ' ')
 		len--;
 	return token_equal(h, len, token) ? API_AUTH_OK : API_AUTH_WRONG;
+}
+
+/* ---- connections of the TCP listeners */
+
+static bool is_tcp(const struct listener *l)
+{
+	return l->kind != LISTEN_API_UNIX;
+}
+
+static int64_t now_ms(const struct listener *l)
+{
+	return loop_now_ms(l->srv->svc->loop);
+}
+
+static const char *addr_port(uint32_t ip, uint16_t port, char buf[IP4_STRLEN + 6])
+{
+	char a[IP4_STRLEN];
+	snprintf(buf, IP4_STRLEN + 6, "%s:%u", ip4_fmt(ip, a), port);
+	return buf;
+}
+
+/* Closes a connection netbay refused before anything was read from it:
+ * with a reset, at once (no FIN handshake for the client to hold open). */
+static void reset_close(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	(void) setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+}
+
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static void deadline_arm(struct listener *l, int64_t at_ms)
+{
+	if (at_ms == INT64_MAX)
+		loop_timer_disarm(l->deadline);
+	else
+		loop_timer_arm_at(l->deadline, at_ms);
+}
+
+/* A request's time is up: shut the socket down; MHD sees it end on its
+ * next run and closes it (the record goes in on_connection). */
+static void expire_one(struct http_conn *c, void *data)
+{
+	struct listener *l = data;
+	char who[IP4_STRLEN + 6];
+	l->timed_out++;
+	log_rl(&l->rl, LOG_LVL_INFO,
+	       "http: %s: no complete request within %llu s ([http] request-timeout); %s "
+	       "connection closed (%llu so far)",
+	       addr_port(c->src, c->port, who), (unsigned long long) (l->conns.timeout_ms / 1000),
+	       kind_names[l->kind], (unsigned long long) l->timed_out);
+	(void) shutdown(c->fd, SHUT_RDWR);
+}
+
+static void on_deadline(struct loop_timer *t, void *data)
+{
+	struct listener *l = data;
+	deadline_arm(l, http_conns_expire(&l->conns, now_ms(l), expire_one, l));
+}
+
+static void conn_state(struct listener *l, struct MHD_Connection *conn, enum http_conn_state st)
+{
+	struct http_conn *c = is_tcp(l) ? conn_of(conn) : NULL;
+	if (!c)
+		return;
+	http_conns_set_state(&l->conns, c, st, now_ms(l));
+	if (st == HTTP_CONN_WAITING && !loop_timer_armed(l->deadline))
+		deadline_arm(l, c->since_ms + l->conns.timeout_ms);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection handed over is started (its
+ * record is l->adding, MHD_add_connection() calls this before it
+ * returns), or closed (whoever closed it: the record goes). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *l = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (l->adding && !l->adding->owner) {
+			l->adding->owner = conn;
+			*socket_context = l->adding;
+		}
+		return;
+	}
+	struct http_conn *c = *socket_context;
+	if (!c)
+		return;
+	if (c == l->adding)
+		l->adding = NULL;
+	http_conns_remove(&l->conns, c);
+	*socket_context = NULL;
+}
+
+/* The served-LAN boundary: a connection from another interface or from
+ * outside the served networks is reset at once, counted and logged. */
+static bool lan_allows_conn(struct listener *l, int fd, uint32_t src, uint16_t port, int ifindex)
+{
+	struct lan *lan = l->srv->svc->lan;
+	char who[IP4_STRLEN + 6];
+	enum lan_verdict v = lan ? lan_check(lan, ifindex, src) : LAN_OK;
+	if (v == LAN_OK)
+		return true;
+	l->refused_lan++;
+	log_rl(&l->rl, LOG_LVL_WARN, "http: %s on %s: %s; %s connection closed (%llu so far)",
+	       addr_port(src, port, who), lan_ifname(lan, ifindex), lan_verdict_str(v),
+	       kind_names[l->kind], (unsigned long long) l->refused_lan);
+	reset_close(fd);
+	return false;
+}
+
+/* The connection table's verdict on a newcomer from the served LAN. */
+static bool table_allows_conn(struct listener *l, int fd, uint32_t src, uint16_t port)
+{
+	struct http_conn *victim = NULL;
+	char who[IP4_STRLEN + 6], old[IP4_STRLEN + 6];
+	enum http_admit a = http_conns_admit(&l->conns, src, &victim);
+	switch (a) {
+	case HTTP_ADMIT_OK:
+		return true;
+	case HTTP_ADMIT_EVICT:
+		l->evicted++;
+		log_rl(&l->rl, LOG_LVL_INFO,
+		       "http: %s: %u %s connections ([http] max-connections): closed the oldest "
+		       "without a complete request, %s (%llu s old) (%llu so far)",
+		       addr_port(src, port, who), l->conns.max, kind_names[l->kind],
+		       addr_port(victim->src, victim->port, old),
+		       (unsigned long long) ((now_ms(l) - victim->since_ms) / 1000),
+		       (unsigned long long) l->evicted);
+		http_conns_close(&l->conns, victim);
+		(void) shutdown(victim->fd, SHUT_RDWR);
+		return true;
+	case HTTP_ADMIT_PER_SOURCE:
+	case HTTP_ADMIT_FULL: {
+		bool per = a == HTTP_ADMIT_PER_SOURCE;
+		uint64_t n = per ? ++l->refused_source : ++l->refused_full;
+		log_rl(&l->rl, LOG_LVL_WARN,
+		       "http: %s: %u %s connections %s ([http] %s); refused (%llu so far)",
+		       addr_port(src, port, who), per ? l->conns.per_source : l->conns.max,
+		       kind_names[l->kind],
+		       per ? "from this address already" : "in all, every one sending a reply",
+		       per ? "connections-per-source" : "max-connections", (unsigned long long) n);
+		break;
+	}
+	}
+	reset_close(fd);
+	return false;
+}
+
+/* One accepted connection: checked, recorded and handed to MHD. */
+static void admit(struct listener *l, int fd, const struct sockaddr_in *sin)
+{
+	uint32_t src = ntohl(sin->sin_addr.s_addr);
+	uint16_t port = ntohs(sin->sin_port);
+	int ifindex = net_tcp_ifindex(fd);
+	if (ifindex < 0)
+		ifindex = 0; /* not known: the boundary judges the source alone */
+	if (!lan_allows_conn(l, fd, src, port, ifindex) || !table_allows_conn(l, fd, src, port))
+		return;
+	struct http_conn *c = http_conns_add(&l->conns, fd, src, port, ifindex, now_ms(l));
+	if (!c) {
+		reset_close(fd);
+		return;
+	}
+	l->adding = c;
+	bool ok = MHD_add_connection(l->mhd, fd, (const struct sockaddr *) sin, sizeof *sin) ==
+	          MHD_YES;
+	c = l->adding; /* NULL when MHD already closed it again */
+	l->adding = NULL;
+	if (c && !c->owner)
+		http_conns_remove(&l->conns, c); /* MHD refused it (and closed the socket) */
+	if (!ok) {
+		char who[IP4_STRLEN + 6];
+		log_rl(&l->rl, LOG_LVL_WARN,
+		       "http: %s: libmicrohttpd could not take the %s connection",
+		       addr_port(src, port, who), kind_names[l->kind]);
+	}
+	if (!loop_timer_armed(l->deadline))
+		deadline_arm(l, now_ms(l) + l->conns.timeout_ms);
+}
+
+static void on_resume(struct loop_timer *t, void *data)
+{
+	struct listener *l = data;
+	(void) loop_io_set_events(l->accept_io, EPOLLIN);
+}
+
+static void on_accept(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	struct listener *l = data;
+	for (int i = 0; i < HTTP_ACCEPT_BATCH; i++) {
+		struct sockaddr_in sin;
+		socklen_t len = sizeof sin;
+		int c = accept4(fd, (struct sockaddr *) &sin, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0) {
+			if (len == sizeof sin && sin.sin_family == AF_INET)
+				admit(l, c, &sin);
+			else
+				reset_close(c);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* the backlog stays readable: stop watching it for a while */
+			log_rl(&l->rl, LOG_LVL_ERR, "http: %s: cannot accept: %s; again in %d ms",
+			       kind_names[l->kind], strerror(errno), HTTP_ACCEPT_PAUSE_MS);
+			(void) loop_io_set_events(io, 0);
+			loop_timer_arm(l->resume, HTTP_ACCEPT_PAUSE_MS);
+		}
+		if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO)
+			break;
+	}
+	listener_arm(l);
+}
+
+/* New bounds from a reload; the deadlines are looked at again at once. */
+static void listener_limits(struct listener *l, const struct conf *c)
+{
+	if (!is_tcp(l))
+		return;
+	http_conns_limits(&l->conns, c->http.max_connections, c->http.connections_per_source,
+	                  (int64_t) c->http.request_timeout_sec * 1000);
+	on_deadline(l->deadline, l);
 }
 
 /* ---- replies */
@@ -323,6 +575,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!cr)
 			return MHD_NO;
 		*con_cls = cr;
+		conn_state(l, conn, HTTP_CONN_RECEIVING);
 		cr->api = is_api(url);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -355,6 +608,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		b[cr->len] = 0;
 		return MHD_YES;
 	}
+	conn_state(l, conn, HTTP_CONN_REPLYING); /* the request is in whole */
 	return respond(l, conn, url, method, cr);
 }
 
@@ -380,6 +634,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(cr->body);
 	free(cr);
 	*con_cls = NULL;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		conn_state(l, conn, HTTP_CONN_WAITING); /* kept alive: the next request's clock */
 }
 
 static int hexval(char c)
@@ -417,7 +673,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = 0;
-	log_debug("http: libmicrohttpd: %s", msg);
+	/* a client can provoke these (a malformed request, a reset): bounded */
+	log_rl(&((struct listener *) cls)->rl, LOG_LVL_DEBUG, "http: libmicrohttpd: %s", msg);
 }
 
 /* ---- listeners */
@@ -430,8 +687,10 @@ static int tcp_socket(uint32_t addr, uint16_t port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* IP_PKTINFO: the arrival interface of each connection (net_tcp_ifindex) */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0 || listen(fd, 128) < 0) {
+	    net_tcp_want_ifindex(fd) < 0 || bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0 ||
+	    listen(fd, 128) < 0) {
 		int r = -errno;
 		close(fd);
 		return r;
@@ -504,9 +763,16 @@ static void listener_free(struct listener *l)
 	if (!l)
 		return;
 	loop_io_free(l->io);
+	loop_io_free(l->accept_io);
 	loop_timer_free(l->timer);
+	loop_timer_free(l->deadline);
+	loop_timer_free(l->resume);
 	if (l->mhd)
-		MHD_stop_daemon(l->mhd); /* closes the listen socket */
+		MHD_stop_daemon(
+		        l->mhd); /* closes the connections (and a listen socket it was given) */
+	http_conns_done(&l->conns);
+	if (l->listen_fd >= 0)
+		close(l->listen_fd);
 	if (l->kind == LISTEN_API_UNIX && l->sock_ino && stat(l->spec.path, &st) == 0 &&
 	    st.st_ino == l->sock_ino)
 		(void) unlink(l->spec.path);
@@ -523,8 +789,47 @@ static void listener_describe(const struct listener_spec *s, enum listener_kind 
 		snprintf(buf, n, "%s:%u", ip4_fmt(s->addr, a), s->port);
 }
 
+static struct MHD_Daemon *start_mhd(struct listener *l, int fd)
+{
+	if (!is_tcp(l))
+		return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		                        on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l,
+		                        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+		                        (unsigned) HTTP_CONN_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+		                        (unsigned) HTTP_IDLE_SEC, MHD_OPTION_NOTIFY_COMPLETED,
+		                        on_completed, l, MHD_OPTION_UNESCAPE_CALLBACK, unescape, l,
+		                        MHD_OPTION_END);
+	return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0,
+	                        NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	                        l, MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_MHD_TCP_MAX,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_IDLE_SEC,
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	                        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+	                        MHD_OPTION_UNESCAPE_CALLBACK, unescape, l, MHD_OPTION_END);
+}
+
+/* The loop side of a started listener: MHD's epoll fd and timer, and for
+ * TCP the accepting socket and the deadline and resume timers. */
+static int listener_watch(struct listener *l)
+{
+	struct loop *loop = l->srv->svc->loop;
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	l->timer = loop_timer_new(loop, on_timer, l);
+	if (!di || !l->timer)
+		return -ENOMEM;
+	int r = loop_io_add(loop, di->epoll_fd, EPOLLIN, on_epoll, l, &l->io);
+	if (r < 0 || !is_tcp(l))
+		return r;
+	l->deadline = loop_timer_new(loop, on_deadline, l);
+	l->resume = loop_timer_new(loop, on_resume, l);
+	if (!l->deadline || !l->resume)
+		return -ENOMEM;
+	return loop_io_add(loop, l->listen_fd, EPOLLIN, on_accept, l, &l->accept_io);
+}
+
 static int listener_new(struct http_server *srv, enum listener_kind kind,
-                        const struct listener_spec *spec, struct listener **ret)
+                        const struct listener_spec *spec, const struct conf *c,
+                        struct listener **ret)
 {
 	char where[CONF_SOCKET_MAX + 8];
 	struct listener *l = calloc(1, sizeof *l);
@@ -535,6 +840,10 @@ static int listener_new(struct http_server *srv, enum listener_kind kind,
 	l->srv = srv;
 	l->kind = kind;
 	l->spec = *spec;
+	l->listen_fd = -1;
+	l->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(2, 10);
+	http_conns_init(&l->conns, c->http.max_connections, c->http.connections_per_source,
+	                (int64_t) c->http.request_timeout_sec * 1000);
 	listener_describe(spec, kind, where, sizeof where);
 	fd = kind == LISTEN_API_UNIX ? unix_socket(spec->path, &l->sock_ino)
 	                             : tcp_socket(spec->addr, spec->port);
@@ -547,30 +856,20 @@ static int listener_new(struct http_server *srv, enum listener_kind kind,
 		free(l);
 		return fd;
 	}
-	unsigned per_ip = kind == LISTEN_API_UNIX ? 0 : HTTP_CONN_PER_IP_MAX;
-	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, l,
-	                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l,
-	                          MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-	                          (unsigned) HTTP_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	                          per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_IDLE_SEC,
-	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-	                          MHD_OPTION_UNESCAPE_CALLBACK, unescape, l, MHD_OPTION_END);
+	if (is_tcp(l))
+		l->listen_fd = fd; /* ours: MHD gets the connections, not the socket */
+	l->mhd = start_mhd(l, fd);
 	if (!l->mhd) {
 		log_err("http: cannot start libmicrohttpd on %s", where);
 		/* MHD keeps the socket open when it refuses early; whether every later
 		 * failure path closes it is not documented: close it if still open
 		 * (single-threaded, so the number cannot have been reused) */
-		if (fcntl(fd, F_GETFD) >= 0)
+		if (!is_tcp(l) && fcntl(fd, F_GETFD) >= 0)
 			close(fd);
 		listener_free(l);
 		return -EIO;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	l->timer = loop_timer_new(srv->svc->loop, on_timer, l);
-	r = !di || !l->timer
-	            ? -ENOMEM
-	            : loop_io_add(srv->svc->loop, di->epoll_fd, EPOLLIN, on_epoll, l, &l->io);
-	if (r < 0) {
+	if ((r = listener_watch(l)) < 0) {
 		listener_free(l);
 		return r;
 	}
@@ -617,13 +916,15 @@ static int apply_listeners(struct http_server *srv, const struct conf *c)
 	for (enum listener_kind k = 0; k < LISTEN_KINDS; k++) {
 		struct listener_spec want = spec_of(c, k);
 		struct listener *l = srv->l[k];
+		if (l && spec_equal(&l->spec, &want))
+			listener_limits(l, c);
 		if (l ? spec_equal(&l->spec, &want) : !want.on)
 			continue;
 		listener_free(l);
 		srv->l[k] = NULL;
 		if (!want.on)
 			continue;
-		int r = listener_new(srv, k, &want, &srv->l[k]);
+		int r = listener_new(srv, k, &want, c, &srv->l[k]);
 		if (r < 0)
 			return r;
 	}
@@ -631,6 +932,18 @@ static int apply_listeners(struct http_server *srv, const struct conf *c)
 }
 
 /* ---- the module */
+
+/* Each TCP listener may hold max-connections sockets and as many closing:
+ * the process must be allowed that many open files. When it still runs
+ * out, accepting pauses (on_accept) instead of spinning. */
+static void want_fds(const struct conf *c)
+{
+	uint64_t want = (uint64_t) c->http.max_connections * 2 * 2 + 1024, have = 0;
+	if (nb_nofile_at_least(want, &have) < 0)
+		log_warn("http: open files limited to %llu; [http] max-connections = %u needs %llu",
+		         (unsigned long long) have, c->http.max_connections,
+		         (unsigned long long) want);
+}
 
 int http_server_new(const struct conf *c, const struct nb_services *svc, struct http_server **ret)
 {
@@ -657,6 +970,7 @@ int http_server_new(const struct conf *c, const struct nb_services *svc, struct 
 		http_server_free(srv);
 		return r;
 	}
+	want_fds(c);
 	if ((r = apply_listeners(srv, c)) < 0) {
 		http_server_free(srv);
 		return r;
@@ -675,6 +989,7 @@ int http_server_reload(struct http_server *srv, const struct conf *c)
 		log_err("http: iPXE template %s", err);
 		return r;
 	}
+	want_fds(c);
 	if ((r = apply_listeners(srv, c)) < 0) {
 		/* put back what the running config had, as far as it goes */
 		if (apply_listeners(srv, old) < 0)

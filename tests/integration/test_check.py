@@ -42,3 +42,37 @@ def test_missing_file(tmp_path):
     r = sh(NETBAY, "check", "-c", tmp_path / "nope.conf", check=False)
     assert r.returncode == 1
     assert "cannot read" in r.stderr
+
+
+def test_no_boot_root_warning_when_http_and_tftp_are_off(netns, netbay, tmp_path):
+    """Nothing serves the boot root: a missing one is not worth a word, at start
+    or on a reload. With HTTP on, the same root is (the control)."""
+    import signal
+    from conftest import wait_for
+    missing = tmp_path / "no-such-root"
+    conf = f"""
+[server]
+data-dir = @DATA@
+[dhcp]
+mode = off
+[dns]
+mode = off
+[tftp]
+enable = no
+root = {missing}
+[http]
+enable = {{http}}
+[api]
+socket = @SOCK@
+"""
+    ns = netns("srv")
+    off = netbay(ns, conf.replace("{http}", "no"), name="off").start()
+    off.signal(signal.SIGHUP)
+    wait_for(lambda: "reload: configuration applied" in off.log(), what="the reload")
+    off.stop()
+    root_lines = [ln for ln in off.log().splitlines()
+                  if str(missing) in ln or "boot root" in ln or "tftp: root" in ln]
+    assert root_lines == [], root_lines
+    on = netbay(ns, conf.replace("{http}", "yes"), name="on").start()
+    on.stop()
+    assert f"http: boot root {missing}: No such file or directory" in on.log()

@@ -126,13 +126,41 @@ static void test_not_files(void **state)
 	expect(longp, false, -ENAMETOOLONG, NULL);
 }
 
+static void place(const char *rootp, const char *name, int want, const char *want_rel)
+{
+	char rel[JAIL_PATH_MAX + 1] = "";
+	int r = jail_place(rootp, name, rel, sizeof rel);
+	if (r != want)
+		print_message("'%s' in '%s' -> %d, wanted %d\n", name, rootp, r, want);
+	assert_int_equal(r, want);
+	if (want_rel)
+		assert_string_equal(rel, want_rel);
+}
+
+/* Which configured names are inside the root (and so opened through the
+ * jail): relative ones, absolute ones under it; never by a ".." detour. */
+static void test_place(void **state)
+{
+	(void) state;
+	place("/srv/boot", "t.ipxe", 1, "t.ipxe");
+	place("/srv/boot", "sub//./t.ipxe", 1, "sub/t.ipxe");
+	place("/srv/boot", "/srv/boot/t.ipxe", 1, "t.ipxe");
+	place("/srv/boot/", "/srv/boot/sub/t.ipxe", 1, "sub/t.ipxe");
+	place("/srv/boot", "/srv/boot/../../etc/shadow", -EPERM, NULL);
+	place("/srv/boot", "../etc/shadow", -EPERM, NULL);
+	place("/srv/boot", "/srv/boot", 0, NULL); /* not under it: the root itself is no file */
+	place("/srv/boot", "/srv/boot/", -EISDIR, NULL);
+	place("/srv/boot", "/srv/bootleg/t.ipxe", 0, NULL);
+	place("/srv/boot", "/etc/netbay/t.ipxe", 0, NULL);
+	place("/", "/etc/shadow", 1, "etc/shadow");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_mapping),
-	        cmocka_unit_test(test_case_insensitive),
-	        cmocka_unit_test(test_escapes_refused),
-	        cmocka_unit_test(test_not_files),
+	        cmocka_unit_test(test_mapping),         cmocka_unit_test(test_case_insensitive),
+	        cmocka_unit_test(test_escapes_refused), cmocka_unit_test(test_not_files),
+	        cmocka_unit_test(test_place),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -420,13 +420,96 @@ static void test_template_errors(void **state)
 	conf_free(c);
 }
 
+/* A template file that is a symlink out of the boot root is never read:
+ * not as [http] ipxe-template (relative or absolute under the root), not
+ * when the file is swapped for a symlink while running or on a reload, and
+ * not as a device's own template. The outside file is a valid template
+ * ("secret", no placeholders), so reading it would serve it. */
+static void test_template_jail(void **state)
+{
+	(void) state;
+	char err[400], p[256], text[512];
+	struct http_boot *b = NULL;
+	struct http_reply rp;
+
+	snprintf(p, sizeof p, "%s/evil.ipxe", root);
+	assert_int_equal(symlink(outside, p), 0);
+	struct conf *c = load("[http]\nipxe-template = evil.ipxe\n");
+	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -EPERM);
+	assert_null(b);
+	assert_non_null(strstr(err, "/evil.ipxe: refused: it resolves outside the boot root"));
+	assert_int_equal(boot_reload(boot, c, err, sizeof err), -EPERM);
+	conf_free(c);
+	snprintf(text, sizeof text, "[http]\nipxe-template = %s/evil.ipxe\n", root);
+	c = load(text);
+	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -EPERM);
+	conf_free(c);
+	snprintf(text, sizeof text, "[http]\nipxe-template = %s/../%s\n", root,
+	         strrchr(outside, '/') + 1);
+	c = load(text);
+	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -EPERM);
+	assert_non_null(strstr(err, "not a file name inside the boot root"));
+	conf_free(c);
+
+	/* swapped for a symlink while running: the last good version stays */
+	use_template("#!ipxe\necho good {{mac}}\n");
+	snprintf(p, sizeof p, "%s/t.ipxe", root);
+	char tmp[256];
+	snprintf(tmp, sizeof tmp, "%s/t.tmp", root);
+	assert_int_equal(symlink(outside, tmp), 0);
+	assert_int_equal(rename(tmp, p), 0);
+	get("GET", "/boot/525400123456.ipxe", NULL, NULL, &rp);
+	assert_int_equal(rp.status, 200);
+	assert_string_equal(rp.body, "#!ipxe\necho good 52:54:00:12:34:56\n");
+	http_reply_done(&rp);
+	/* and a reload to it is refused, the running template kept */
+	c = load("[http]\nipxe-template = t.ipxe\n");
+	assert_int_equal(boot_reload(boot, c, err, sizeof err), -EPERM);
+	conf_free(c);
+	get("GET", "/boot/525400123456.ipxe", NULL, NULL, &rp);
+	assert_string_equal(rp.body, "#!ipxe\necho good 52:54:00:12:34:56\n");
+	http_reply_done(&rp);
+	assert_int_equal(unlink(p), 0);
+
+	/* a device's own template: an error, never the file */
+	struct registry_change ch = {.fields = REGISTRY_F_MACS | REGISTRY_F_STATE |
+	                                       REGISTRY_F_PROFILE};
+	uint64_t id;
+	ch.d.macs[0] = (struct hwaddr){{0x52, 0x54, 0x00, 0x00, 0x00, 0x99}};
+	ch.d.n_macs = 1;
+	ch.d.state = REGISTRY_APPROVED;
+	strcpy(ch.d.profile.ipxe_template, "evil.ipxe");
+	assert_int_equal(registry_add(svc.registry, &ch, &id, err, sizeof err), 0);
+	get("GET", "/boot/525400000099.ipxe", NULL, NULL, &rp);
+	assert_int_equal(rp.status, 500);
+	assert_true(!rp.body || !memmem(rp.body, rp.body_len, "secret", 6));
+	assert_non_null(strstr(rp.why, "evil.ipxe: refused: it resolves outside the boot root"));
+	http_reply_done(&rp);
+	/* a good file there is used; swapped for the symlink, the good one stays */
+	put("dev.ipxe", "#!ipxe\necho dev\n", 16);
+	struct registry_change up = {.fields = REGISTRY_F_PROFILE};
+	strcpy(up.d.profile.ipxe_template, "dev.ipxe");
+	assert_int_equal(registry_update(svc.registry, id, &up, err, sizeof err), 0);
+	get("GET", "/boot/525400000099.ipxe", NULL, NULL, &rp);
+	assert_string_equal(rp.body, "#!ipxe\necho dev\n");
+	http_reply_done(&rp);
+	snprintf(p, sizeof p, "%s/dev.ipxe", root);
+	assert_int_equal(symlink(outside, tmp), 0);
+	assert_int_equal(rename(tmp, p), 0);
+	get("GET", "/boot/525400000099.ipxe", NULL, NULL, &rp);
+	assert_string_equal(rp.body, "#!ipxe\necho dev\n");
+	http_reply_done(&rp);
+	assert_int_equal(registry_remove(svc.registry, id, err, sizeof err), 0);
+	use_template("#!ipxe\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_range_parse),     cmocka_unit_test(test_whole_file),
 	        cmocka_unit_test(test_ranges),          cmocka_unit_test(test_refused_and_missing),
 	        cmocka_unit_test(test_script),          cmocka_unit_test(test_template_vars),
-	        cmocka_unit_test(test_template_errors),
+	        cmocka_unit_test(test_template_errors), cmocka_unit_test(test_template_jail),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

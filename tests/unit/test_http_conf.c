@@ -26,6 +26,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->api.listen_port, 0);
 	assert_string_equal(c->api.token, "");
 	assert_string_equal(c->tftp.root, "/srv/netbay/boot");
+	assert_int_equal(c->http.max_connections, 512);
+	assert_int_equal(c->http.connections_per_source, 16);
+	assert_int_equal(c->http.request_timeout_sec, 10);
 	conf_free(c);
 }
 
@@ -48,6 +51,13 @@ static void test_values(void **state)
 	assert_string_equal(c->api.token, "0123456789abcdef");
 	conf_free(c);
 
+	c = conf_ok(BASE "[http]\nmax-connections = 64\nconnections-per-source = 4\n"
+	                 "request-timeout = 2m\n");
+	assert_int_equal(c->http.max_connections, 64);
+	assert_int_equal(c->http.connections_per_source, 4);
+	assert_int_equal(c->http.request_timeout_sec, 120);
+	conf_free(c);
+
 	c = conf_ok(BASE "[api]\nsocket =\n");
 	assert_string_equal(c->api.socket, "");
 	conf_free(c);
@@ -61,6 +71,13 @@ static void test_errors(void **state)
 	fails_with(BASE "[http]\nport = 65536\n", "t.conf:4: port:");
 	fails_with(BASE "[http]\nlisten = 10.0.0\n", "t.conf:4: listen: '10.0.0' is not an IPv4");
 	fails_with(BASE "[http]\nenable = maybe\n", "t.conf:4: enable:");
+	fails_with(BASE "[http]\nmax-connections = 0\n",
+	           "t.conf:4: max-connections: '0' is not a number from 1 to 16384");
+	fails_with(BASE "[http]\nconnections-per-source = 20000\n",
+	           "t.conf:4: connections-per-source: '20000' is not a number from 1 to 16384");
+	fails_with(BASE "[http]\nrequest-timeout = 0\n",
+	           "t.conf:4: request-timeout: '0' is not a duration from 1s to 3600s");
+	fails_with(BASE "[http]\nrequest-timeout = 2h\n", "t.conf:4: request-timeout:");
 	fails_with(BASE "[api]\nsocket = run/api.sock\n",
 	           "t.conf:4: socket: 'run/api.sock' is not");
 	fails_with(
