@@ -128,6 +128,7 @@ struct conf {
 		bool authoritative;
 		uint32_t offer_hold_sec;
 		uint32_t decline_hold_sec;
+		uint32_t decline_rate; /* DECLINEs a minute per interface or relay; 0: no limit */
 		uint32_t
 		        new_client_rate; /* new clients per second per interface or relay; 0: off */
 		uint32_t new_client_burst;
