@@ -89,6 +89,7 @@ static void on_reload(struct loop *l, int signo, void *data)
 		conf_free(nc);
 		return;
 	}
+	hosts_set_reserved(d->svc.hosts, nc);
 	if ((r = hosts_load_static(d->svc.hosts, nc)) < 0)
 		log_err("reload: static names not updated: %s", strerror(-r));
 	registry_set_conf(d->svc.registry, nc);
@@ -146,6 +147,7 @@ static int run(struct daemon *d)
 	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl ||
 	    lan_new(d->conf, &d->svc.lan) < 0)
 		return -ENOMEM;
+	hosts_set_reserved(d->svc.hosts, d->conf); /* before the registry publishes names */
 	if ((r = registry_open(d->svc.store, d->svc.hosts, d->svc.journal, &d->svc.registry)) < 0) {
 		log_err("registry: cannot load the devices: %s", strerror(-r));
 		return r;

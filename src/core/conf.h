@@ -15,6 +15,7 @@
 #include "core/util.h"
 
 #define CONF_MAX_LIST      8
+#define CONF_RESERVED_MAX  32 /* [dns] reserved-names */
 #define CONF_MAX_RANGES    16
 #define CONF_MAX_ROUTES    16
 #define CONF_NAME_MAX      64
@@ -127,6 +128,7 @@ struct conf {
 		bool authoritative;
 		uint32_t offer_hold_sec;
 		uint32_t decline_hold_sec;
+		uint32_t decline_rate; /* DECLINEs a minute per interface or relay; 0: no limit */
 		uint32_t
 		        new_client_rate; /* new clients per second per interface or relay; 0: off */
 		uint32_t new_client_burst;
@@ -195,6 +197,8 @@ struct conf {
 		uint32_t upstream_timeout_sec, upstream_retry_sec;
 		uint32_t forward_max;
 		uint32_t tcp_max_connections, tcp_idle_sec;
+		char reserved[CONF_RESERVED_MAX][CONF_NAME_MAX]; /* names no host may claim */
+		size_t n_reserved;
 	} dns;
 	struct conf_subnet *subnets;
 	size_t n_subnets;

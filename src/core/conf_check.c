@@ -77,6 +77,12 @@ static void check_hosts(struct conf_state *st)
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		struct conf_host *h = &c->hosts[i];
 		st->line = h->line;
+		for (size_t k = 0; k < c->dns.n_reserved; k++)
+			if (nb_streq_nocase(h->name, c->dns.reserved[k]))
+				diag(st,
+				     "host %s: the name is reserved ([dns] reserved-names); "
+				     "take it off that list to use it",
+				     h->name);
 		if (!h->has_mac && !h->client_id_len)
 			diag(st, "host %s needs a mac or a client-id", h->name);
 		if (!h->addr) {

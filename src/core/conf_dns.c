@@ -66,6 +66,27 @@ int conf_parse_dns_allow(void *obj, char *value, int line, char *err, size_t err
 	return 0;
 }
 
+int conf_parse_dns_reserved(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	char *save = NULL;
+	c->dns.n_reserved = 0;
+	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		if (!nb_hostname_valid(t) || strchr(t, '.') || strlen(t) >= CONF_NAME_MAX) {
+			snprintf(err, errlen, "'%s' is not a host name (one DNS label)", t);
+			return -EINVAL;
+		}
+		if (c->dns.n_reserved == CONF_RESERVED_MAX) {
+			snprintf(err, errlen, "more than %d names", CONF_RESERVED_MAX);
+			return -E2BIG;
+		}
+		char *n = c->dns.reserved[c->dns.n_reserved++];
+		for (size_t i = 0; i == 0 || t[i - 1]; i++)
+			n[i] = (char) tolower((unsigned char) t[i]);
+	}
+	return 0;
+}
+
 int conf_parse_dns_cache_size(void *obj, char *value, int line, char *err, size_t errlen)
 {
 	struct conf *c = obj;

@@ -58,6 +58,17 @@ struct dhcp_rate {
 	uint64_t dropped;
 };
 
+#define DHCP_DECLINE_KEYS 16
+
+/* DECLINEs honoured per arrival (interface, relay) and in all (proto.c). */
+struct dhcp_decline_bucket {
+	int ifindex;
+	uint32_t relay;
+	bool used;
+	double tokens;
+	int64_t last_sec;
+};
+
 struct dhcp_server {
 	const struct conf *conf;
 	const struct nb_services *svc;
@@ -76,6 +87,8 @@ struct dhcp_server {
 	int64_t ifs_refreshed_ms;
 	struct dhcp_rate rate[DHCP_RATE_BUCKETS];
 	struct log_ratelimit rl_bad, rl_info;
+	struct log_ratelimit rl_lease; /* routine lines: ACK, RELEASE, proxy answers */
+	struct dhcp_decline_bucket decline[DHCP_DECLINE_KEYS], decline_all;
 	struct dhcp_msg msg; /* scratch for the packet being handled */
 };
 

@@ -49,6 +49,7 @@ struct dhcp_lease {
 	uint8_t *cid;
 	char *hostname; /* published name (option 12 / first label of 81), or NULL */
 	char *fqdn;     /* option 81 as sent, or NULL */
+	int ifindex;    /* arrival interface of the REQUEST that bound it; 0: not known */
 	struct dhcp_lease *next_addr, *next_client;
 };
 

@@ -8,6 +8,7 @@
 #include "core/services.h"
 #include "dhcp/internal.h"
 #include "journal/journal.h"
+#include "registry/hosts.h"
 #include "registry/registry.h"
 
 static const struct conf_host *find_reservation(const struct dhcp_ctx *x)
@@ -53,15 +54,82 @@ static void put_common(const struct dhcp_ctx *x, struct wbuf *b, uint8_t type)
 	dhcp_put_u32(b, DHCP_OPT_SERVER_ID, x->server_id);
 }
 
-/* Echoes of the request that go last: client identifier (RFC 6842) and
- * relay agent information, which must be the last option (RFC 3046 2.2). */
-static void put_echoes(const struct dhcp_ctx *x, struct wbuf *b)
+/* Bytes dhcp_put_opt writes for a body of len (RFC 3396: 255 per instance). */
+static size_t opt_bytes(size_t len)
 {
-	const struct dhcp_opt_view *v;
-	if ((v = dhcp_opt(x->m, DHCP_OPT_CLIENT_ID)))
-		dhcp_put_opt(b, DHCP_OPT_CLIENT_ID, v->p, v->len);
-	if ((v = dhcp_opt(x->m, DHCP_OPT_RELAY_AGENT)))
-		dhcp_put_opt(b, DHCP_OPT_RELAY_AGENT, v->p, v->len);
+	size_t n = len ? (len + 254) / 255 : 1;
+	return len + 2 * n;
+}
+
+/* Echoes of the request that go last: client identifier (RFC 6842) and
+ * relay agent information, which must be the last option (RFC 3046 2.2).
+ * An echo that does not fit before END is left out whole, never cut. With
+ * strict, one that does not fit fails the reply (b->err), so the caller
+ * can try a smaller one first; otherwise the relay's option is kept before
+ * the client identifier (the relay needs it to deliver the reply). */
+static void put_echoes(struct dhcp_ctx *x, struct wbuf *b, bool strict)
+{
+	const struct dhcp_opt_view *cid = dhcp_opt(x->m, DHCP_OPT_CLIENT_ID);
+	const struct dhcp_opt_view *ra = dhcp_opt(x->m, DHCP_OPT_RELAY_AGENT);
+	size_t room = wbuf_room(b) ? wbuf_room(b) - 1 : 0; /* END follows */
+	size_t n_ra = ra ? opt_bytes(ra->len) : 0;
+	size_t n_cid = cid ? opt_bytes(cid->len) : 0;
+
+	if (b->err)
+		return; /* the reply failed before: it is written again smaller */
+	if (n_ra + n_cid > room && strict) {
+		b->err = -ENOSPC;
+		return;
+	}
+	unsigned lost = 0, lost_len = 0;
+	if (n_ra > room) {
+		lost = DHCP_OPT_RELAY_AGENT, lost_len = ra->len;
+		ra = NULL, n_ra = 0;
+	}
+	if (n_cid > room - n_ra) {
+		lost = DHCP_OPT_CLIENT_ID, lost_len = cid->len;
+		cid = NULL;
+	}
+	if (lost)
+		log_rl(&x->s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: %s: option %u (%u bytes) does not fit the reply to %s, left out",
+		       x->mac, lost, lost_len, dhcp_msg_type_name(x->m->type));
+	if (cid)
+		dhcp_put_opt(b, DHCP_OPT_CLIENT_ID, cid->p, cid->len);
+	if (ra)
+		dhcp_put_opt(b, DHCP_OPT_RELAY_AGENT, ra->p, ra->len);
+}
+
+/* Whether netbay's own DNS answers clients at addr (port 53 on that
+ * address): then it is the default of options 6 and 15. */
+static bool dns_here(const struct conf *c, uint32_t addr)
+{
+	if (c->dns.mode == DNS_MODE_OFF || c->dns.port != 53 || !addr)
+		return false;
+	for (size_t i = 0; i < c->dns.n_listen; i++)
+		if (c->dns.listen[i] == addr || c->dns.listen[i] == 0)
+			return true;
+	return c->dns.n_listen == 0;
+}
+
+/* Options 6 and 15: a device's profile, else the subnet's, else netbay's
+ * DNS at the address the client reaches us at, with its local domain. */
+static void put_dns(const struct dhcp_ctx *x, struct wbuf *b)
+{
+	const struct conf_subnet *n = x->subnet;
+	const struct registry_profile *p = x->reg.dev ? &x->reg.profile : NULL;
+	bool ours = dns_here(x->s->conf, x->server_id);
+	if (p && p->n_dns)
+		dhcp_put_addrs(b, DHCP_OPT_DNS, p->dns, p->n_dns);
+	else if (n->n_dns)
+		dhcp_put_addrs(b, DHCP_OPT_DNS, n->dns, n->n_dns);
+	else if (ours)
+		dhcp_put_u32(b, DHCP_OPT_DNS, x->server_id);
+	const char *dom = p && p->domain[0] ? p->domain
+	                  : n->domain[0]    ? n->domain
+	                  : ours            ? x->s->conf->dns.domain
+	                                    : NULL;
+	dhcp_put_str(b, DHCP_OPT_DOMAIN, dom);
 }
 
 /* Network configuration of the subnet; with full = false only what fits a
@@ -70,17 +138,11 @@ static void put_config(const struct dhcp_ctx *x, struct wbuf *b, bool full)
 {
 	const struct conf_subnet *n = x->subnet;
 	const struct dhcp_msg *m = x->m;
-	const struct registry_profile *p = x->reg.dev ? &x->reg.profile : NULL;
 	dhcp_put_u32(b, DHCP_OPT_SUBNET_MASK, ip4_mask(n->prefix));
 	dhcp_put_addrs(b, DHCP_OPT_ROUTER, n->routers, n->n_routers);
 	if (!full)
 		return;
-	/* a registered device's group or own profile may differ here */
-	if (p && p->n_dns)
-		dhcp_put_addrs(b, DHCP_OPT_DNS, p->dns, p->n_dns);
-	else
-		dhcp_put_addrs(b, DHCP_OPT_DNS, n->dns, n->n_dns);
-	dhcp_put_str(b, DHCP_OPT_DOMAIN, p && p->domain[0] ? p->domain : n->domain);
+	put_dns(x, b);
 	dhcp_put_u32(b, DHCP_OPT_BROADCAST, n->net | ~ip4_mask(n->prefix));
 	/* the rest only when asked for (some clients mishandle what they did not ask) */
 	if (n->n_ntp && dhcp_opt_requested(m, DHCP_OPT_NTP))
@@ -181,19 +243,33 @@ static size_t reply_cap(const struct dhcp_msg *m)
 	return NB_MIN((size_t) max, (size_t) DHCP_MAX_PACKET);
 }
 
-/* OFFER, ACK or INFORM's ACK. lease_sec 0: no lease options (INFORM). */
+/* A reply that could not be written within the client's size: dropped
+ * whole (a truncated packet is never sent). */
+static void reply_unsent(struct dhcp_ctx *x, uint8_t type)
+{
+	log_rl(&x->s->rl_bad, LOG_LVL_WARN, "dhcp: %s: %s does not fit %zu bytes, not sent", x->mac,
+	       dhcp_msg_type_name(type), reply_cap(x->m));
+	x->s->n_out--;
+}
+
+/* OFFER, ACK or INFORM's ACK. lease_sec 0: no lease options (INFORM).
+ * RFC 2131 4.3.1 Table 3: ciaddr is the request's in an ACK (a RENEWING or
+ * REBINDING client's address, an INFORM's) and 0 in an OFFER; xid, flags,
+ * giaddr and chaddr are the request's; hops and secs 0. */
 static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint32_t lease_time,
                         bool durable)
 {
 	struct dhcp_reply *r = dhcp_reply_new(x->s);
 	if (!r)
 		return;
-	uint32_t ciaddr = type == DHCP_ACK && !lease_time ? x->m->ciaddr : 0;
+	uint32_t ciaddr = type == DHCP_ACK ? x->m->ciaddr : 0;
 	struct pxe_boot boot;
 	bool booting = lease_time && decide_boot(x, &boot);
 	uint32_t siaddr = booting && boot.tftp ? x->server_id : 0;
 	const char *file = booting && strlen(boot.file) <= 127 ? boot.file : NULL;
-	for (int full = 1; full >= 0; full--) {
+	/* first everything; then the minimal configuration; then without the
+	 * echoes that do not fit */
+	for (int round = 0; round < 3 && r->len == 0; round++) {
 		struct wbuf b = wbuf_init(r->buf, reply_cap(x->m));
 		dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, ciaddr, yiaddr, siaddr, x->m->flags,
 		                  NULL, file);
@@ -207,20 +283,16 @@ static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint3
 			             own ? (uint32_t) ((uint64_t) lease_time * 7 / 8)
 			                 : conf_subnet_t2(x->subnet));
 		}
-		put_config(x, &b, full);
+		put_config(x, &b, round == 0);
 		if (booting)
 			pxe_put_options(&b, x->m, &x->pxe, &boot, x->server_id, false);
-		put_echoes(x, &b);
+		put_echoes(x, &b, round < 2);
 		dhcp_write_end(&b);
-		if (b.err == 0) {
+		if (b.err == 0)
 			r->len = wbuf_len(&b);
-			break;
-		}
 	}
 	if (r->len == 0) {
-		log_rl(&x->s->rl_bad, LOG_LVL_WARN, "dhcp: %s: %s does not fit %zu bytes, not sent",
-		       x->mac, dhcp_msg_type_name(type), reply_cap(x->m));
-		x->s->n_out--;
+		reply_unsent(x, type);
 		return;
 	}
 	r->type = type;
@@ -228,23 +300,30 @@ static void reply_lease(struct dhcp_ctx *x, uint8_t type, uint32_t yiaddr, uint3
 	dhcp_reply_route(x, r, yiaddr, false);
 }
 
+/* RFC 2131 4.3.1 Table 3: a NAK has no addresses, no sname or file, and
+ * only the message, the echoes and the server identifier; flags are the
+ * client's, with the broadcast bit set for a relay to broadcast it (4.3.2). */
 static void reply_nak(struct dhcp_ctx *x, const char *why)
 {
 	struct dhcp_reply *r = dhcp_reply_new(x->s);
 	if (!r)
 		return;
-	struct wbuf b = wbuf_init(r->buf, sizeof r->buf);
-	/* RFC 2131 4.3.2: the broadcast bit tells a relay to broadcast the NAK */
-	dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, 0, 0, 0, DHCP_BROADCAST_FLAG, NULL, NULL);
+	struct wbuf b = wbuf_init(r->buf, reply_cap(x->m));
+	uint16_t flags = x->m->flags | (x->m->giaddr ? DHCP_BROADCAST_FLAG : 0);
+	dhcp_write_header(&b, x->m, DHCP_BOOTREPLY, 0, 0, 0, flags, NULL, NULL);
 	put_common(x, &b, DHCP_NAK);
 	dhcp_put_str(&b, DHCP_OPT_MESSAGE, why);
-	put_echoes(x, &b);
+	put_echoes(x, &b, false);
 	dhcp_write_end(&b);
+	if (b.err) {
+		reply_unsent(x, DHCP_NAK);
+		return;
+	}
 	r->len = wbuf_len(&b);
 	r->type = DHCP_NAK;
 	dhcp_reply_route(x, r, 0, true);
 	DHCP_JOURNAL(x, x->m->ciaddr, "dhcp.nak", "%s", why);
-	log_info("dhcp: %s: NAK (%s)", x->mac, why);
+	log_rl(&x->s->rl_info, LOG_LVL_INFO, "dhcp: %s: NAK (%s)", x->mac, why);
 }
 
 /* ---- DISCOVER */
@@ -305,6 +384,34 @@ static void on_discover(struct dhcp_ctx *x)
 
 /* ---- REQUEST */
 
+/* The name the client asks to be published under (option 12, else the
+ * first label of option 81) and option 81 as sent; both "" for a name that
+ * is not a valid label or that no host may claim ([dns] reserved-names:
+ * wpad, isatap... would take over the LAN's proxy discovery). */
+static void lease_names(struct dhcp_ctx *x, uint32_t addr, char *host, size_t n_host, char *fqdn,
+                        size_t n_fqdn)
+{
+	char a[IP4_STRLEN];
+	(void) dhcp_opt_str(x->m, DHCP_OPT_HOSTNAME, host, n_host);
+	(void) dhcp_opt_fqdn(x->m, fqdn, n_fqdn);
+	if (!host[0] && fqdn[0])
+		snprintf(host, n_host, "%.*s", (int) strcspn(fqdn, "."), fqdn);
+	host[strcspn(host, ".")] = 0; /* a host name is one label */
+	if (!nb_hostname_valid(host))
+		host[0] = 0;
+	if (!host[0] || !hosts_name_reserved(x->s->svc->hosts, host))
+		return;
+	ip4_fmt(addr, a);
+	/* rare and telling: journaled for every client, not only booting ones */
+	journal_event(x->s->svc->journal, &x->client.mac, addr, "dhcp.name_refused",
+	              "'%s' is reserved ([dns] reserved-names); %s published without a name", host,
+	              a);
+	log_rl(&x->s->rl_info, LOG_LVL_WARN,
+	       "dhcp: %s: asks for the reserved name '%s' at %s; not published", x->mac, host, a);
+	host[0] = 0;
+	fqdn[0] = 0;
+}
+
 static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 {
 	struct dhcp_server *s = x->s;
@@ -319,17 +426,12 @@ static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 		dhcp_lease_set(s->leases, old, DHCP_LEASE_RELEASED, (uint32_t) x->now);
 		(void) dhcp_lease_persist(s, old);
 	}
-	(void) dhcp_opt_str(x->m, DHCP_OPT_HOSTNAME, host, sizeof host);
-	(void) dhcp_opt_fqdn(x->m, fqdn, sizeof fqdn);
-	if (!host[0] && fqdn[0])
-		snprintf(host, sizeof host, "%.*s", (int) strcspn(fqdn, "."), fqdn);
-	host[strcspn(host, ".")] = 0; /* a host name is one label */
-	if (!nb_hostname_valid(host))
-		host[0] = 0;
+	lease_names(x, l->addr, host, sizeof host, fqdn, sizeof fqdn);
 	const struct conf_host *h = find_reservation(x);
 	if (h && h->addr == l->addr)
 		snprintf(host, sizeof host, "%s", h->name); /* the admin's name wins */
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_BOUND, lease_end(x));
+	l->ifindex = x->pkt->ifindex; /* where RELEASE and DECLINE must come from */
 	(void) dhcp_lease_set_names(l, host, fqdn);
 	if (dhcp_lease_persist(s, l) < 0)
 		return; /* logged; no ACK without a durable lease */
@@ -337,8 +439,8 @@ static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 	ip4_fmt(l->addr, a);
 	DHCP_JOURNAL(x, l->addr, "dhcp.ack", "%s for %us%s%s", a, lease_sec(x),
 	             host[0] ? " as " : "", host);
-	log_info("dhcp: %s: ACK %s%s%s%s", x->mac, a, host[0] ? " (" : "", host,
-	         host[0] ? ")" : "");
+	log_rl(&s->rl_lease, LOG_LVL_INFO, "dhcp: %s: ACK %s%s%s%s", x->mac, a, host[0] ? " (" : "",
+	       host, host[0] ? ")" : "");
 }
 
 /* Whether this server may give addr to the client now (its own lease, its
@@ -398,7 +500,8 @@ static void on_request(struct dhcp_ctx *x)
 			ip4_fmt(sid, a);
 			DHCP_JOURNAL(x, req, "dhcp.other_server", "client chose the offer of %s",
 			             a);
-			log_info("dhcp: %s: chose server %s, not us", x->mac, a);
+			log_rl(&s->rl_info, LOG_LVL_INFO, "dhcp: %s: chose server %s, not us",
+			       x->mac, a);
 			return;
 		}
 		if (!has_req || m->ciaddr) {
@@ -445,40 +548,141 @@ static void on_request(struct dhcp_ctx *x)
 
 /* ---- DECLINE, RELEASE, INFORM */
 
+/* Whether the message names us as its server (RFC 2131 Table 5: DECLINE
+ * and RELEASE MUST carry the server identifier). */
+static bool for_us(const struct dhcp_ctx *x)
+{
+	uint32_t sid = 0;
+	return dhcp_opt_u32(x->m, DHCP_OPT_SERVER_ID, &sid) == 0 && sid == x->server_id;
+}
+
+/* The lease at addr when it is bound to this client and the message came
+ * the way its REQUEST did (the same interface; a lease loaded from the
+ * store, whose interface is not known, at least the same subnet). NULL
+ * with *ret_why otherwise. */
+static struct dhcp_lease *bound_here(struct dhcp_ctx *x, uint32_t addr, const char **ret_why)
+{
+	struct dhcp_lease *l = dhcp_lease_by_addr(x->s->leases, addr);
+	if (!l || !dhcp_lease_owned_by(l, &x->client))
+		*ret_why = "not its lease";
+	else if (l->state != DHCP_LEASE_BOUND || l->expires <= x->now)
+		*ret_why = "not bound to it (offered only, or over)";
+	else if (l->ifindex ? l->ifindex != x->pkt->ifindex
+	                    : !ip4_in(addr, x->subnet->net, x->subnet->prefix))
+		*ret_why = "its lease was made on another interface";
+	else
+		return l;
+	return NULL;
+}
+
+/* Refills b (per_min a minute, at most burst) and tells whether it holds a token. */
+static bool bucket_ready(struct dhcp_decline_bucket *b, double per_min, double burst, int64_t now)
+{
+	if (!b->used) {
+		b->used = true;
+		b->tokens = burst;
+		b->last_sec = now;
+	}
+	if (now > b->last_sec)
+		b->tokens += (double) (now - b->last_sec) * per_min / 60.0;
+	b->tokens = NB_MIN(b->tokens, burst);
+	b->last_sec = NB_MAX(b->last_sec, now);
+	return b->tokens >= 1;
+}
+
+/* [dhcp] decline-rate: DECLINEs honoured a minute per interface or relay,
+ * and four times that in all (so rotating relay addresses gains nothing). */
+static bool decline_admit(struct dhcp_ctx *x)
+{
+	struct dhcp_server *s = x->s;
+	double per_min = s->conf->dhcp.decline_rate;
+	int ifx = x->pkt->ifindex;
+	uint32_t relay = x->m->giaddr;
+	struct dhcp_decline_bucket *b = NULL, *lru = &s->decline[0];
+
+	if (per_min == 0)
+		return true;
+	for (size_t i = 0; i < DHCP_DECLINE_KEYS && !b; i++) {
+		struct dhcp_decline_bucket *k = &s->decline[i];
+		if (k->used && k->ifindex == ifx && k->relay == relay)
+			b = k;
+		else if (!k->used || (lru->used && k->last_sec < lru->last_sec))
+			lru = k;
+	}
+	if (!b) {
+		b = lru;
+		*b = (struct dhcp_decline_bucket){.ifindex = ifx, .relay = relay};
+	}
+	if (!bucket_ready(b, per_min, per_min, x->now) ||
+	    !bucket_ready(&s->decline_all, 4 * per_min, 4 * per_min, x->now))
+		return false;
+	b->tokens -= 1;
+	s->decline_all.tokens -= 1;
+	return true;
+}
+
+/* RFC 2131 4.3.3: the client found its address in use (after the ACK,
+ * by ARP): the address is quarantined for decline-hold. Honoured only for
+ * the client's bound lease, sent to us, within decline-rate. */
 static void on_decline(struct dhcp_ctx *x)
 {
 	struct dhcp_server *s = x->s;
 	uint32_t req = 0;
 	char a[IP4_STRLEN];
+	const char *why = "not addressed to this server";
+	struct dhcp_lease *l = NULL;
+
 	if (dhcp_opt_u32(x->m, DHCP_OPT_REQUESTED_IP, &req) < 0)
+		why = "no requested address";
+	else if (for_us(x) && (l = bound_here(x, req, &why)) && !decline_admit(x))
+		why = "DECLINEs arrive faster than decline-rate", l = NULL;
+	ip4_fmt(req, a);
+	if (!l) {
+		DHCP_JOURNAL(x, req, "dhcp.decline_refused", "%s: %s", a, why);
+		log_rl(&s->rl_info, LOG_LVL_INFO, "dhcp: %s: DECLINE of %s via %s refused: %s",
+		       x->mac, a, x->ifname, why);
 		return;
-	struct dhcp_lease *l = dhcp_lease_by_addr(s->leases, req);
-	if (!l || !dhcp_lease_owned_by(l, &x->client))
-		return;
+	}
 	dhcp_lease_unpublish(s, l);
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_DECLINED,
 	               (uint32_t) (x->now + s->conf->dhcp.decline_hold_sec));
 	(void) dhcp_lease_persist(s, l);
-	ip4_fmt(req, a);
 	DHCP_JOURNAL(x, req, "dhcp.decline", "%s is in use by another host; quarantined for %us", a,
 	             s->conf->dhcp.decline_hold_sec);
-	log_warn("dhcp: %s: DECLINE %s: the address is in use by another host, quarantined for %us",
-	         x->mac, a, s->conf->dhcp.decline_hold_sec);
+	log_rl(&s->rl_info, LOG_LVL_WARN,
+	       "dhcp: %s: DECLINE %s: the address is in use by another host, quarantined for %us",
+	       x->mac, a, s->conf->dhcp.decline_hold_sec);
 }
 
+/* RFC 2131 4.4.6. DHCPv4 has no authentication; the cheap checks it allows:
+ * sent to us, from the address it releases (a RELEASE is unicast from
+ * ciaddr, never relayed), by the lease's client, the way its REQUEST came. */
 static void on_release(struct dhcp_ctx *x)
 {
 	struct dhcp_server *s = x->s;
-	char a[IP4_STRLEN];
-	struct dhcp_lease *l = dhcp_lease_by_addr(x->s->leases, x->m->ciaddr);
-	if (!l || !dhcp_lease_owned_by(l, &x->client) || l->state != DHCP_LEASE_BOUND)
+	char a[IP4_STRLEN], src[IP4_STRLEN];
+	const char *why = "not addressed to this server";
+	struct dhcp_lease *l = NULL;
+
+	if (for_us(x)) {
+		if (x->pkt->src_addr != x->m->ciaddr || !x->m->ciaddr)
+			why = "not sent from the address it releases";
+		else
+			l = bound_here(x, x->m->ciaddr, &why);
+	}
+	ip4_fmt(x->m->ciaddr, a);
+	if (!l) {
+		DHCP_JOURNAL(x, x->m->ciaddr, "dhcp.release_refused", "%s: %s", a, why);
+		log_rl(&s->rl_info, LOG_LVL_INFO,
+		       "dhcp: %s: RELEASE of %s from %s via %s refused: %s", x->mac, a,
+		       ip4_fmt(x->pkt->src_addr, src), x->ifname, why);
 		return;
+	}
 	dhcp_lease_unpublish(s, l);
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_RELEASED, (uint32_t) x->now);
 	(void) dhcp_lease_persist(s, l);
-	ip4_fmt(l->addr, a);
 	DHCP_JOURNAL(x, l->addr, "dhcp.release", "%s", a);
-	log_info("dhcp: %s: RELEASE %s", x->mac, a);
+	log_rl(&s->rl_lease, LOG_LVL_INFO, "dhcp: %s: RELEASE %s", x->mac, a);
 }
 
 static void on_inform(struct dhcp_ctx *x)
@@ -521,10 +725,10 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 	                  m->flags, NULL, strlen(boot.file) <= 127 ? boot.file : NULL);
 	put_common(x, &b, type);
 	pxe_put_options(&b, m, &x->pxe, &boot, x->server_id, true);
-	put_echoes(x, &b);
+	put_echoes(x, &b, false);
 	dhcp_write_end(&b);
 	if (b.err) {
-		x->s->n_out--;
+		reply_unsent(x, type);
 		return;
 	}
 	r->len = wbuf_len(&b);
@@ -545,7 +749,8 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 		r->port = DHCP_CLIENT_PORT;
 		r->ifindex = x->pkt->ifindex;
 	}
-	log_info("dhcp: %s: proxy %s: %s", x->mac, dhcp_msg_type_name(type), boot.file);
+	log_rl(&x->s->rl_lease, LOG_LVL_INFO, "dhcp: %s: proxy %s: %s", x->mac,
+	       dhcp_msg_type_name(type), boot.file);
 }
 
 void dhcp_proto_handle(struct dhcp_ctx *x)

@@ -534,6 +534,7 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	s->fd_pxe = -1;
 	s->rl_bad = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 	s->rl_info = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	s->rl_lease = (struct log_ratelimit) LOG_RATELIMIT_INIT(20, 100);
 	s->leases = dhcp_leases_new();
 	s->batch = net_batch_new(NET_BATCH_MAX, DHCP_MAX_PACKET);
 	s->sweep = loop_timer_new(svc->loop, on_sweep, s);

@@ -31,6 +31,11 @@ static int validate(const struct registry *r, const struct registry_device *d,
 	if (d->name[0] && (!nb_hostname_valid(d->name) || strchr(d->name, '.')))
 		return nb_errf(err, errlen, -EINVAL, "name '%s' is not a single DNS label",
 		               d->name);
+	if (d->name[0] && r->hosts && hosts_name_reserved(r->hosts, d->name))
+		return nb_errf(
+		        err, errlen, -EINVAL,
+		        "name '%s' is reserved ([dns] reserved-names): no device may take it",
+		        d->name);
 	if (d->uuid[0] && registry_uuid_parse(d->uuid, false, u) < 0)
 		return nb_errf(err, errlen, -EINVAL, "uuid '%s' is not a UUID", d->uuid);
 	if (d->group[0] && !registry_group(r, d->group))

@@ -29,6 +29,9 @@ struct hosts {
 	size_t live;
 	struct index by_addr, by_mac, by_name;
 	uint64_t gen;
+	char reserved[CONF_RESERVED_MAX][CONF_NAME_MAX]; /* lower case */
+	size_t n_reserved;
+	struct log_ratelimit rl; /* name conflicts: clients choose their names */
 };
 
 static uint64_t h_addr(uint32_t a)
@@ -108,6 +111,7 @@ struct hosts *hosts_new(void)
 	if (!h)
 		return NULL;
 	h->free_head = NIL;
+	h->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 	for (int w = 0; w < 3; w++)
 		if (idx_resize(h, w, 64) < 0) {
 			hosts_free(h);
@@ -209,7 +213,7 @@ int hosts_set(struct hosts *h, const struct hwaddr *mac, uint32_t addr, const ch
 			lname[k] = (char) tolower((unsigned char) name[k]);
 	}
 	/* the conflict rule: does someone else hold the name? */
-	bool publish = lname[0] != 0;
+	bool publish = lname[0] != 0 && !hosts_name_reserved(h, lname);
 	if (publish && (i = find_name(h, lname)) != NIL) {
 		struct entry *o = &h->e[i];
 		bool same = memcmp(&o->pub.mac, mac, sizeof *mac) == 0;
@@ -219,10 +223,14 @@ int hosts_set(struct hosts *h, const struct hwaddr *mac, uint32_t addr, const ch
 			char a[HWADDR_STRLEN], b[HWADDR_STRLEN];
 			uint32_t prev = find_mac(h, mac);
 			bool told = prev != NIL && !h->e[prev].name; /* withheld before */
-			log_msg(told ? LOG_LVL_DEBUG : LOG_LVL_INFO,
-			        "hosts: %s asks for the name '%s', held by %s; published by "
-			        "address only",
-			        hwaddr_fmt(mac, a), lname, hwaddr_fmt(&o->pub.mac, b));
+			if (told)
+				log_debug("hosts: %s asks for the name '%s' again",
+				          hwaddr_fmt(mac, a), lname);
+			else
+				log_rl(&h->rl, LOG_LVL_INFO,
+				       "hosts: %s asks for the name '%s', held by %s; published by "
+				       "address only",
+				       hwaddr_fmt(mac, a), lname, hwaddr_fmt(&o->pub.mac, b));
 		} else if (!same) {
 			/* an expired holder, or a static name displacing a lease's */
 			idx_unlink(h, 2, i);
@@ -320,6 +328,31 @@ void hosts_foreach(const struct hosts *h, int64_t now,
 	for (uint32_t i = 0; i < h->n_e; i++)
 		if (live(&h->e[i], now))
 			fn(&h->e[i].pub, data);
+}
+
+bool hosts_name_reserved(const struct hosts *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_reserved; i++)
+		if (nb_streq_nocase(name, h->reserved[i]))
+			return true;
+	return false;
+}
+
+void hosts_set_reserved(struct hosts *h, const struct conf *c)
+{
+	h->n_reserved = c->dns.n_reserved;
+	memcpy(h->reserved, c->dns.reserved, sizeof h->reserved);
+	/* a name that became reserved is withdrawn; its address stays */
+	for (uint32_t i = 0; i < h->n_e; i++) {
+		struct entry *e = &h->e[i];
+		if (!e->used || !e->name || !hosts_name_reserved(h, e->name))
+			continue;
+		idx_unlink(h, 2, i);
+		free(e->name);
+		e->name = NULL;
+		e->pub.name = "";
+		h->gen++;
+	}
 }
 
 int hosts_load_static(struct hosts *h, const struct conf *c)

@@ -8,7 +8,9 @@
  * (config [host], registry device) always wins over a lease's; between two
  * leases, the client that claimed the name first keeps it while its lease
  * is bound, and a later claimant is published by address only (reverse
- * lookups give nothing for it) and logged once. */
+ * lookups give nothing for it) and logged once. A reserved name ([dns]
+ * reserved-names: wpad, isatap, localhost by default) is never published,
+ * whatever the source: its entry is published by address only. */
 #pragma once
 
 #include <stdbool.h>
@@ -47,6 +49,12 @@ void hosts_remove_addr(struct hosts *h, uint32_t addr);
 int hosts_expire(struct hosts *h, int64_t now);
 
 struct conf;
+/* Takes the reserved names of c ([dns] reserved-names; copied). A name
+ * already published that is now reserved is withdrawn (its address stays).
+ * Call before anything is published and on every reload. */
+void hosts_set_reserved(struct hosts *h, const struct conf *c);
+/* Whether name (one label, any case) is reserved. */
+bool hosts_name_reserved(const struct hosts *h, const char *name);
 /* Publishes every [host] reservation of c as a static name (expires 0) and
  * withdraws static names c no longer has. Returns 0 or -errno. */
 int hosts_load_static(struct hosts *h, const struct conf *c);

@@ -102,6 +102,42 @@ def events(log):
         return []
 
 
+RAW = str(Path(__file__).with_name("dhcpraw.py"))
+
+
+class Sniffer:
+    """Every DHCP reply seen on ns's ifname, as dicts (dhcpraw.py sniff)."""
+
+    def __init__(self, ns, ifname, path):
+        self.path = Path(path)
+        ns.popen("/usr/bin/python3", RAW, "sniff", ifname, self.path,
+                 log=self.path.with_suffix(".log"))
+        wait_for(lambda: self.path.exists() and "ready" in self.path.read_text(),
+                 timeout=20, what="the sniffer")
+
+    def seen(self):
+        import json
+        return [json.loads(l) for l in self.path.read_text().splitlines() if l.startswith("{")]
+
+    def replies(self):
+        return [r for r in self.seen() if r["op"] == 2]
+
+    def wait(self, pred, what, timeout=20):
+        return wait_for(lambda: [r for r in self.replies() if pred(r)], timeout=timeout, what=what)
+
+
+def assert_table3(r):
+    """RFC 2131 4.3.1 Table 3, for one captured reply."""
+    assert r["hops"] == 0 and r["secs"] == 0, r
+    assert r["server_id"], r
+    assert not {50, 55, 57} & set(r["codes"]), r
+    if r["type"] == "NAK":
+        assert r["ciaddr"] == r["yiaddr"] == r["siaddr"] == "0.0.0.0" and not r["lease_time"], r
+    if r["type"] == "OFFER":
+        assert r["ciaddr"] == "0.0.0.0" and r["lease_time"], r
+    assert r["len"] <= 576, r  # none of these clients sends a larger option 57
+
+
 def wait_event(log, word, timeout=20):
     return wait_for(lambda: any(l.split(" ")[0] == word for l in events(log)),
                     timeout=timeout, what=f"client event {word} in {log}")

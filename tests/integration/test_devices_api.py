@@ -113,6 +113,11 @@ def test_bad_json_and_unknown_devices(pair, netbay):
     assert st == 400 and "unknown or read-only field 'colour'" in body["error"]
     st, _, body = api(nb, "POST", "/api/v1/devices", {"macs": ["52:54:00:zz:00:01"]})
     assert st == 400 and "macs[0]" in body["error"]
+    # a reserved name ([dns] reserved-names) is no device's, by POST or PATCH
+    st, _, body = api(nb, "POST", "/api/v1/devices", {"macs": ["52:54:00:e0:00:42"], "name": "wpad"})
+    assert st == 400 and "name 'wpad' is reserved" in body["error"], body
+    st, _, body = api(nb, "PATCH", "/api/v1/devices/pc1", {"name": "ISATAP"})
+    assert st == 400 and "is reserved" in body["error"], body
     assert api(nb, "GET", "/api/v1/devices/pc1")[2]["name"] == "pc1"  # unchanged
 
     for method, path in [("GET", "/api/v1/devices/nosuch"),

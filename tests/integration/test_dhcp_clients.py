@@ -6,7 +6,8 @@ import time
 import pytest
 
 from conftest import wait_for
-from lan import Lan, events, if_addrs, if_mac, lease_of, server_conf, wait_event
+from lan import (Lan, Sniffer, assert_table3, events, if_addrs, if_mac, lease_of, server_conf,
+                 wait_event)
 
 # t1 = 3 s: clients that honour option 58 renew on their own within the test
 SUBNET = {"10.77.0.0/24": """
@@ -32,9 +33,22 @@ def bound(lan, mac):
                     what=f"a bound lease for {mac}")
 
 
+def check_renew_ack(sniff, ip):
+    """RFC 2131 Table 3: the ACK to a RENEWING client carries its ciaddr; the
+    first ACK (SELECTING or INIT-REBOOT) has none."""
+    acks = sniff.wait(lambda r: r["type"] == "ACK" and r["ciaddr"] == ip,
+                      what=f"an ACK with ciaddr {ip}")
+    assert all(a["yiaddr"] == ip for a in acks), acks
+    first = [r for r in sniff.replies() if r["type"] == "ACK"][0]
+    assert first["ciaddr"] == "0.0.0.0", first
+    for r in sniff.replies():
+        assert_table3(r)
+
+
 def test_udhcpc(lan):
     env, log = lan.hook_env("udhcpc")
     mac = if_mac(lan.cli, "cli0")
+    sniff = Sniffer(lan.cli, "cli0", lan.tmp / "udhcpc.sniff")
     # no -B: the server must unicast to an address the client does not own yet
     p = lan.cli.popen("udhcpc", "-i", "cli0", "-f", "-t", "10", "-T", "1",
                       "-x", "hostname:alpha", "-s", lan.hook, env=env)
@@ -49,6 +63,7 @@ def test_udhcpc(lan):
     wait_for(lambda: events(log).count(f"renew {l['ip']}") >= 1, what="udhcpc renew")
     wait_for(lambda: lease_of(lan.nb, mac)["expires"] > first_expiry, what="lease extended")
     assert "RENEWING" in lan.nb.log() or "ACK" in lan.nb.log()
+    check_renew_ack(sniff, l["ip"])
 
     p.send_signal(signal.SIGUSR2)  # release
     wait_for(lambda: lease_of(lan.nb, mac)["state"] == "released", what="lease released")
@@ -60,6 +75,7 @@ def test_dhclient(lan):
     mac = if_mac(lan.cli, "cli0")
     lf, pf, cf = (lan.tmp / f"dhclient.{x}" for x in ("leases", "pid", "conf"))
     cf.write_text('send host-name "bravo";\nrequest subnet-mask, routers, domain-name-servers;\n')
+    sniff = Sniffer(lan.cli, "cli0", lan.tmp / "dhclient.sniff")
     base = ["dhclient", "-4", "-v", "-cf", cf, "-lf", lf, "-pf", pf, "-sf", lan.hook,
             "-e", f"NB_HOOK_LOG={log}"]  # dhclient gives its script a clean environment
     lan.cli.run(*base, "cli0", env=env, timeout=60)  # stays in the background
@@ -69,6 +85,7 @@ def test_dhclient(lan):
     # T1 = 3 s: dhclient renews by itself
     wait_event(log, "RENEW", timeout=20)
     wait_for(lambda: lease_of(lan.nb, mac)["expires"] > l["expires"], what="lease extended")
+    check_renew_ack(sniff, l["ip"])
     # release (also stops the background dhclient)
     lan.cli.run(*base, "-r", "cli0", env=env, timeout=30)
     wait_for(lambda: lease_of(lan.nb, mac)["state"] == "released", what="lease released")
@@ -93,6 +110,7 @@ def test_dhcpcd(lan):
     # dhcpcd also gives its script a clean environment: pass the log path through its config
     conf.write_text(f"option domain_name_servers, domain_name, host_name\nenv NB_HOOK_LOG={log}\n")
     base = ["-4", "-f", conf, "-c", lan.hook, "--noarp", "-t", "20"]
+    sniff = Sniffer(lan.cli, "cli0", lan.tmp / "dhcpcd.sniff")
     p = lan.cli.popen(*dhcpcd_cmd(lan, *base, "-B", "-h", "charlie", "cli0"), env=env)
     wait_event(log, "BOUND")
     l = bound(lan, mac)
@@ -101,6 +119,7 @@ def test_dhcpcd(lan):
     # T1 = 3 s: dhcpcd renews by itself
     wait_event(log, "RENEW", timeout=20)
     wait_for(lambda: lease_of(lan.nb, mac)["expires"] > l["expires"], what="lease extended")
+    check_renew_ack(sniff, l["ip"])
     lan.cli.run(*dhcpcd_cmd(lan, *base, "-k", "cli0"), env=env, timeout=30)  # release
     wait_for(lambda: lease_of(lan.nb, mac)["state"] == "released", what="lease released")
     p.wait(timeout=10)

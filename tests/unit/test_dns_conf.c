@@ -122,12 +122,38 @@ static void test_bad_records_name_their_line(void **state)
 	assert_true(conf_fails_with(BASE "[dns]\ncache-size = lots\n", "cache-size"));
 }
 
+static void test_reserved_names(void **state)
+{
+	(void) state;
+	struct conf *c = conf_ok(BASE);
+	assert_int_equal(c->dns.n_reserved, 3);
+	assert_string_equal(c->dns.reserved[0], "wpad");
+	assert_string_equal(c->dns.reserved[1], "isatap");
+	assert_string_equal(c->dns.reserved[2], "localhost");
+	conf_free(c);
+	c = conf_ok(BASE "[dns]\nreserved-names = WPAD, px\n");
+	assert_int_equal(c->dns.n_reserved, 2);
+	assert_string_equal(c->dns.reserved[0], "wpad");
+	assert_string_equal(c->dns.reserved[1], "px"); /* nothing left of "isatap" */
+	conf_free(c);
+	c = conf_ok(BASE "[dns]\nreserved-names =\n");
+	assert_int_equal(c->dns.n_reserved, 0);
+	conf_free(c);
+	assert_true(conf_fails_with(BASE "[dns]\nreserved-names = wpad.lan\n",
+	                            "t.conf:4: reserved-names: 'wpad.lan' is not a host name"));
+	/* an admin's [host] may not take one either */
+	assert_true(conf_fails_with("[subnet 10.0.0.0/24]\nrange = 10.0.0.10-10.0.0.20\n"
+	                            "[host WPAD]\nmac = 52:54:00:00:00:01\naddress = 10.0.0.5\n",
+	                            "t.conf:3: host WPAD: the name is reserved"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_defaults),
 	        cmocka_unit_test(test_keys),
 	        cmocka_unit_test(test_records),
+	        cmocka_unit_test(test_reserved_names),
 	        cmocka_unit_test(test_bad_records_name_their_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

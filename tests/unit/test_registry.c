@@ -313,6 +313,11 @@ static void test_admin_changes_validated(void **state)
 	c.d.macs[0] = mac(9);
 	strcpy(c.d.name, "PC8");
 	assert_int_equal(registry_add(f->r, &c, &id2, err, sizeof err), -EEXIST);
+	/* a reserved name ([dns] reserved-names) */
+	hosts_set_reserved(f->hosts, f->conf);
+	strcpy(c.d.name, "Wpad");
+	assert_int_equal(registry_add(f->r, &c, &id2, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "name 'Wpad' is reserved"));
 	/* unknown group, bad file, bad name, nothing to identify it */
 	struct registry_change g = {.fields = REGISTRY_F_GROUP};
 	strcpy(g.d.group, "nope");

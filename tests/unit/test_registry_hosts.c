@@ -108,9 +108,40 @@ static void test_grows(void **state)
 	hosts_free(h);
 }
 
+#include "conf_helpers.h"
+
+static void test_reserved_names_never_published(void **state)
+{
+	(void) state;
+	struct hosts *h = hosts_new();
+	struct conf *c = conf_ok("[dhcp]\nmode = off\n");
+	struct hwaddr m1 = mac(1), m2 = mac(2), m3 = mac(3);
+	int64_t now = nb_wall_sec();
+	hosts_set_reserved(h, c);
+	assert_true(hosts_name_reserved(h, "WPAD"));
+	assert_false(hosts_name_reserved(h, "wpad2"));
+	/* from a lease or a static source alike: by address only */
+	assert_int_equal(hosts_set(h, &m1, 0x0a000005, "WPAD", HOSTS_LEASE, now + 60), 0);
+	assert_int_equal(hosts_set(h, &m2, 0x0a000006, "isatap", HOSTS_STATIC, 0), 0);
+	assert_null(hosts_by_name(h, "wpad", now));
+	assert_null(hosts_by_name(h, "isatap", now));
+	assert_string_equal(hosts_by_addr(h, 0x0a000005, now)->name, "");
+	/* a name that becomes reserved is withdrawn; the address stays */
+	assert_int_equal(hosts_set(h, &m3, 0x0a000007, "proxy", HOSTS_LEASE, now + 60), 1);
+	conf_free(c);
+	c = conf_ok("[dhcp]\nmode = off\n[dns]\nreserved-names = proxy\n");
+	hosts_set_reserved(h, c);
+	assert_null(hosts_by_name(h, "proxy", now));
+	assert_string_equal(hosts_by_addr(h, 0x0a000007, now)->name, "");
+	assert_int_equal(hosts_set(h, &m1, 0x0a000005, "wpad", HOSTS_LEASE, now + 60), 1);
+	conf_free(c);
+	hosts_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_reserved_names_never_published),
 	        cmocka_unit_test(test_lookup_three_ways),
 	        cmocka_unit_test(test_first_lease_keeps_name),
 	        cmocka_unit_test(test_static_wins),
