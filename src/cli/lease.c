@@ -247,6 +247,10 @@ static int lease_import(const char *conf_path, const char *csv, bool dry_run)
 			fprintf(stderr, "%s: %s\n", db, strerror(-r));
 			return 1;
 		}
+		if ((r = store_change_begin(st)) < 0) {
+			fprintf(stderr, "%s: %s\n", db, strerror(-r));
+			return 1;
+		}
 		im.st = st;
 	}
 	/* one transaction: all or nothing */
@@ -262,7 +266,9 @@ static int lease_import(const char *conf_path, const char *csv, bool dry_run)
 		printf("%s: %zu leases would be imported\n", csv, im.n);
 		return 0;
 	}
-	r = im.err < 0 ? im.err : store_commit(st);
+	r = im.err < 0 ? im.err : store_change_end(st, true);
+	if (r == 0)
+		r = store_commit(st);
 	if (r < 0) {
 		fprintf(stderr, "%s: import failed: %s; nothing imported\n", db, strerror(-r));
 		goto fail;
@@ -271,7 +277,7 @@ static int lease_import(const char *conf_path, const char *csv, bool dry_run)
 	return 0;
 fail:
 	if (st)
-		(void) store_rollback(st);
+		(void) store_change_end(st, false);
 	return 1;
 }
 

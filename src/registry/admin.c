@@ -1,7 +1,10 @@
 /* The admin's changes to the registry: add, update, remove and import,
  * each checked as a whole (validate(): values, and the MACs and name other
- * devices hold), stored and committed, and only then applied to the table.
- * The table itself, lookups and boot decisions are in registry.c. */
+ * devices hold), stored in a savepoint of its own and committed, and only
+ * then applied to the table. A refused change undoes its own writes and
+ * nobody else's (store.h: one batch per turn, shared with DHCP and the
+ * journal). The table itself, lookups and boot decisions are in
+ * registry.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +23,11 @@ static bool file_ok(const char *f)
 	return !f[0] || jail_map(f, rel, sizeof rel) == 0;
 }
 
-/* Checks d as a whole against every other device (except self). */
+/* Checks d as a whole against every other device (except self); named is
+ * the device that holds d's name now (NULL: none). */
 static int validate(const struct registry *r, const struct registry_device *d,
-                    const struct registry_device *self, char *err, size_t errlen)
+                    const struct registry_device *self, const struct registry_device *named,
+                    char *err, size_t errlen)
 {
 	char m[HWADDR_STRLEN];
 	uint8_t u[16];
@@ -60,11 +65,16 @@ static int validate(const struct registry *r, const struct registry_device *d,
 			               hwaddr_fmt(&d->macs[i], m), (unsigned long long) o->id,
 			               o->name[0] ? " " : "", o->name);
 	}
-	const struct registry_device *o = d->name[0] ? registry_by_name(r, d->name) : NULL;
-	if (o && o != self)
+	if (d->name[0] && named && named != self)
 		return nb_errf(err, errlen, -EEXIST, "name %s belongs to device #%llu", d->name,
-		               (unsigned long long) o->id);
+		               (unsigned long long) named->id);
 	return 0;
+}
+
+static const struct registry_device *named(const struct registry *r,
+                                           const struct registry_device *d)
+{
+	return d->name[0] ? registry_by_name(r, d->name) : NULL;
 }
 
 static void apply(struct registry_device *d, const struct registry_change *c)
@@ -94,13 +104,46 @@ static void apply(struct registry_device *d, const struct registry_change *c)
 		d->profile = c->d.profile;
 }
 
-/* Commits the batch holding the change; on failure the batch is gone. */
-static int commit(struct registry *r, char *err, size_t errlen)
+/* An admin change's writes go into a savepoint of their own: a refused
+ * change undoes only them, never the leases, journal events and device
+ * sightings other modules wrote into the same turn's batch. */
+static int change_begin(struct registry *r, char *err, size_t errlen)
 {
-	int e = r->store ? store_commit(r->store) : 0;
+	int e = r->store ? store_change_begin(r->store) : 0;
 	if (e < 0)
 		return nb_errf(err, errlen, e, "the database refused the change: %s", strerror(-e));
 	return 0;
+}
+
+/* Ends the change change_begin() opened: e == 0 keeps its writes and
+ * commits (the answer that follows announces a durable change), e < 0
+ * undoes them alone. Returns e, or the error that kept a good change from
+ * being stored (said in err). */
+static int change_end(struct registry *r, int e, char *err, size_t errlen)
+{
+	if (!r->store)
+		return e;
+	int k = store_change_end(r->store, e == 0);
+	if (e < 0)
+		return e;
+	if (k == 0)
+		k = store_commit(r->store);
+	if (k < 0)
+		return nb_errf(err, errlen, k, "the database refused the change: %s", strerror(-k));
+	return 0;
+}
+
+/* Stores d as one change. Returns 0 or -errno (said in err). */
+static int store_change(struct registry *r, const struct registry_device *d, char *err,
+                        size_t errlen)
+{
+	int e = change_begin(r, err, errlen);
+	if (e < 0)
+		return e;
+	e = registry_persist(r, d);
+	if (e < 0)
+		snprintf(err, errlen, "cannot store the device: %s", strerror(-e));
+	return change_end(r, e, err, errlen);
 }
 
 /* Takes d's name off hosts, if its address still carries the name the
@@ -125,12 +168,11 @@ int registry_add(struct registry *r, const struct registry_change *c, uint64_t *
 	apply(d, c);
 	d->id = r->next_id;
 	d->version = 1;
-	int e = validate(r, d, NULL, err, errlen);
-	if (e < 0 || (e = registry_persist(r, d)) < 0 || (e = commit(r, err, errlen)) < 0) {
-		if (e != -ENOENT && e != -EINVAL && e != -EEXIST && !err[0])
-			snprintf(err, errlen, "cannot store the device: %s", strerror(-e));
-		if (r->store)
-			(void) store_rollback(r->store);
+	err[0] = 0;
+	int e = validate(r, d, NULL, named(r, d), err, errlen);
+	if (e == 0)
+		e = store_change(r, d, err, errlen);
+	if (e < 0) {
 		free(d);
 		return e;
 	}
@@ -159,14 +201,11 @@ int registry_update(struct registry *r, uint64_t id, const struct registry_chang
 	apply(&next, c);
 	next.version = d->version + 1;
 	err[0] = 0;
-	int e = validate(r, &next, d, err, errlen);
-	if (e < 0 || (e = registry_persist(r, &next)) < 0 || (e = commit(r, err, errlen)) < 0) {
-		if (!err[0])
-			snprintf(err, errlen, "cannot store the device: %s", strerror(-e));
-		if (r->store)
-			(void) store_rollback(r->store);
+	int e = validate(r, &next, d, named(r, &next), err, errlen);
+	if (e == 0)
+		e = store_change(r, &next, err, errlen);
+	if (e < 0)
 		return e;
-	}
 	if (strcmp(d->name, next.name) != 0)
 		unpublish(r, d);
 	int was = d->state;
@@ -187,12 +226,14 @@ int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen)
 		i++;
 	if (i == r->n)
 		return nb_errf(err, errlen, -ENOENT, "no device #%llu", (unsigned long long) id);
-	int e = r->store ? store_device_del(r->store, id) : 0;
-	if (e < 0 || (e = commit(r, err, errlen)) < 0) {
-		if (r->store)
-			(void) store_rollback(r->store);
-		return nb_errf(err, errlen, e, "cannot remove the device: %s", strerror(-e));
-	}
+	int e = change_begin(r, err, errlen);
+	if (e < 0)
+		return e;
+	e = r->store ? store_device_del(r->store, id) : 0;
+	if (e < 0)
+		snprintf(err, errlen, "cannot remove the device: %s", strerror(-e));
+	if ((e = change_end(r, e, err, errlen)) < 0)
+		return e;
 	struct registry_device *d = r->dev[i];
 	unpublish(r, d);
 	r->dev[i] = r->dev[r->n - 1];
@@ -288,7 +329,7 @@ static int import_clash(const struct import *im, size_t i, size_t k, char *why, 
  * clashes with (SIZE_MAX: none, the registry refused it). */
 static int import_check(const struct import *im, size_t i, char *why, size_t whylen, size_t *other)
 {
-	int e = validate(im->r, im->next[i], im->target[i], why, whylen);
+	int e = validate(im->r, im->next[i], im->target[i], named(im->r, im->next[i]), why, whylen);
 	*other = SIZE_MAX;
 	for (size_t k = 0; k < i && e == 0; k++) {
 		e = import_clash(im, i, k, why, whylen);
@@ -364,15 +405,17 @@ int registry_import(struct registry *r, const struct registry_change *rows, size
 		import_done(&im);
 		return nb_errf(err, errlen, -ENOMEM, "out of memory");
 	}
-	int e = import_rows(&im, err, errlen);
+	err[0] = 0;
+	/* all rows in one change: a bad one undoes the good ones before it */
+	int e = dry_run ? 0 : change_begin(r, err, errlen);
+	if (e == 0)
+		e = import_rows(&im, err, errlen);
 	if (im.n_bad > 1)
 		snprintf(err + strlen(err), errlen - strlen(err), " (and %zu more bad rows)",
 		         im.n_bad - 1);
-	if (e == 0 && !dry_run && (e = commit(r, err, errlen)) == 0) {
+	if (!dry_run && (e = change_end(r, e, err, errlen)) == 0) {
 		import_swap_in(&im);
 		e = registry_reindex(r);
-	} else if (e < 0 && !dry_run && r->store) {
-		(void) store_rollback(r->store);
 	}
 	import_done(&im);
 	return e < 0 ? e : im.created;
