@@ -3,6 +3,7 @@
  * for anything outside src/dhcp/. */
 #pragma once
 
+#include <jansson.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -127,6 +128,10 @@ bool dhcp_rate_admit(struct dhcp_ctx *x);
 int dhcp_lease_persist(struct dhcp_server *s, struct dhcp_lease *l);
 /* Withdraws the published name of a lease that ended. */
 void dhcp_lease_unpublish(struct dhcp_server *s, struct dhcp_lease *l);
+
+/* import.c: "lease.import" (ctl_fn), the API's lease import. */
+#define DHCP_IMPORT_MAX 65536 /* rows per import */
+int dhcp_ctl_lease_import(void *data, json_t *args, json_t **ret, char *err, size_t errlen);
 
 /* sync.c: lease writes the database lost (a RELEASE or DECLINE has no
  * reply to withhold), written again from the table until stored */

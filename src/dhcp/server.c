@@ -514,6 +514,7 @@ static void server_free(struct dhcp_server *s)
 		return;
 	ctl_unregister(s->svc->ctl, "lease.list");
 	ctl_unregister(s->svc->ctl, "lease.release");
+	ctl_unregister(s->svc->ctl, "lease.import");
 	store_unwatch(s->svc->store, on_turn_end, s);
 	dhcp_sync_free(s);
 	loop_io_free(s->io);
@@ -587,7 +588,8 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	if ((r = loop_io_add(svc->loop, s->fd, EPOLLIN, on_readable, s, &s->io)) < 0 ||
 	    (r = loop_hook_add(svc->loop, flush, s)) < 0 ||
 	    (r = ctl_register(svc->ctl, "lease.list", ctl_lease_list, s)) < 0 ||
-	    (r = ctl_register(svc->ctl, "lease.release", ctl_lease_release, s)) < 0)
+	    (r = ctl_register(svc->ctl, "lease.release", ctl_lease_release, s)) < 0 ||
+	    (r = ctl_register(svc->ctl, "lease.import", dhcp_ctl_lease_import, s)) < 0)
 		goto fail;
 	loop_timer_arm(s->sweep, SWEEP_MS);
 	*ret = s;
