@@ -181,6 +181,20 @@ static void tighten(const char *path, const char *suffix, struct store_open_info
 		info->tightened = true;
 }
 
+/* A zero-length file beside a WAL that holds frames: SQLite would ignore
+ * the WAL and the first write would reset it, losing what it holds. */
+static int orphan_wal(const char *path, struct store_open_info *info)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof p, "%s-wal", path);
+	if (stat(p, &st) < 0 || st.st_size == 0)
+		return 0;
+	return failed(info, -EUCLEAN,
+	              "%s is zero bytes long but %s holds %lld bytes: the database is damaged",
+	              path, p, (long long) st.st_size);
+}
+
 /* Before SQLite sees the path: what is there, a new file made 0600 (SQLite
  * would make it 0644 less the umask, and its -wal/-shm after it). */
 static int prepare_file(const char *path, unsigned flags, struct store_open_info *info)
@@ -191,6 +205,9 @@ static int prepare_file(const char *path, unsigned flags, struct store_open_info
 			return failed(info, -EISDIR, "%s is a directory, not a database file",
 			              path);
 		info->size = (int64_t) st.st_size;
+		int r = st.st_size == 0 ? orphan_wal(path, info) : 0;
+		if (r < 0)
+			return r;
 		if (!(flags & STORE_OPEN_READONLY)) {
 			tighten(path, "", info);
 			tighten(path, "-wal", info);

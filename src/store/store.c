@@ -190,6 +190,12 @@ int store_hold(const char *path, int *ret_pid)
 	if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int) sizeof lock)
 		return -ENAMETOOLONG;
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+		int e = errno;
+		fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); /* a lock all the same */
+		if (fd < 0)
+			return errno == ENOENT ? -e : -errno;
+	}
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -200,12 +206,10 @@ int store_hold(const char *path, int *ret_pid)
 		close(fd);
 		return e;
 	}
+	/* who holds it, for the refusal's message (not on a read-only fd) */
 	int n = snprintf(pid, sizeof pid, "%ld\n", (long) getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t) n, 0) != n) {
-		int e = -errno;
-		close(fd);
-		return e ? e : -EIO;
-	}
+	if (ftruncate(fd, 0) == 0)
+		(void) !pwrite(fd, pid, (size_t) n, 0);
 	return fd;
 }
 

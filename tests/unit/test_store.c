@@ -295,6 +295,19 @@ static void test_zero_length_file_is_reported_empty(void **state)
 	assert_int_equal(store_open_ex(path, STORE_OPEN_CHECK, &s, &info), 0);
 	assert_false(info.was_empty);
 	store_close(s);
+	/* zero bytes beside a WAL with frames: damaged, not empty (the WAL
+	 * would be reset by the first write) */
+	char wal[160];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	assert_int_equal(truncate(path, 0), 0);
+	fd = open(wal, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "frames", 6), 6);
+	close(fd);
+	s = NULL;
+	assert_int_equal(store_open_ex(path, STORE_OPEN_CHECK, &s, &info), -EUCLEAN);
+	assert_non_null(strstr(info.why, "zero bytes long but"));
+	assert_null(s);
 	/* and a new one is created, not "found empty" */
 	char p[160];
 	snprintf(p, sizeof p, "%s/new.db", dir);
