@@ -18,9 +18,14 @@
 #include "core/conf.h"
 #include "store/store.h"
 
+/* A row as read (the transfer form of a lease is 600 bytes; 100,000 rows
+ * of this are 9 MB). */
 struct row {
-	struct store_lease l;
+	uint32_t addr;
+	struct hwaddr mac;
+	uint32_t expires;
 	int line;
+	char hostname[STORE_HOSTNAME_MAX];
 };
 
 struct rows {
@@ -64,6 +69,9 @@ static const char *parse_row(char *line, struct store_lease *l)
 
 static int add_row(struct rows *rs, const struct store_lease *l, int line)
 {
+	struct row r = {
+	        .addr = l->addr, .mac = l->mac, .expires = (uint32_t) l->expires, .line = line};
+	memcpy(r.hostname, l->hostname, sizeof r.hostname);
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 256;
 		struct row *v = realloc(rs->v, cap * sizeof *v);
@@ -72,15 +80,15 @@ static int add_row(struct rows *rs, const struct store_lease *l, int line)
 		rs->v = v;
 		rs->cap = cap;
 	}
-	rs->v[rs->n++] = (struct row){.l = *l, .line = line};
+	rs->v[rs->n++] = r;
 	return 0;
 }
 
 static int by_addr(const void *x, const void *y)
 {
 	const struct row *const *a = x, *const *b = y;
-	if ((*a)->l.addr != (*b)->l.addr)
-		return (*a)->l.addr < (*b)->l.addr ? -1 : 1;
+	if ((*a)->addr != (*b)->addr)
+		return (*a)->addr < (*b)->addr ? -1 : 1;
 	return (*a)->line - (*b)->line;
 }
 
@@ -95,12 +103,12 @@ static int check_repeats(struct rows *rs)
 		o[i] = &rs->v[i];
 	qsort(o, rs->n, sizeof *o, by_addr);
 	for (size_t i = 1, first = 0; i < rs->n; i++) {
-		if (o[i]->l.addr != o[first]->l.addr) {
+		if (o[i]->addr != o[first]->addr) {
 			first = i;
 			continue;
 		}
 		fprintf(stderr, "%s:%d: %s is also on line %d\n", rs->path, o[i]->line,
-		        ip4_fmt(o[i]->l.addr, a), o[first]->line);
+		        ip4_fmt(o[i]->addr, a), o[first]->line);
 		rs->bad++;
 	}
 	free(o);
@@ -113,7 +121,7 @@ static int read_csv(struct rows *rs)
 	char *line = NULL;
 	size_t cap = 0;
 	int lineno = 0, r = 0;
-	struct store_lease l = {.updated = nb_wall_sec(), .state = STORE_LEASE_BOUND};
+	struct store_lease l = {0};
 	if (!f) {
 		fprintf(stderr, "%s: %s\n", rs->path, strerror(errno));
 		return -errno;
@@ -150,9 +158,16 @@ static int import_offline(const char *db, const struct rows *rs)
 		fprintf(stderr, "netbay: %s\n", info.why);
 		return 1;
 	}
+	struct store_lease l = {.updated = nb_wall_sec(), .state = STORE_LEASE_BOUND};
 	if ((r = store_change_begin(st)) == 0) {
-		for (size_t i = 0; i < rs->n && r == 0; i++)
-			r = store_lease_put(st, &rs->v[i].l);
+		for (size_t i = 0; i < rs->n && r == 0; i++) {
+			const struct row *w = &rs->v[i];
+			l.addr = w->addr;
+			l.mac = w->mac;
+			l.expires = w->expires;
+			memcpy(l.hostname, w->hostname, sizeof l.hostname);
+			r = store_lease_put(st, &l);
+		}
 		int k = store_change_end(st, r == 0);
 		if (r == 0 && (r = k) == 0)
 			r = store_commit(st);
@@ -170,7 +185,7 @@ static json_t *rows_json(const struct rows *rs, bool dry_run)
 	json_t *list = json_array();
 	char a[IP4_STRLEN], m[HWADDR_STRLEN];
 	for (size_t i = 0; list && i < rs->n; i++) {
-		const struct store_lease *l = &rs->v[i].l;
+		const struct row *l = &rs->v[i];
 		json_t *o = json_pack("{s:s, s:s, s:I}", "address", ip4_fmt(l->addr, a), "mac",
 		                      hwaddr_fmt(&l->mac, m), "expires", (json_int_t) l->expires);
 		if (o && l->hostname[0])
