@@ -36,8 +36,9 @@ static void batch_lost(struct store *s, int r)
 		s->lost++;
 	if (!s->turn_err)
 		s->turn_err = r < 0 ? r : -EIO;
+	if (s->in_change && !s->change_err)
+		s->change_err = s->turn_err; /* the change stays open, broken, until ended */
 	s->in_batch = false;
-	s->in_change = false;
 	s->pending = 0;
 }
 
@@ -73,6 +74,8 @@ int store_begin(struct store *s)
 {
 	if (s->in_batch)
 		return 0;
+	if (s->in_change) /* its batch is gone: the rest of it must not land alone */
+		return s->change_err ? s->change_err : -EIO;
 	int r = s->ops->begin(s);
 	if (r == 0) {
 		s->in_batch = true;
@@ -129,7 +132,11 @@ int store_change_begin(struct store *s)
 int store_change_end(struct store *s, bool keep)
 {
 	if (!s->in_change)
-		return s->turn_err ? s->turn_err : -EIO; /* the batch was lost under it */
+		return -EINVAL;
+	if (!s->in_batch) { /* the batch was lost under the change */
+		s->in_change = false;
+		return s->change_err ? s->change_err : -EIO;
+	}
 	int r = keep ? s->change_err : 0;
 	if (keep && r == 0)
 		r = checked(s, s->ops->release(s));

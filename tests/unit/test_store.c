@@ -265,6 +265,44 @@ static void test_lost_batch_is_told_once_per_turn(void **state)
 	assert_int_equal(count_leases(path), 1); /* b, not a */
 }
 
+/* SQLite ends the transaction itself on some errors (disk full, I/O):
+ * a put that does that, as the real backend would */
+static int self_rollback_put(struct store *s, const struct store_lease *l)
+{
+	(void) l;
+	(void) store_sqlite_ops.rollback(s);
+	return -ENOSPC;
+}
+
+static void test_batch_gone_under_a_change(void **state)
+{
+	(void) state;
+	struct store *s = NULL;
+	struct verdicts v = {0};
+	assert_int_equal(store_open(path, false, &s), 0);
+	failing_ops = store_sqlite_ops;
+	assert_int_equal(store_watch(s, on_turn, &v), 0);
+	struct store_lease a = lease_n(1), b = lease_n(2);
+	assert_int_equal(store_lease_put(s, &a), 0); /* DHCP */
+	assert_int_equal(store_change_begin(s), 0);
+	failing_ops.lease_put = self_rollback_put;
+	s->ops = &failing_ops;
+	assert_int_equal(store_lease_put(s, &b), -ENOSPC);
+	s->ops = &store_sqlite_ops;
+	assert_false(store_pending(s)); /* the whole batch went, a with it */
+	/* the rest of the change does not land alone in a new batch */
+	assert_int_equal(store_lease_put(s, &b), -ENOSPC);
+	assert_int_equal(store_change_end(s, true), -ENOSPC);
+	assert_int_equal(store_lost(s), 1);
+	assert_int_equal(store_turn_end(s), -ENOSPC); /* and the turn says so */
+	assert_int_equal(v.last, -ENOSPC);
+	/* after the change the store works again */
+	assert_int_equal(store_lease_put(s, &b), 0);
+	assert_int_equal(store_turn_end(s), 0);
+	store_close(s);
+	assert_int_equal(count_leases(path), 1);
+}
+
 /* ---- opening: what is there is said truthfully */
 
 static void test_directory_in_place_of_the_file(void **state)
@@ -412,6 +450,7 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_lost_batch_is_told_once_per_turn, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_batch_gone_under_a_change, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_directory_in_place_of_the_file, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_zero_length_file_is_reported_empty, setup,
