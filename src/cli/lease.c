@@ -1,5 +1,6 @@
-/* netbay lease: import (offline, into the database); list and release talk
- * to the running server's API. */
+/* netbay lease: list and release talk to the running server's API; import
+ * (lease_import.c) goes through it too while a server runs, else into the
+ * database. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,19 +13,19 @@
 #include "cli/api.h"
 #include "cli/cli.h"
 #include "core/conf.h"
-#include "store/store.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: netbay lease list [--json] [API options]\n"
 	      "       netbay lease release ADDRESS|MAC [API options]\n"
-	      "       netbay lease import [-c FILE] [--dry-run] CSV\n"
+	      "       netbay lease import [-c FILE] [--dry-run] [API options] CSV\n"
 	      "\n"
 	      "  list     the leases the running server holds, as a table or JSON\n"
 	      "  release  end the lease of an address, or every lease of a MAC, now\n"
-	      "  import   load leases from CSV lines 'ip,mac,expiry_epoch[,hostname]' into the\n"
-	      "           database, while netbay is stopped (migrating from another server);\n"
-	      "           every line is checked first and nothing is imported if one is bad\n"
+	      "  import   load leases from CSV lines 'ip,mac,expiry_epoch[,hostname]' (migrating\n"
+	      "           from another server): every line is checked first and nothing is\n"
+	      "           imported if one is bad; through the running server's API (the socket\n"
+	      "           of [api] socket in the config) while it runs, else into the database\n"
 	      "\n"
 	      "API options: --socket PATH (default " CLI_DEFAULT_SOCKET "), --server HOST[:PORT],\n"
 	      "             --token-file FILE (TCP; else $NETBAY_TOKEN)\n",
@@ -150,131 +151,6 @@ static int lease_release(const struct api_target *t, const char *what)
 	}
 	return r;
 }
-/* An import streams the file: every line is parsed and checked, and the
- * good ones go into one open transaction until the first bad line; after
- * that only checking goes on, so every bad line is reported, and the
- * transaction is rolled back. Nothing is held in memory but the line. */
-struct import {
-	const char *path;
-	struct store *st; /* NULL: only check (--dry-run) */
-	size_t n, bad;
-	int err; /* the first store error */
-};
-
-/* Parses one CSV line into l; returns NULL or the reason it is bad. */
-static const char *parse_row(char *line, struct store_lease *l)
-{
-	char *f[5] = {0};
-	size_t n = 0;
-	for (char *p = line; n < NB_ARRAY_SIZE(f);) {
-		f[n++] = p;
-		char *comma = strchr(p, ',');
-		if (!comma)
-			break;
-		*comma = 0;
-		p = comma + 1;
-	}
-	if (n < 3 || n > 4)
-		return "expected ip,mac,expiry[,hostname]";
-	uint64_t exp;
-	if (ip4_parse(nb_strstrip(f[0]), &l->addr) < 0)
-		return "not an IPv4 address";
-	if (hwaddr_parse(nb_strstrip(f[1]), &l->mac) < 0)
-		return "not a MAC address";
-	if (nb_parse_uint(nb_strstrip(f[2]), 0, INT64_MAX, &exp) < 0)
-		return "expiry is not a number of seconds since 1970";
-	l->hostname[0] = 0;
-	if (n == 4) {
-		char *h = nb_strstrip(f[3]);
-		if (*h &&
-		    (!nb_hostname_valid(h) || nb_strlcpy(l->hostname, h, sizeof l->hostname) < 0))
-			return "not a valid host name";
-	}
-	l->expires = (int64_t) exp;
-	return NULL;
-}
-
-static int read_csv(struct import *im)
-{
-	FILE *f = fopen(im->path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	int lineno = 0;
-	struct store_lease l = {.updated = nb_wall_sec(), .state = STORE_LEASE_BOUND};
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", im->path, strerror(errno));
-		return -errno;
-	}
-	while (getline(&line, &cap, f) >= 0) {
-		lineno++;
-		char *s = nb_strstrip(line);
-		if (!*s || *s == '#')
-			continue;
-		const char *why = parse_row(s, &l);
-		if (why) {
-			fprintf(stderr, "%s:%d: %s\n", im->path, lineno, why);
-			im->bad++;
-			continue;
-		}
-		im->n++;
-		if (im->st && !im->bad && !im->err)
-			im->err = store_lease_put(im->st, &l);
-	}
-	free(line);
-	fclose(f);
-	return 0;
-}
-
-static int lease_import(const char *conf_path, const char *csv, bool dry_run)
-{
-	struct conf_diag d = {0};
-	NB_CLEANUP(conf_freep) struct conf *c = NULL;
-	NB_CLEANUP(store_closep) struct store *st = NULL;
-	struct import im = {.path = csv};
-	char db[CONF_PATH_MAX + 16];
-	int r;
-
-	if (conf_load(conf_path, &d, &c) < 0) {
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.msgs[i]);
-		conf_diag_done(&d);
-		return 1;
-	}
-	conf_diag_done(&d);
-	snprintf(db, sizeof db, "%s/netbay.db", c->server.data_dir);
-	if (!dry_run) {
-		if ((r = store_open(db, false, &st)) < 0) {
-			fprintf(stderr, "%s: %s\n", db, strerror(-r));
-			return 1;
-		}
-		im.st = st;
-	}
-	/* one transaction: all or nothing */
-	if ((r = read_csv(&im)) < 0)
-		goto fail;
-	if (im.bad) {
-		fprintf(stderr, "%s: %zu bad line%s; nothing imported\n", csv, im.bad,
-		        im.bad == 1 ? "" : "s");
-		r = -EINVAL;
-		goto fail;
-	}
-	if (dry_run) {
-		printf("%s: %zu leases would be imported\n", csv, im.n);
-		return 0;
-	}
-	r = im.err < 0 ? im.err : store_commit(st);
-	if (r < 0) {
-		fprintf(stderr, "%s: import failed: %s; nothing imported\n", db, strerror(-r));
-		goto fail;
-	}
-	printf("%s: %zu leases imported into %s\n", csv, im.n, db);
-	return 0;
-fail:
-	if (st)
-		(void) store_rollback(st);
-	return 1;
-}
-
 int cli_lease(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -286,7 +162,7 @@ int cli_lease(int argc, char **argv)
 	        {0},
 	};
 	const char *conf = CLI_DEFAULT_CONF;
-	bool dry_run = false, as_json = false;
+	bool dry_run = false, as_json = false, target_given = false;
 	struct api_target t;
 	int c;
 
@@ -315,6 +191,7 @@ int cli_lease(int argc, char **argv)
 		default:
 			if (!api_target_take(&t, c, optarg))
 				return 2;
+			target_given = true;
 		}
 	}
 	if (strcmp(sub, "list") == 0 && optind == argc)
@@ -322,7 +199,7 @@ int cli_lease(int argc, char **argv)
 	if (strcmp(sub, "release") == 0 && optind == argc - 1)
 		return lease_release(&t, argv[optind]);
 	if (strcmp(sub, "import") == 0 && optind == argc - 1)
-		return lease_import(conf, argv[optind], dry_run);
+		return cli_lease_import(conf, argv[optind], dry_run, &t, target_given);
 	usage(stderr);
 	return 2;
 }

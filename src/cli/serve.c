@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/conf.h"
@@ -39,6 +40,8 @@ struct daemon {
 	struct nb_services svc;
 	void *mod[N_MODULES];
 	const char *conf_path;
+	int db_hold; /* the lock on the database (store_hold), -1: none */
+	struct log_ratelimit rl_store;
 };
 
 static void log_diag(const struct conf_diag *d, enum log_level lvl)
@@ -69,6 +72,7 @@ static void on_reload(struct loop *l, int signo, void *data)
 		conf_diag_done(&diag);
 		return;
 	}
+	log_diag(&diag, LOG_LVL_WARN); /* warnings of a good file */
 	conf_diag_done(&diag);
 	for (; done < N_MODULES; done++) {
 		const struct nb_module *m = modules[done];
@@ -100,29 +104,68 @@ static void on_reload(struct loop *l, int signo, void *data)
 	log_info("reload: configuration applied");
 }
 
-/* Last hook of every turn: whatever a module wrote and did not commit itself. */
+/* Last hook of every turn: the turn's one commit (store.h: the store owns
+ * the batch), then each watcher hears whether the turn is durable (DHCP
+ * sends its ACKs then). */
 static void on_turn_end(struct loop *l, void *data)
 {
 	struct daemon *d = data;
-	if (store_pending(d->svc.store)) {
-		int r = store_commit(d->svc.store);
-		if (r < 0)
-			log_err("store: commit failed: %s", strerror(-r));
-	}
+	int r = store_turn_end(d->svc.store);
+	if (r < 0)
+		log_rl(&d->rl_store, LOG_LVL_ERR, "store: the writes of a loop turn were lost: %s",
+		       strerror(-r));
 }
 
+/* What opening found, said once: a new database, an existing one that
+ * turned out empty (loudly: every lease is gone), files others could read. */
+static void report_open(const char *path, const struct store_open_info *info)
+{
+	if (info->created)
+		log_info("store: created %s", path);
+	if (info->was_empty)
+		log_warn(
+		        "store: %s existed but %s: netbay starts with no leases, devices or "
+		        "journal; if it held data, stop netbay and restore it (docs/operations.md, "
+		        "\"Recovering the database\")",
+		        path, info->size == 0 ? "was zero bytes long" : "held no netbay tables");
+	if (info->tightened)
+		log_warn("store: %s (or its -wal/-shm) was readable by other users; now owner-only "
+		         "(0600)",
+		         path);
+}
+
+/* Claims the data dir's database (one writer: no second serve, no offline
+ * lease import beside us), then opens it with an integrity check. */
 static int open_store(struct daemon *d)
 {
 	char path[CONF_PATH_MAX + 16];
+	struct store_open_info info;
+	int pid = 0;
 	if (mkdir(d->conf->server.data_dir, 0750) < 0 && errno != EEXIST) {
 		log_err("cannot create data-dir %s: %m", d->conf->server.data_dir);
 		return -errno;
 	}
 	snprintf(path, sizeof path, "%s/netbay.db", d->conf->server.data_dir);
-	int r = store_open(path, false, &d->svc.store);
-	if (r < 0)
-		log_err("cannot open the database %s: %s", path,
-		        r == -EPROTO ? "written by a newer netbay" : strerror(-r));
+	d->db_hold = store_hold(path, &pid);
+	if (d->db_hold == -EBUSY) {
+		log_err("store: %s is in use by process %d (another netbay serve, or a lease "
+		        "import); not starting",
+		        path, pid);
+		return -EBUSY;
+	}
+	if (d->db_hold < 0) {
+		log_err("store: cannot lock %s.lock: %s", path, strerror(-d->db_hold));
+		return d->db_hold;
+	}
+	int r = store_open_ex(path, STORE_OPEN_CHECK, &d->svc.store, &info);
+	if (r == -EUCLEAN)
+		log_err("store: %s; not starting. See \"Recovering the database\" in "
+		        "docs/operations.md",
+		        info.why);
+	else if (r < 0)
+		log_err("store: %s", info.why);
+	else
+		report_open(path, &info);
 	return r;
 }
 
@@ -184,7 +227,7 @@ int cli_serve(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};
-	struct daemon d = {.conf_path = CLI_DEFAULT_CONF};
+	struct daemon d = {.conf_path = CLI_DEFAULT_CONF, .db_hold = -1};
 	struct conf_diag diag = {0};
 	int c;
 
@@ -209,14 +252,18 @@ int cli_serve(int argc, char **argv)
 		conf_diag_done(&diag);
 		return 1;
 	}
+	log_diag(&diag, LOG_LVL_WARN); /* warnings of a good file */
 	conf_diag_done(&diag);
 	log_set_level((enum log_level) d.conf->server.log_level);
+	d.rl_store = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 
 	int r = run(&d);
 	stop_modules(&d);
 	journal_persist(d.svc.journal, NULL, NULL); /* the store goes first */
 	if (d.svc.store)
 		store_close(d.svc.store); /* commits anything still pending */
+	if (d.db_hold >= 0)
+		close(d.db_hold);
 	registry_free(d.svc.registry);
 	ctl_free(d.svc.ctl);
 	lan_free(d.svc.lan);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- diagnostics */
 
@@ -685,6 +686,21 @@ static int load(struct conf_state *st, const char *name, struct conf_diag *d,
 	return 0;
 }
 
+/* A good file that holds the API token but that every user may read: a
+ * warning (the load succeeds), shown by serve at start and reload and by
+ * `netbay check`. */
+static void warn_secret_readable(int fd, const char *path, const struct conf *c,
+                                 struct conf_diag *d)
+{
+	struct stat sb;
+	if (!c->api.token[0] || fstat(fd, &sb) < 0 || !(sb.st_mode & S_IROTH))
+		return;
+	conf_diag_add(d, path, 0,
+	              "warning: holds [api] token and is readable by every user (mode %04o); "
+	              "chmod o-r %s",
+	              (unsigned) (sb.st_mode & 07777), path);
+}
+
 int conf_load(const char *path, struct conf_diag *d, struct conf **ret_conf)
 {
 	struct conf_state st = {0};
@@ -695,6 +711,8 @@ int conf_load(const char *path, struct conf_diag *d, struct conf **ret_conf)
 		return r;
 	}
 	int r = load(&st, path, d, ret_conf);
+	if (r == 0)
+		warn_secret_readable(fileno(st.f), path, *ret_conf, d);
 	fclose(st.f);
 	return r;
 }

@@ -11,7 +11,9 @@ struct ctl;
 
 /* A command: reads args (may be NULL), on success sets *ret_result (a new
  * reference) and returns an HTTP-like status (200, 201, 204); on failure
- * returns 400/404/409/500... and writes a one-line reason into err. */
+ * returns 400/404/409/500... and writes a one-line reason into err, and
+ * may set *ret_result to an object of details (the API adds its members
+ * to the error reply). */
 typedef int (*ctl_fn)(void *data, json_t *args, json_t **ret_result, char *err, size_t errlen);
 
 struct ctl *ctl_new(void);

@@ -3,6 +3,7 @@
  * for anything outside src/dhcp/. */
 #pragma once
 
+#include <jansson.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 struct conf;
 struct conf_subnet;
+struct dhcp_sync;
 struct nb_services;
 struct loop_io;
 struct loop_timer;
@@ -81,7 +83,7 @@ struct dhcp_server {
 	struct loop_timer *sweep;
 	struct dhcp_reply out[DHCP_OUT_MAX];
 	size_t n_out;
-	uint64_t lost_mark; /* store_lost() when this turn's first durable reply was queued */
+	struct dhcp_sync *sync; /* lease writes the database lost, to write again (sync.c) */
 	struct dhcp_if ifs[DHCP_MAX_IFS];
 	size_t n_ifs;
 	int64_t ifs_refreshed_ms;
@@ -139,3 +141,19 @@ bool dhcp_rate_admit(struct dhcp_ctx *x);
 int dhcp_lease_persist(struct dhcp_server *s, struct dhcp_lease *l);
 /* Withdraws the published name of a lease that ended. */
 void dhcp_lease_unpublish(struct dhcp_server *s, struct dhcp_lease *l);
+
+/* import.c: "lease.import" (ctl_fn), the API's lease import. */
+#define DHCP_IMPORT_MAX 65536 /* rows per import */
+int dhcp_ctl_lease_import(void *data, json_t *args, json_t **ret, char *err, size_t errlen);
+
+/* sync.c: lease writes the database lost (a RELEASE or DECLINE has no
+ * reply to withhold), written again from the table until stored */
+int dhcp_sync_new(struct dhcp_server *s);
+void dhcp_sync_free(struct dhcp_server *s);
+/* addr's lease was written into this turn's batch. */
+void dhcp_sync_note(struct dhcp_server *s, uint32_t addr);
+/* Writing addr's lease failed at once: write it again later. */
+void dhcp_sync_failed(struct dhcp_server *s, uint32_t addr);
+/* The store's verdict on the turn (store_turn_fn): r < 0 schedules the
+ * turn's writes to be written again, and logs. */
+void dhcp_sync_turn_end(struct dhcp_server *s, int r);

@@ -180,10 +180,12 @@ int dhcp_lease_persist(struct dhcp_server *s, struct dhcp_lease *l)
 	struct store_lease sl;
 	char a[IP4_STRLEN];
 	dhcp_lease_to_store(l, &sl);
+	dhcp_sync_note(s, l->addr); /* written again should this turn be lost */
 	int r = store_lease_put(s->svc->store, &sl);
 	if (r < 0) {
 		log_err("dhcp: cannot store the lease of %s: %s", ip4_fmt(l->addr, a),
 		        strerror(-r));
+		dhcp_sync_failed(s, l->addr);
 		return r;
 	}
 	if (l->state == DHCP_LEASE_BOUND)
@@ -267,9 +269,9 @@ static void send_some(struct dhcp_server *s, bool durable, bool pxe_sock)
 		log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: sending replies: %s", strerror(-e));
 }
 
-/* End of turn: the replies that change nothing go out at once; the lease
- * writes of the whole turn are committed together (one fsync); then the
- * ACKs they back. */
+/* End of turn: the replies that change nothing go out at once; the ACKs
+ * wait for the turn's commit (serve's last hook, store_turn_end) and go
+ * out from on_turn_end when it says every write of the turn is durable. */
 static void flush(struct loop *l, void *data)
 {
 	struct dhcp_server *s = data;
@@ -281,19 +283,23 @@ static void flush(struct loop *l, void *data)
 	bool durable = false;
 	for (size_t i = 0; i < s->n_out && !durable; i++)
 		durable = s->out[i].durable;
-	if (durable) {
-		int r = store_commit(s->svc->store);
-		/* someone else's failed commit this turn took our writes with it */
-		if (r == 0 && store_lost(s->svc->store) != s->lost_mark)
-			r = -EIO;
-		if (r == 0) {
-			send_some(s, true, false);
-		} else {
-			log_err("dhcp: lease commit failed (%s): ACKs withheld, clients will retry",
-			        strerror(-r));
-		}
-	}
+	if (!durable)
+		s->n_out = 0;
+}
+
+/* The store's verdict on the turn: ACKs only behind a durable commit; the
+ * writes of a lost turn are written again (sync.c). */
+static void on_turn_end(struct store *st, int r, void *data)
+{
+	struct dhcp_server *s = data;
+	if (s->n_out && r == 0)
+		send_some(s, true, false);
+	else if (s->n_out)
+		log_rl(&s->rl_info, LOG_LVL_ERR,
+		       "dhcp: lease commit failed (%s): ACKs withheld, clients will retry",
+		       strerror(-r));
 	s->n_out = 0;
+	dhcp_sync_turn_end(s, r);
 }
 
 /* ---- reading */
@@ -363,9 +369,6 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 
 static void read_batches(struct dhcp_server *s, int fd, bool pxe_port)
 {
-	/* before this turn's first write: see whether any batch is lost until the flush */
-	if (s->n_out == 0)
-		s->lost_mark = store_lost(s->svc->store);
 	for (int b = 0; b < DHCP_BATCHES_PER_TURN; b++) {
 		int n = net_batch_recv(fd, s->batch);
 		if (n <= 0) {
@@ -478,7 +481,10 @@ static int ctl_lease_release(void *data, json_t *args, json_t **ret, char *err, 
 	int r = store_commit(q.s->svc->store); /* durable before we say so */
 	if (r < 0) {
 		json_decref(q.done);
-		snprintf(err, errlen, "cannot store the release: %s", strerror(-r));
+		snprintf(err, errlen,
+		         "the release is in force but the database did not store it (%s); netbay "
+		         "keeps writing it",
+		         strerror(-r));
 		return 500;
 	}
 	log_info("dhcp: released %s on request", what);
@@ -508,6 +514,9 @@ static void server_free(struct dhcp_server *s)
 		return;
 	ctl_unregister(s->svc->ctl, "lease.list");
 	ctl_unregister(s->svc->ctl, "lease.release");
+	ctl_unregister(s->svc->ctl, "lease.import");
+	store_unwatch(s->svc->store, on_turn_end, s);
+	dhcp_sync_free(s);
 	loop_io_free(s->io);
 	loop_io_free(s->io_pxe);
 	loop_timer_free(s->sweep);
@@ -542,7 +551,8 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = dhcp_leases_set_pools(s->leases, c)) < 0)
+	if ((r = dhcp_leases_set_pools(s->leases, c)) < 0 || (r = dhcp_sync_new(s)) < 0 ||
+	    (r = store_watch(svc->store, on_turn_end, s)) < 0)
 		goto fail;
 	int64_t t0 = nb_now_ms();
 	if ((r = store_lease_foreach(svc->store, load_one, s)) < 0) {
@@ -579,7 +589,8 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	if ((r = loop_io_add(svc->loop, s->fd, EPOLLIN, on_readable, s, &s->io)) < 0 ||
 	    (r = loop_hook_add(svc->loop, flush, s)) < 0 ||
 	    (r = ctl_register(svc->ctl, "lease.list", ctl_lease_list, s)) < 0 ||
-	    (r = ctl_register(svc->ctl, "lease.release", ctl_lease_release, s)) < 0)
+	    (r = ctl_register(svc->ctl, "lease.release", ctl_lease_release, s)) < 0 ||
+	    (r = ctl_register(svc->ctl, "lease.import", dhcp_ctl_lease_import, s)) < 0)
 		goto fail;
 	loop_timer_arm(s->sweep, SWEEP_MS);
 	*ret = s;

@@ -106,9 +106,9 @@ static unsigned call_ctl(const struct api_call *c, const char *cmd, json_t *args
 		return 500;
 	}
 	if (st >= 400) {
-		json_decref(res);
 		if (!err[0])
 			snprintf(err, errlen, "%s failed", cmd);
+		*ret = res; /* details beside the error, when the command gave any */
 		return (unsigned) st;
 	}
 	*ret = res;
@@ -154,6 +154,11 @@ static unsigned post_lease_release(const struct api_call *c, json_t **ret, char 
 	return st;
 }
 
+static unsigned post_leases_import(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	return call_ctl(c, "lease.import", c->body, ret, err, errlen);
+}
+
 /* The device a route's {key} names (MAC, name or #ID: journal/report.h). */
 static unsigned find_subject(const struct api_call *c, struct journal_sources *src,
                              struct journal_subject *s, char *err, size_t errlen)
@@ -190,6 +195,7 @@ static unsigned get_device_why(const struct api_call *c, json_t **ret, char *err
 static const struct api_route routes[] = {
         {"GET", "/api/v1/health", get_health, true},
         {"GET", "/api/v1/leases", get_leases, false},
+        {"POST", "/api/v1/leases/import", post_leases_import, false},
         {"POST", "/api/v1/leases/{addr}/release", post_lease_release, false},
         {"GET", "/api/v1/devices/{key}/journal", get_device_journal, false},
         {"GET", "/api/v1/devices", api_devices_list, false},
@@ -211,6 +217,7 @@ static const struct {
 	size_t max;
 } big_bodies[] = {
         {api_devices_import, API_IMPORT_BODY_MAX},
+        {post_leases_import, API_LEASES_IMPORT_BODY_MAX},
 };
 
 static size_t body_max(const struct api_route *r)

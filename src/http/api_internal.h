@@ -39,7 +39,8 @@ typedef unsigned (*api_fn)(const struct api_call *c, json_t **ret, char *err, si
 
 /* ---- the device and group routes (api_devices.c) */
 
-#define API_IMPORT_BODY_MAX (4 * 1024 * 1024) /* POST /api/v1/devices/import */
+#define API_IMPORT_BODY_MAX        (4 * 1024 * 1024) /* POST /api/v1/devices/import */
+#define API_LEASES_IMPORT_BODY_MAX (8 * 1024 * 1024) /* POST /api/v1/leases/import */
 
 unsigned api_devices_list(const struct api_call *c, json_t **ret, char *err, size_t errlen);
 unsigned api_devices_create(const struct api_call *c, json_t **ret, char *err, size_t errlen);

@@ -1,12 +1,17 @@
 /* SQLite backend: one file in WAL mode with synchronous=FULL, so a commit
  * returns only after the WAL is fsync'd. The schema is versioned with
  * PRAGMA user_version and upgraded by the migrations below, in order, each
- * in its own transaction. */
+ * in its own transaction. The file and its -wal/-shm are the owner's alone
+ * (0600: SQLite gives the -wal/-shm the main file's mode). */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 
@@ -14,6 +19,7 @@ struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback, *lease_put, *lease_del, *lease_all;
+	sqlite3_stmt *sp, *sp_release, *sp_undo;
 	sqlite3_stmt *dev_put, *dev_del, *dev_macs_del, *dev_mac_put, *dev_all, *dev_macs_all;
 	sqlite3_stmt *ev_add, *ev_last, *ev_prune;
 };
@@ -49,9 +55,13 @@ static const char *const migrations[] = {
         "CREATE INDEX events_mac ON events(mac, id);",
 };
 
-static int sq_err(int rc)
+/* SQLite's result as -errno. Extended codes and the OS error SQLite saw
+ * (when db is known) make it truthful: a directory, a read-only filesystem
+ * or a missing permission is said as such, not as "no such file". */
+static int sq_errno(sqlite3 *db, int rc)
 {
-	switch (rc) {
+	int sys = db ? sqlite3_system_errno(db) : 0;
+	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
 	case SQLITE_ROW:
@@ -66,7 +76,14 @@ static int sq_err(int rc)
 	case SQLITE_FULL:
 		return -ENOSPC;
 	case SQLITE_CANTOPEN:
-		return -ENOENT;
+		if (rc == SQLITE_CANTOPEN_ISDIR)
+			return -EISDIR;
+		return sys > 0 ? -sys : -ENOENT;
+	case SQLITE_IOERR:
+		return sys > 0 ? -sys : -EIO;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
 	case SQLITE_CONSTRAINT:
 		return -EEXIST;
 	case SQLITE_CORRUPT:
@@ -79,7 +96,7 @@ static int sq_err(int rc)
 
 static int exec(sqlite3 *db, const char *sql)
 {
-	return sq_err(sqlite3_exec(db, sql, NULL, NULL, NULL));
+	return sq_errno(db, sqlite3_exec(db, sql, NULL, NULL, NULL));
 }
 
 static int user_version(sqlite3 *db)
@@ -123,27 +140,208 @@ static void sq_close(struct store *s)
 	struct store_sqlite *q = (struct store_sqlite *) s;
 	if (!q)
 		return;
-	sqlite3_finalize(q->begin);
-	sqlite3_finalize(q->commit);
-	sqlite3_finalize(q->rollback);
-	sqlite3_finalize(q->lease_put);
-	sqlite3_finalize(q->lease_del);
-	sqlite3_finalize(q->lease_all);
-	sqlite3_stmt *more[] = {q->dev_put,     q->dev_del, q->dev_macs_del,
-	                        q->dev_mac_put, q->dev_all, q->dev_macs_all,
-	                        q->ev_add,      q->ev_last, q->ev_prune};
-	for (size_t i = 0; i < NB_ARRAY_SIZE(more); i++)
-		sqlite3_finalize(more[i]);
+	sqlite3_stmt *all[] = {q->begin,       q->commit,    q->rollback,     q->lease_put,
+	                       q->lease_del,   q->lease_all, q->sp,           q->sp_release,
+	                       q->sp_undo,     q->dev_put,   q->dev_del,      q->dev_macs_del,
+	                       q->dev_mac_put, q->dev_all,   q->dev_macs_all, q->ev_add,
+	                       q->ev_last,     q->ev_prune};
+	for (size_t i = 0; i < NB_ARRAY_SIZE(all); i++)
+		sqlite3_finalize(all[i]);
 	sqlite3_close(q->db);
 	free(q);
 }
 
 static int prepare(struct store_sqlite *q, const char *sql, sqlite3_stmt **st)
 {
-	return sq_err(sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL));
+	return sq_errno(q->db,
+	                sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL));
 }
 
-static int sq_open(const char *path, bool readonly, struct store **ret)
+/* Says why in info and returns r. */
+static int failed(struct store_open_info *info, int r, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int failed(struct store_open_info *info, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(info->why, sizeof info->why, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Removes other users' access to an existing database file (and its -wal
+ * and -shm, which SQLite created with the main file's mode). */
+static void tighten(const char *path, const char *suffix, struct store_open_info *info)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof p, "%s%s", path, suffix);
+	if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077) &&
+	    chmod(p, st.st_mode & 0700) == 0)
+		info->tightened = true;
+}
+
+/* A zero-length file beside a WAL that holds frames: SQLite would ignore
+ * the WAL and the first write would reset it, losing what it holds. */
+static int orphan_wal(const char *path, struct store_open_info *info)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof p, "%s-wal", path);
+	if (stat(p, &st) < 0 || st.st_size == 0)
+		return 0;
+	return failed(info, -EUCLEAN,
+	              "%s is zero bytes long but %s holds %lld bytes: the database is damaged",
+	              path, p, (long long) st.st_size);
+}
+
+/* Before SQLite sees the path: what is there, a new file made 0600 (SQLite
+ * would make it 0644 less the umask, and its -wal/-shm after it). */
+static int prepare_file(const char *path, unsigned flags, struct store_open_info *info)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return failed(info, -EISDIR, "%s is a directory, not a database file",
+			              path);
+		info->size = (int64_t) st.st_size;
+		int r = st.st_size == 0 ? orphan_wal(path, info) : 0;
+		if (r < 0)
+			return r;
+		if (!(flags & STORE_OPEN_READONLY)) {
+			tighten(path, "", info);
+			tighten(path, "-wal", info);
+			tighten(path, "-shm", info);
+		}
+		return 0;
+	}
+	if (errno != ENOENT || (flags & STORE_OPEN_READONLY))
+		return failed(info, -errno, "%s: %s", path, strerror(errno));
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno != EEXIST)
+		return failed(info, -errno, "cannot create %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	info->created = true;
+	return 0;
+}
+
+/* PRAGMA quick_check: the b-trees and pages are whole. Returns 0, or
+ * -EUCLEAN with SQLite's first complaint in info. */
+static int quick_check(struct store_sqlite *q, const char *path, struct store_open_info *info)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(q->db, "PRAGMA quick_check(3)", -1, &st, NULL);
+	int r = 0;
+	if (rc != SQLITE_OK)
+		return failed(info, sq_errno(q->db, rc), "%s cannot be read: %s", path,
+		              sqlite3_errmsg(q->db));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *res = (const char *) sqlite3_column_text(st, 0);
+		if (!res || strcmp(res, "ok") != 0)
+			r = failed(info, -EUCLEAN, "%s is damaged (quick_check: %s)", path,
+			           res ? res : "?");
+	} else {
+		r = failed(info, rc == SQLITE_DONE ? -EUCLEAN : sq_errno(q->db, rc),
+		           "%s cannot be read: %s", path, sqlite3_errmsg(q->db));
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Opens the connection; a database SQLite could only open read-only (a
+ * read-only filesystem or file) is an error unless that was asked for. */
+static int connect(struct store_sqlite *q, const char *path, unsigned flags,
+                   struct store_open_info *info)
+{
+	bool ro = flags & STORE_OPEN_READONLY;
+	int f = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(path, &q->db, f | SQLITE_OPEN_NOMUTEX, NULL);
+	if (q->db)
+		(void) sqlite3_extended_result_codes(q->db, 1);
+	if (rc != SQLITE_OK) {
+		int r = sq_errno(q->db, q->db ? sqlite3_extended_errcode(q->db) : rc);
+		return failed(info, r, "cannot open %s: %s", path, strerror(-r));
+	}
+	if (!ro && sqlite3_db_readonly(q->db, "main") == 1) {
+		int e = access(path, W_OK) < 0 ? errno : EROFS;
+		return failed(info, e == EACCES ? -EACCES : -EROFS,
+		              "%s can only be read (%s); netbay must write its database", path,
+		              strerror(e));
+	}
+	sqlite3_busy_timeout(q->db, 2000);
+	return 0;
+}
+
+/* Read-write: WAL + FULL, so a commit is durable when it returns (the WAL
+ * is fsync'd) and readers (the CLI) never block the server; then the
+ * schema. An existing file without netbay's schema is reported (was_empty). */
+static int setup_rw(struct store_sqlite *q, const char *path, struct store_open_info *info)
+{
+	int r;
+	if ((r = exec(q->db, "PRAGMA journal_mode = WAL")) < 0 ||
+	    (r = exec(q->db, "PRAGMA synchronous = FULL")) < 0 ||
+	    (r = exec(q->db, "PRAGMA cache_size = -2048")) < 0)
+		return failed(info, r, "cannot set up %s: %s", path, sqlite3_errmsg(q->db));
+	int v = user_version(q->db);
+	if (v == 0 && !info->created)
+		info->was_empty = true;
+	if ((r = migrate(q->db)) == -EPROTO)
+		return failed(info, r, "%s was written by a newer netbay (schema %d)", path, v);
+	if (r < 0)
+		return failed(info, r, "cannot update the schema of %s: %s", path,
+		              sqlite3_errmsg(q->db));
+	return 0;
+}
+
+static int prepare_all(struct store_sqlite *q, bool readonly)
+{
+	int r;
+	if ((r = prepare(q, "BEGIN IMMEDIATE", &q->begin)) < 0 ||
+	    (r = prepare(q, "COMMIT", &q->commit)) < 0 ||
+	    (r = prepare(q, "ROLLBACK", &q->rollback)) < 0 ||
+	    (r = prepare(q, "SAVEPOINT nb_change", &q->sp)) < 0 ||
+	    (r = prepare(q, "RELEASE nb_change", &q->sp_release)) < 0 ||
+	    (r = prepare(q, "ROLLBACK TO nb_change", &q->sp_undo)) < 0 ||
+	    (r = prepare(q,
+	                 "SELECT addr, mac, client_id, hostname, fqdn, expires, updated, state "
+	                 "FROM leases",
+	                 &q->lease_all)) < 0 ||
+	    (r = prepare(q, "SELECT id, doc FROM devices ORDER BY id", &q->dev_all)) < 0 ||
+	    (r = prepare(q, "SELECT mac, device FROM device_macs ORDER BY device, rowid",
+	                 &q->dev_macs_all)) < 0 ||
+	    (r = prepare(q,
+	                 "SELECT time_ms, mac, ip, name, detail FROM (SELECT * FROM events WHERE "
+	                 "mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+	                 &q->ev_last)) < 0)
+		return r;
+	if (readonly)
+		return 0;
+	if ((r = prepare(q, "INSERT OR REPLACE INTO devices (id, doc) VALUES (?, ?)",
+	                 &q->dev_put)) < 0 ||
+	    (r = prepare(q, "DELETE FROM devices WHERE id = ?", &q->dev_del)) < 0 ||
+	    (r = prepare(q, "DELETE FROM device_macs WHERE device = ?", &q->dev_macs_del)) < 0 ||
+	    (r = prepare(q, "INSERT INTO device_macs (mac, device) VALUES (?, ?)",
+	                 &q->dev_mac_put)) < 0 ||
+	    (r = prepare(
+	             q,
+	             "INSERT INTO events (time_ms, mac, ip, name, detail) VALUES (?, ?, ?, ?, ?)",
+	             &q->ev_add)) < 0 ||
+	    (r = prepare(q,
+	                 "DELETE FROM events WHERE mac = ?1 AND id NOT IN (SELECT id FROM events "
+	                 "WHERE mac = ?1 ORDER BY id DESC LIMIT ?2)",
+	                 &q->ev_prune)) < 0 ||
+	    (r = prepare(q,
+	                 "INSERT OR REPLACE INTO leases (addr, mac, client_id, hostname, fqdn, "
+	                 "expires, updated, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	                 &q->lease_put)) < 0 ||
+	    (r = prepare(q, "DELETE FROM leases WHERE addr = ?", &q->lease_del)) < 0)
+		return r;
+	return 0;
+}
+
+static int sq_open(const char *path, unsigned flags, struct store **ret,
+                   struct store_open_info *info)
 {
 	/* one thread uses SQLite: no mutexes, no allocation statistics (both
 	 * are process-wide and only take effect before SQLite initialises) */
@@ -153,66 +351,28 @@ static int sq_open(const char *path, bool readonly, struct store **ret)
 		(void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 		configured = true;
 	}
-	struct store_sqlite *q = calloc(1, sizeof *q);
-	int r;
-	if (!q)
-		return -ENOMEM;
-	q->base.ops = &store_sqlite_ops;
-	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	r = sq_err(sqlite3_open_v2(path, &q->db, flags | SQLITE_OPEN_NOMUTEX, NULL));
+	bool ro = flags & STORE_OPEN_READONLY;
+	int r = prepare_file(path, flags, info);
 	if (r < 0)
+		return r;
+	struct store_sqlite *q = calloc(1, sizeof *q);
+	if (!q)
+		return failed(info, -ENOMEM, "out of memory");
+	q->base.ops = &store_sqlite_ops;
+	if ((r = connect(q, path, flags, info)) < 0)
 		goto fail;
-	sqlite3_busy_timeout(q->db, 2000);
-	if (!readonly) {
-		/* WAL + FULL: a commit is durable when it returns (the WAL is
-		 * fsync'd); readers (the CLI) never block the server */
-		if ((r = exec(q->db, "PRAGMA journal_mode = WAL")) < 0 ||
-		    (r = exec(q->db, "PRAGMA synchronous = FULL")) < 0 ||
-		    (r = exec(q->db, "PRAGMA cache_size = -2048")) < 0 || (r = migrate(q->db)) < 0)
-			goto fail;
-	} else if (user_version(q->db) < 1) {
-		r = -ENOENT;
+	if ((flags & STORE_OPEN_CHECK) && !info->created && (r = quick_check(q, path, info)) < 0)
+		goto fail;
+	if (!ro && (r = setup_rw(q, path, info)) < 0)
+		goto fail;
+	if (ro && user_version(q->db) < 1) {
+		r = failed(info, -ENOENT, "%s holds no netbay database", path);
 		goto fail;
 	}
-	if ((r = exec(q->db, "PRAGMA foreign_keys = ON")) < 0)
+	if ((r = exec(q->db, "PRAGMA foreign_keys = ON")) < 0 || (r = prepare_all(q, ro)) < 0) {
+		r = failed(info, r, "cannot use %s: %s", path, sqlite3_errmsg(q->db));
 		goto fail;
-	if ((r = prepare(q, "BEGIN IMMEDIATE", &q->begin)) < 0 ||
-	    (r = prepare(q, "COMMIT", &q->commit)) < 0 ||
-	    (r = prepare(q, "ROLLBACK", &q->rollback)) < 0 ||
-	    (r = prepare(q,
-	                 "SELECT addr, mac, client_id, hostname, fqdn, expires, updated, state "
-	                 "FROM leases",
-	                 &q->lease_all)) < 0 ||
-	    (r = prepare(q, "SELECT id, doc FROM devices ORDER BY id", &q->dev_all)) < 0 ||
-	    (r = prepare(q, "SELECT mac, device FROM device_macs", &q->dev_macs_all)) < 0 ||
-	    (r = prepare(q,
-	                 "SELECT time_ms, mac, ip, name, detail FROM (SELECT * FROM events WHERE "
-	                 "mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-	                 &q->ev_last)) < 0)
-		goto fail;
-	if (!readonly &&
-	    ((r = prepare(q, "INSERT OR REPLACE INTO devices (id, doc) VALUES (?, ?)",
-	                  &q->dev_put)) < 0 ||
-	     (r = prepare(q, "DELETE FROM devices WHERE id = ?", &q->dev_del)) < 0 ||
-	     (r = prepare(q, "DELETE FROM device_macs WHERE device = ?", &q->dev_macs_del)) < 0 ||
-	     (r = prepare(q, "INSERT INTO device_macs (mac, device) VALUES (?, ?)",
-	                  &q->dev_mac_put)) < 0 ||
-	     (r = prepare(
-	              q,
-	              "INSERT INTO events (time_ms, mac, ip, name, detail) VALUES (?, ?, ?, ?, ?)",
-	              &q->ev_add)) < 0 ||
-	     (r = prepare(q,
-	                  "DELETE FROM events WHERE mac = ?1 AND id NOT IN (SELECT id FROM events "
-	                  "WHERE mac = ?1 ORDER BY id DESC LIMIT ?2)",
-	                  &q->ev_prune)) < 0))
-		goto fail;
-	if (!readonly &&
-	    ((r = prepare(q,
-	                  "INSERT OR REPLACE INTO leases (addr, mac, client_id, hostname, fqdn, "
-	                  "expires, updated, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	                  &q->lease_put)) < 0 ||
-	     (r = prepare(q, "DELETE FROM leases WHERE addr = ?", &q->lease_del)) < 0))
-		goto fail;
+	}
 	*ret = &q->base;
 	return 0;
 fail:
@@ -225,7 +385,7 @@ static int step_reset(sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return sq_err(rc);
+	return sq_errno(sqlite3_db_handle(st), rc);
 }
 
 static int sq_begin(struct store *s)
@@ -241,6 +401,28 @@ static int sq_commit(struct store *s)
 static int sq_rollback(struct store *s)
 {
 	return step_reset(((struct store_sqlite *) s)->rollback);
+}
+
+static int sq_savepoint(struct store *s)
+{
+	return step_reset(((struct store_sqlite *) s)->sp);
+}
+
+static int sq_release(struct store *s)
+{
+	return step_reset(((struct store_sqlite *) s)->sp_release);
+}
+
+static int sq_rollback_to(struct store *s)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	int r = step_reset(q->sp_undo);
+	return r < 0 ? r : step_reset(q->sp_release); /* ROLLBACK TO keeps it open */
+}
+
+static bool sq_in_txn(struct store *s)
+{
+	return !sqlite3_get_autocommit(((struct store_sqlite *) s)->db);
 }
 
 static int sq_lease_put(struct store *s, const struct store_lease *l)
@@ -307,11 +489,13 @@ static int sq_lease_foreach(struct store *s, store_lease_fn fn, void *data)
 	sqlite3_reset(st);
 	if (r < 0)
 		return r;
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_err(rc);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_errno(sqlite3_db_handle(st), rc);
 }
 
 /* ---- devices */
 
+/* The device row, then its MACs. Not atomic by itself: store.c runs it in
+ * a savepoint (store_device_put). */
 static int sq_device_put(struct store *s, const struct store_device *d)
 {
 	struct store_sqlite *q = (struct store_sqlite *) s;
@@ -353,10 +537,11 @@ static int sq_device_foreach(struct store *s, store_device_fn fn, void *data)
 {
 	struct store_sqlite *q = (struct store_sqlite *) s;
 	struct mac_row *macs = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, k = 0;
 	int rc, r = 0;
 
-	/* the MACs first (small), then each device with its own */
+	/* the MACs first (small), by device; then each device, by ID, takes its
+	 * run of them: one pass over both */
 	while ((rc = sqlite3_step(q->dev_macs_all)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(q->dev_macs_all, 0) != 6)
 			continue;
@@ -376,9 +561,11 @@ static int sq_device_foreach(struct store *s, store_device_fn fn, void *data)
 	while (r == 0 && (rc = sqlite3_step(q->dev_all)) == SQLITE_ROW) {
 		struct store_device d = {.id = (uint64_t) sqlite3_column_int64(q->dev_all, 0),
 		                         .doc = (const char *) sqlite3_column_text(q->dev_all, 1)};
-		for (size_t i = 0; i < n && d.n_macs < STORE_DEVICE_MACS; i++)
-			if (macs[i].device == d.id)
-				d.macs[d.n_macs++] = macs[i].mac;
+		while (k < n && macs[k].device < d.id)
+			k++; /* MACs of a device that is gone */
+		for (; k < n && macs[k].device == d.id; k++)
+			if (d.n_macs < STORE_DEVICE_MACS)
+				d.macs[d.n_macs++] = macs[k].mac;
 		if (d.doc)
 			r = fn(&d, data);
 	}
@@ -450,6 +637,10 @@ const struct store_ops store_sqlite_ops = {
         .begin = sq_begin,
         .commit = sq_commit,
         .rollback = sq_rollback,
+        .savepoint = sq_savepoint,
+        .release = sq_release,
+        .rollback_to = sq_rollback_to,
+        .in_txn = sq_in_txn,
         .lease_put = sq_lease_put,
         .lease_del = sq_lease_del,
         .lease_foreach = sq_lease_foreach,

@@ -58,9 +58,9 @@ def ip(n):
     return socket.inet_ntoa(struct.pack("!I", n))
 
 
-def main():
-    server, gi, first, count, rate, secs, out = sys.argv[1:8]
-    first, count, rate, secs = int(first), int(count), float(rate), float(secs)
+def run(server, gi, first, count, rate, secs, out, on_ack=None):
+    """The load; on_ack(xid, mac, yiaddr, sid), when given, is called at each
+    client's first ACK and returns more fields for its JSON line."""
     giaddr, = struct.unpack("!I", socket.inet_aton(gi))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
@@ -99,9 +99,18 @@ def main():
                         pass
                 elif kind == 5 and mac not in acked:  # ACK
                     acked[mac] = yiaddr
-                    f.write(json.dumps({"mac": fmt_mac(mac), "ip": ip(yiaddr)}) + "\n")
+                    line = {"mac": fmt_mac(mac), "ip": ip(yiaddr)}
+                    if on_ack:
+                        line.update(on_ack(xid, mac, yiaddr, sid))
+                    f.write(json.dumps(line) + "\n")
                     f.flush()  # what we saw survives our own kill too
-    print(f"sent {sent} discovers, {len(acked)} acks", file=sys.stderr)
+    return sent, len(acked)
+
+
+def main():
+    server, gi, first, count, rate, secs, out = sys.argv[1:8]
+    sent, acks = run(server, gi, int(first), int(count), float(rate), float(secs), out)
+    print(f"sent {sent} discovers, {acks} acks", file=sys.stderr)
 
 
 if __name__ == "__main__":

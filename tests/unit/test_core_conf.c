@@ -2,7 +2,11 @@
 
 #include <errno.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_helpers.h"
 #include "core/conf.h"
@@ -136,6 +140,41 @@ static void test_long_line(void **state)
 	assert_true(conf_fails_with(text, "t.conf:3: line too long"));
 }
 
+/* The number of diag lines with needle after loading text from a file of
+ * that mode. */
+static int load_file_with(const char *text, mode_t mode, const char *needle)
+{
+	char path[] = "/tmp/nbconfXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	struct conf_diag d = {0};
+	struct conf *c = NULL;
+	assert_int_equal(conf_load(path, &d, &c), 0); /* a warning, not a failure */
+	int n = 0;
+	for (size_t i = 0; i < d.n; i++)
+		n += strstr(d.msgs[i], needle) && strstr(d.msgs[i], path);
+	conf_diag_done(&d);
+	conf_free(c);
+	unlink(path);
+	return n;
+}
+
+static void test_world_readable_token_warns(void **state)
+{
+	(void) state;
+	const char *with = "[dhcp]\nmode = off\n[api]\nlisten = 127.0.0.1:8099\ntoken = "
+	                   "tok-0123456789abcdef\n";
+	const char *without = "[dhcp]\nmode = off\n[api]\nsocket = /run/x.sock\n";
+	const char *needle = "warning: holds [api] token and is readable by every user";
+	assert_int_equal(load_file_with(with, 0644, needle), 1);
+	assert_int_equal(load_file_with(with, 0640, needle), 0);
+	assert_int_equal(load_file_with(with, 0600, needle), 0);
+	assert_int_equal(load_file_with(without, 0644, needle), 0); /* nothing secret */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +185,7 @@ int main(void)
 	        cmocka_unit_test(test_pools),
 	        cmocka_unit_test(test_reservations),
 	        cmocka_unit_test(test_long_line),
+	        cmocka_unit_test(test_world_readable_token_warns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
