@@ -195,7 +195,8 @@ static const struct conf_key keys[] = {
         STR("dns", "resolv-conf", dns.resolv_conf, "/etc/resolv.conf",
             "where upstreams come from when upstream is empty"),
         {"dns", "allow", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_allow, NULL, false,
-         "networks allowed recursion beyond the local subnets, CIDR, comma-separated"},
+         "networks served beyond the served LAN (NET/PREFIX or ADDR, comma-separated); "
+         "'only' first: instead of it"},
         {"dns", "record", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_record, NULL, true,
          "a static record: NAME [TTL] TYPE DATA (A AAAA CNAME TXT MX SRV PTR; repeatable)"},
         {"dns", "local-ttl", CT_DURATION, S(dns.local_ttl_sec), 0, 0, 0, 604800, NULL, NULL, "60s",
@@ -220,8 +221,14 @@ static const struct conf_key keys[] = {
          false, "forwarded queries in flight at once"},
         {"dns", "tcp-connections", CT_UINT, S(dns.tcp_max_connections), 0, 0, 1, 10000, NULL, NULL,
          "64", false, "open client TCP connections at most"},
+        {"dns", "tcp-connections-per-client", CT_UINT, S(dns.tcp_per_client), 0, 0, 1, 10000, NULL,
+         NULL, "8", false, "open TCP connections at most from one client address"},
         {"dns", "tcp-idle-timeout", CT_DURATION, S(dns.tcp_idle_sec), 0, 0, 1, 3600, NULL, NULL,
          "10s", false, "an idle client TCP connection is closed after this"},
+        {"dns", "tcp-request-timeout", CT_DURATION, S(dns.tcp_request_sec), 0, 0, 1, 300, NULL,
+         NULL, "5s", false,
+         "a TCP request must arrive whole, and its answer be read, within this of its first "
+         "byte"},
 
         /* [group NAME] */
         GFILE("bios", bios, "the group's loader for x86 BIOS PXE clients"),

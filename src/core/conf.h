@@ -181,8 +181,9 @@ struct conf {
 		struct conf_hostport upstreams[CONF_MAX_LIST];
 		size_t n_upstreams; /* 0: the nameservers of resolv_conf */
 		char resolv_conf[CONF_PATH_MAX];
-		struct conf_net allow[CONF_MAX_LIST]; /* recursion beyond the local subnets */
+		struct conf_net allow[CONF_MAX_LIST]; /* served beyond the served LAN ... */
 		size_t n_allow;
+		bool allow_only; /* ... or instead of it ("allow = only NET, ...") */
 		struct conf_dns_record *records;
 		size_t n_records;
 		uint32_t local_ttl_sec;
@@ -192,7 +193,7 @@ struct conf {
 		uint32_t rate_limit, rate_burst; /* queries per second per client; 0: off */
 		uint32_t upstream_timeout_sec, upstream_retry_sec;
 		uint32_t forward_max;
-		uint32_t tcp_max_connections, tcp_idle_sec;
+		uint32_t tcp_max_connections, tcp_per_client, tcp_idle_sec, tcp_request_sec;
 	} dns;
 	struct conf_subnet *subnets;
 	size_t n_subnets;
