@@ -231,5 +231,17 @@ const struct conf_subnet *conf_subnet_find(const struct conf *c, uint32_t addr);
 uint32_t conf_subnet_t1(const struct conf_subnet *s);
 uint32_t conf_subnet_t2(const struct conf_subnet *s);
 
-/* Prints every key with its type and default (docs generation, `netbay check --keys`). */
+/* Prints every key with its type and default (docs generation, `netbay check --keys`),
+ * and whether changing it needs a restart. */
 void conf_print_keys(void);
+
+/* A reload: for each key whose change a running server cannot apply (marked in the key
+ * table) and whose value differs between running and next, calls fn(section, key,
+ * data) and puts the running value back into next, so no module sees the change.
+ * Returns how many keys were kept so. */
+size_t conf_keep_restart_keys(const struct conf *running, struct conf *next,
+                              void (*fn)(const char *section, const char *key, void *data),
+                              void *data);
+/* Whether key i of the table, if marked as needing a restart, can be kept by
+ * conf_keep_restart_keys() (it has a field of its own in a singleton section). Tests. */
+bool conf_key_restart_ok(size_t i);

@@ -636,8 +636,7 @@ static int server_reload(void *m, const struct conf *c)
 	struct dns_zone *z = NULL;
 	struct dns_forward_conf fc;
 	int r;
-	if (c->dns.mode == DNS_MODE_OFF)
-		log_warn("dns: [dns] mode = off takes effect at the next start");
+	/* (mode to or from off needs a restart: the loader keeps the running mode then) */
 	if ((r = waiting_grow(s, c->dns.forward_max)) < 0 || (r = dns_zone_new(c, &z)) < 0)
 		return r;
 	bool rebind = c->dns.port != old->dns.port || c->dns.n_listen != old->dns.n_listen ||

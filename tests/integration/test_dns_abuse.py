@@ -12,7 +12,7 @@ import time
 import dns.message
 import dns.rcode
 
-from conftest import wait_for
+from conftest import NETBAY, sh, wait_for
 from test_dns import CLI, OUT, OUT_SRV, SRV, conf, inside, lab, q, udp  # noqa: F401
 
 SLOW = "tcp-connections = 16\ntcp-connections-per-client = 4\n" \
@@ -211,3 +211,29 @@ def test_reload_applies_tcp_connections_and_forward_max(lab):
     assert fast_servfails(lab, 40, "b") == 0  # all 40 in flight now
     for s in socks:
         s.close()
+
+
+def test_reload_reports_keys_that_need_a_restart(lab, tmp_path):
+    nb = lab.start()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    text = conf(dns_extra="record = new A 10.77.0.9").replace("@DATA@", str(other))
+    nb.write_conf(text)
+    nb.signal(1)
+    wait_for(lambda: "reload: configuration applied" in nb.log(), what="reload")
+    log = nb.log()
+    assert "reload: [server] data-dir changed: needs a restart, not applied" in log, log
+    assert "reload: configuration applied, except 1 key that needs a restart" in log, log
+    # the rest did apply; the database stayed where it was
+    assert udp(lab.cli, q("new.lan")).answer[0][0].address == "10.77.0.9"
+    assert not list(other.iterdir())
+    # [dns] mode = off by SIGHUP: said, not done
+    nb.write_conf(text.replace("[dns]", "[dns]\nmode = off"))
+    nb.signal(1)
+    wait_for(lambda: "[dns] mode changed: needs a restart" in nb.log(), what="reload")
+    assert udp(lab.cli, q("new.lan")).answer[0][0].address == "10.77.0.9"
+    keys = sh(NETBAY, "check", "--keys").stdout
+    assert "[server] data-dir = /var/lib/netbay\n\twhere the lease and device database lives " \
+           "(needs a restart)" in keys, keys
+    assert "(needs a restart to change to or from off)" in keys.split("[dns] mode =")[1] \
+        .split("\n[")[0], keys
