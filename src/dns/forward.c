@@ -18,26 +18,30 @@
 #include "core/util.h"
 #include "dns/wire.h"
 
-#define SOCKS_MAX  4096 /* upstream sockets open at most: about one per query in flight */
-#define USOCK_OUT  8    /* queries queued on one socket until the flush */
-#define TRIES_MAX  3
-#define QUERY_MAX  (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
-#define UP_BATCH   NET_BATCH_MAX
-#define UP_BUFSIZE 4096
-#define NIL        UINT32_MAX
+#define SOCKS_MAX       4096  /* upstream sockets open at most, over all upstreams */
+#define POOL_MAX        1024  /* sockets (ports) per upstream, each chosen at random */
+#define SOCK_USES_MAX   8     /* queries on one port before it is replaced ... */
+#define SOCK_AGE_MAX_MS 30000 /* ... or this much time */
+#define USOCK_OUT       8     /* queries queued on one socket until the flush */
+#define TRIES_MAX       3
+#define QUERY_MAX       (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
+#define UP_BATCH        NET_BATCH_MAX
+#define UP_BUFSIZE      4096
+#define NIL             UINT32_MAX
 
 struct dns_forward;
 
-/* A connected UDP socket on a port of its own, opened for one try and closed when
- * that try ends; shared by several tries only when SOCKS_MAX are open. */
+/* A connected UDP socket on a random port of its own, in a slot of its upstream's pool
+ * until SOCK_USES_MAX queries or SOCK_AGE_MAX_MS, then closed once its tries are over. */
 struct usock {
 	struct dns_forward *f;
 	struct upstream *up;
 	int fd;
 	struct loop_io *io;
-	uint32_t refs;   /* tries in flight on this socket */
-	size_t open_idx; /* in up->open while refs > 0 */
-	bool dirty;      /* on f->dirty: has queries queued */
+	uint32_t refs, uses; /* refs: tries in flight on this socket */
+	int64_t opened_ms;
+	bool pooled; /* in up->pool */
+	bool dirty;  /* on f->dirty: has queries queued */
 	struct usock *next_retired, *next_dirty;
 	struct net_out out[USOCK_OUT]; /* queued until dns_forward_flush() */
 	size_t n_out;
@@ -48,8 +52,8 @@ struct upstream {
 	uint16_t port;
 	int64_t dead_until_ms, last_answer_ms;
 	bool no_edns;
-	struct usock **open; /* the sockets with tries in flight */
-	size_t n_open, cap_open;
+	struct usock **pool; /* pool_n slots, opened as they are drawn */
+	size_t pool_n;
 };
 
 /* The TCP retry of a truncated answer. */
@@ -197,21 +201,14 @@ static void usock_close(struct dns_forward *f, struct usock *s)
 	f->n_socks--;
 }
 
-static struct usock *usock_open(struct dns_forward *f, struct upstream *up)
+static struct usock *usock_open(struct dns_forward *f, struct upstream *up, int64_t now)
 {
-	if (up->n_open == up->cap_open) {
-		size_t cap = up->cap_open ? 2 * up->cap_open : 16;
-		struct usock **o = realloc(up->open, cap * sizeof *o);
-		if (!o)
-			return NULL;
-		up->open = o;
-		up->cap_open = cap;
-	}
 	struct usock *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
 	s->f = f;
 	s->up = up;
+	s->opened_ms = now;
 	/* connect() binds a fresh port, drawn at random by the kernel from the ephemeral
 	 * range (RFC 6056), and makes the kernel drop datagrams from anyone but the upstream */
 	struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -225,8 +222,6 @@ static struct usock *usock_open(struct dns_forward *f, struct upstream *up)
 		free(s);
 		return NULL;
 	}
-	s->open_idx = up->n_open;
-	up->open[up->n_open++] = s;
 	f->n_socks++;
 	f->st.sockets++;
 	return s;
@@ -240,14 +235,11 @@ static void usock_flush(struct usock *s)
 	}
 }
 
-/* Its last try is over: out of the upstream's list at once, closed at the next flush
- * (never under a callback still reading it). */
+/* Out of its pool and without tries: closed at the next flush (never under a callback
+ * still reading it). */
 static void usock_retire(struct dns_forward *f, struct usock *s)
 {
-	struct upstream *up = s->up;
 	usock_flush(s);
-	up->open[s->open_idx] = up->open[--up->n_open];
-	up->open[s->open_idx]->open_idx = s->open_idx;
 	s->next_retired = f->retired;
 	f->retired = s;
 }
@@ -265,13 +257,40 @@ static void reap_retired(struct dns_forward *f)
 	}
 }
 
-/* The socket a try to up leaves from: a fresh one on a random port (RFC 5452 4.5), or,
- * with SOCKS_MAX open, one of those in flight to up, at random. */
-static struct usock *upstream_sock(struct dns_forward *f, struct upstream *up)
+/* Takes s out of its upstream's pool; closed once its tries are over. */
+static void usock_unpool(struct dns_forward *f, struct usock *s, size_t k)
 {
-	if (f->n_socks >= f->socks_max && up->n_open)
-		return up->open[arc4random_uniform((uint32_t) up->n_open)];
-	return usock_open(f, up);
+	s->up->pool[k] = NULL;
+	s->pooled = false;
+	if (s->refs == 0)
+		usock_retire(f, s);
+}
+
+/* The socket a try to up leaves from: a slot of up's pool drawn at random, each slot a
+ * port of its own drawn at random and replaced after a few queries (RFC 5452 4.5: as
+ * many ports as the budget allows, each used little). */
+static struct usock *upstream_sock(struct dns_forward *f, struct upstream *up, int64_t now)
+{
+	if (!up->pool) {
+		size_t n = f->socks_max / (f->n_ups ? f->n_ups : 1);
+		up->pool_n = NB_MAX(NB_MIN(n, (size_t) POOL_MAX), (size_t) 16);
+		if (!(up->pool = calloc(up->pool_n, sizeof *up->pool)))
+			return NULL;
+	}
+	size_t k = arc4random_uniform((uint32_t) up->pool_n);
+	struct usock *s = up->pool[k];
+	if (s && (s->uses >= SOCK_USES_MAX || now - s->opened_ms >= SOCK_AGE_MAX_MS)) {
+		usock_unpool(f, s, k);
+		s = NULL;
+	}
+	if (!s) {
+		if (!(s = usock_open(f, up, now)))
+			return NULL;
+		s->pooled = true;
+		up->pool[k] = s;
+	}
+	s->uses++;
+	return s;
 }
 
 /* The fd budget: one descriptor per query in flight, raising the soft limit to fit. */
@@ -323,7 +342,7 @@ static void end_try(struct dns_forward *f, uint32_t i)
 	struct pending *p = &f->p[i];
 	if (p->sock) {
 		chain_unlink(f, &f->idbuckets[idslot(f, p->sock, p->id)], i, true);
-		if (--p->sock->refs == 0)
+		if (--p->sock->refs == 0 && !p->sock->pooled)
 			usock_retire(f, p->sock);
 		p->sock = NULL;
 	}
@@ -376,7 +395,7 @@ static void send_try(struct dns_forward *f, uint32_t i, int64_t now)
 	struct pending *p = &f->p[i];
 	size_t u = choose_upstream(f, p, now);
 	struct upstream *up = &f->ups[u];
-	struct usock *s = upstream_sock(f, up);
+	struct usock *s = upstream_sock(f, up, now);
 	p->tries++;
 	p->tried |= 1u << u;
 	if (!s) {
@@ -676,15 +695,19 @@ static void set_conf(struct dns_forward *f, const struct dns_forward_conf *c)
 	f->edns_payload = c->edns_payload;
 }
 
-/* Once no try is in flight: every socket is retired; closes them. */
+/* Once no try is in flight: closes every socket. */
 static void close_upstreams(struct dns_forward *f)
 {
-	dns_forward_flush(f);
 	for (size_t u = 0; u < f->n_ups; u++) {
-		free(f->ups[u].open);
-		f->ups[u].open = NULL;
-		f->ups[u].n_open = f->ups[u].cap_open = 0;
+		struct upstream *up = &f->ups[u];
+		for (size_t k = 0; up->pool && k < up->pool_n; k++)
+			if (up->pool[k])
+				usock_unpool(f, up->pool[k], k);
+		free(up->pool);
+		up->pool = NULL;
+		up->pool_n = 0;
 	}
+	dns_forward_flush(f);
 }
 
 /* Room for cap questions in flight (never less than there is): the new entries join the

@@ -2,9 +2,9 @@
  * the configured upstreams over UDP, with TCP when an answer comes back
  * truncated (RFC 7766).
  *
- * Every query to an upstream leaves from a connected UDP socket of its own,
- * on a fresh port the kernel draws at random, closed when the query ends
- * (sockets are shared, at random, only when 4096 are open), and carries a
+ * Every query to an upstream leaves from a socket drawn at random from a
+ * pool of up to 1024 connected UDP sockets per upstream, each on a port the
+ * kernel drew at random and replaced after 8 queries or 30 s, and carries a
  * random ID (arc4random: getrandom(2)); an answer counts only when it comes
  * from that upstream to that socket with that ID and repeats the question
  * (RFC 5452). Identical questions in flight share one
