@@ -6,7 +6,6 @@ SIGHUP must apply (or say it cannot). Every attack is bounded in count and time.
 import errno
 import select
 import socket
-import struct
 import time
 
 import dns.message

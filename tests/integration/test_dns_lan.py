@@ -20,7 +20,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from conftest import veth, wait_for
+from conftest import veth
 from test_dns import Upstream, inside
 
 LAN_SRV, LAN_CLI, LAN_CLI2 = "10.77.0.1", "10.77.0.2", "10.77.0.200"
