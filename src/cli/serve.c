@@ -56,12 +56,17 @@ static void on_stop(struct loop *l, int signo, void *data)
 	loop_quit(l, 0);
 }
 
+static void log_restart_key(const char *section, const char *key, void *data)
+{
+	log_warn("reload: [%s] %s changed: needs a restart, not applied", section, key);
+}
+
 static void on_reload(struct loop *l, int signo, void *data)
 {
 	struct daemon *d = data;
 	struct conf_diag diag = {0};
 	struct conf *nc = NULL;
-	size_t done = 0;
+	size_t done = 0, kept;
 	int r;
 
 	log_info("received SIGHUP, reloading %s", d->conf_path);
@@ -74,6 +79,8 @@ static void on_reload(struct loop *l, int signo, void *data)
 	}
 	log_diag(&diag, LOG_LVL_WARN); /* warnings of a good file */
 	conf_diag_done(&diag);
+	/* what a running server cannot change keeps its running value, and is named */
+	kept = conf_keep_restart_keys(d->conf, nc, log_restart_key, NULL);
 	for (; done < N_MODULES; done++) {
 		const struct nb_module *m = modules[done];
 		if (!m || !d->mod[done] || !m->reload)
@@ -101,7 +108,11 @@ static void on_reload(struct loop *l, int signo, void *data)
 	conf_free(d->conf);
 	d->conf = nc;
 	log_set_level((enum log_level) nc->server.log_level);
-	log_info("reload: configuration applied");
+	if (kept)
+		log_info("reload: configuration applied, except %zu key%s that need%s a restart",
+		         kept, kept == 1 ? "" : "s", kept == 1 ? "s" : "");
+	else
+		log_info("reload: configuration applied");
 }
 
 /* Last hook of every turn: the turn's one commit (store.h: the store owns

@@ -71,6 +71,15 @@ struct conf_key {
 	const char *def;
 	bool repeat; /* may appear more than once; each occurrence adds */
 	const char *help;
+	uint8_t restart; /* enum conf_restart: what a reload cannot apply */
+};
+
+/* Keys a running server cannot change: a reload keeps their running value (and says so).
+ * Only keys of the singleton sections with a field of their own. */
+enum conf_restart {
+	CONF_LIVE = 0,    /* applied by a reload */
+	CONF_RESTART,     /* any change needs a restart */
+	CONF_RESTART_OFF, /* an enum: a change to or from "off" needs a restart */
 };
 
 static const char *const mode_names[] = {"full", "proxy", "off", NULL};
@@ -94,12 +103,16 @@ static const char *const dns_mode_names[] = {"full", "local", "off", NULL};
 		        NULL, def, false, help                                                     \
 	}
 
+/* Entries that need no restart leave the trailing restart field out (CONF_LIVE). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct conf_key keys[] = {
         /* [server] */
         {"server", "name", CT_HOSTNAME, S(server.name), CONF_NAME_MAX, 0, 0, 0, NULL, NULL,
          "netbay", false, "the server's own host name, answered in DNS as NAME.<domain>"},
-        STR("server", "data-dir", server.data_dir, "/var/lib/netbay",
-            "where the lease and device database lives"),
+        {"server", "data-dir", CT_STR, S(server.data_dir),
+         sizeof(((struct conf *) 0)->server.data_dir), 0, 0, 0, NULL, NULL, "/var/lib/netbay",
+         false, "where the lease and device database lives", .restart = CONF_RESTART},
         {"server", "interfaces", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_interfaces, NULL, false,
          "comma-separated interfaces to serve; empty: all"},
         {"server", "log-level", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_log_level, "info", false,
@@ -107,7 +120,8 @@ static const struct conf_key keys[] = {
 
         /* [dhcp] */
         {"dhcp", "mode", CT_ENUM, S(dhcp.mode), 0, 0, 0, 0, mode_names, NULL, "full", false,
-         "full (addresses and boot) | proxy (PXE only, beside another DHCP server) | off"},
+         "full (addresses and boot) | proxy (PXE only, beside another DHCP server) | off",
+         .restart = CONF_RESTART},
         {"dhcp", "authoritative", CT_BOOL, S(dhcp.authoritative), 0, 0, 0, 0, NULL, NULL, "yes",
          false, "NAK requests for addresses this server does not know in its own subnets"},
         {"dhcp", "offer-hold", CT_DURATION, S(dhcp.offer_hold_sec), 0, 0, 1, 3600, NULL, NULL,
@@ -197,7 +211,8 @@ static const struct conf_key keys[] = {
          "ipxe-arm64.efi", false, "loader ARM64 UEFI HTTP boot clients (arch 19) fetch by URL"},
         /* [dns] */
         {"dns", "mode", CT_ENUM, S(dns.mode), 0, 0, 0, 0, dns_mode_names, NULL, "full", false,
-         "full (local names and forwarding) | local (local names only) | off"},
+         "full (local names and forwarding) | local (local names only) | off",
+         .restart = CONF_RESTART_OFF},
         {"dns", "domain", CT_HOSTNAME, S(dns.domain), CONF_DOMAIN_MAX, 0, 0, 0, NULL, NULL, "lan",
          false, "the local zone: leases, [host] names and records live under it"},
         {"dns", "listen", CT_IP4_LIST, S(dns.listen), CONF_MAX_LIST, S(dns.n_listen), 0, 0, NULL,
@@ -210,7 +225,8 @@ static const struct conf_key keys[] = {
         STR("dns", "resolv-conf", dns.resolv_conf, "/etc/resolv.conf",
             "where upstreams come from when upstream is empty"),
         {"dns", "allow", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_allow, NULL, false,
-         "networks allowed recursion beyond the local subnets, CIDR, comma-separated"},
+         "networks served beyond the served LAN (NET/PREFIX or ADDR, comma-separated); "
+         "'only' first: instead of it"},
         {"dns", "reserved-names", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_reserved,
          "wpad, isatap, localhost", false,
          "names no DHCP client, device or [host] may be published under, comma-separated"},
@@ -238,8 +254,14 @@ static const struct conf_key keys[] = {
          false, "forwarded queries in flight at once"},
         {"dns", "tcp-connections", CT_UINT, S(dns.tcp_max_connections), 0, 0, 1, 10000, NULL, NULL,
          "64", false, "open client TCP connections at most"},
+        {"dns", "tcp-connections-per-client", CT_UINT, S(dns.tcp_per_client), 0, 0, 1, 10000, NULL,
+         NULL, "8", false, "open TCP connections at most from one client address"},
         {"dns", "tcp-idle-timeout", CT_DURATION, S(dns.tcp_idle_sec), 0, 0, 1, 3600, NULL, NULL,
          "10s", false, "an idle client TCP connection is closed after this"},
+        {"dns", "tcp-request-timeout", CT_DURATION, S(dns.tcp_request_sec), 0, 0, 1, 300, NULL,
+         NULL, "5s", false,
+         "a TCP request must arrive whole, and its answer be read, within this of its first "
+         "byte"},
 
         /* [group NAME] */
         GFILE("bios", bios, "the group's loader for x86 BIOS PXE clients"),
@@ -296,6 +318,8 @@ static const struct conf_key keys[] = {
         {"host", "address", CT_IP4, H(addr), 0, 0, 0, 0, NULL, NULL, NULL, false,
          "the reserved address (outside every range)"},
 };
+
+#pragma GCC diagnostic pop
 
 #define N_KEYS NB_ARRAY_SIZE(keys)
 _Static_assert(N_KEYS <= CONF_KEYS_MAX, "raise CONF_KEYS_MAX in conf_internal.h");
@@ -766,10 +790,80 @@ uint32_t conf_subnet_t2(const struct conf_subnet *s)
 	return s->t2_sec ? s->t2_sec : (uint32_t) ((uint64_t) s->lease_sec * 7 / 8);
 }
 
+static const char *const restart_notes[] = {
+        [CONF_LIVE] = "",
+        [CONF_RESTART] = " (needs a restart)",
+        [CONF_RESTART_OFF] = " (needs a restart to change to or from off)",
+};
+
 void conf_print_keys(void)
 {
 	for (size_t i = 0; i < N_KEYS; i++)
-		printf("[%s] %s = %s\n\t%s%s\n", keys[i].section, keys[i].name,
+		printf("[%s] %s = %s\n\t%s%s%s\n", keys[i].section, keys[i].name,
 		       keys[i].def ? keys[i].def : "", keys[i].help,
-		       keys[i].repeat ? " (repeatable)" : "");
+		       keys[i].repeat ? " (repeatable)" : "", restart_notes[keys[i].restart]);
+}
+
+/* The bytes of a key's field in a struct conf; 0 when it has none (a custom parser that
+ * fills several, or a repeated section's key). */
+static size_t field_size(const struct conf_key *k)
+{
+	static const char *const singletons[] = {"server", "dhcp", "tftp", "boot",
+	                                         "http",   "api",  "dns"};
+	bool single = false;
+	for (size_t i = 0; i < NB_ARRAY_SIZE(singletons); i++)
+		single |= strcmp(k->section, singletons[i]) == 0;
+	if (!single)
+		return 0;
+	switch (k->type) {
+	case CT_STR:
+	case CT_HOSTNAME:
+		return k->size;
+	case CT_BOOL:
+		return sizeof(bool);
+	case CT_UINT:
+	case CT_DURATION:
+	case CT_IP4:
+		return sizeof(uint32_t);
+	case CT_ENUM:
+		return sizeof(int);
+	case CT_IP4_LIST:
+	case CT_CUSTOM:
+		return k->type == CT_CUSTOM ? k->size : 0; /* lists: a count elsewhere */
+	}
+	return 0;
+}
+
+bool conf_key_restart_ok(size_t i)
+{
+	return i >= N_KEYS || keys[i].restart == CONF_LIVE || field_size(&keys[i]) > 0;
+}
+
+size_t conf_keep_restart_keys(const struct conf *running, struct conf *next,
+                              void (*fn)(const char *section, const char *key, void *data),
+                              void *data)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct conf_key *k = &keys[i];
+		size_t sz = field_size(k);
+		if (k->restart == CONF_LIVE || sz == 0)
+			continue;
+		const uint8_t *old = (const uint8_t *) running + k->off;
+		uint8_t *now = (uint8_t *) next + k->off;
+		if (memcmp(old, now, sz) == 0)
+			continue;
+		if (k->restart == CONF_RESTART_OFF) {
+			int off = -1, a = *(const int *) old, b = *(const int *) now;
+			for (int e = 0; k->enum_names[e]; e++)
+				if (strcmp(k->enum_names[e], "off") == 0)
+					off = e;
+			if (a != off && b != off)
+				continue; /* between two modes that are not off: applied */
+		}
+		fn(k->section, k->name, data);
+		memcpy(now, old, sz);
+		n++;
+	}
+	return n;
 }

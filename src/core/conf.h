@@ -185,8 +185,9 @@ struct conf {
 		struct conf_hostport upstreams[CONF_MAX_LIST];
 		size_t n_upstreams; /* 0: the nameservers of resolv_conf */
 		char resolv_conf[CONF_PATH_MAX];
-		struct conf_net allow[CONF_MAX_LIST]; /* recursion beyond the local subnets */
+		struct conf_net allow[CONF_MAX_LIST]; /* served beyond the served LAN ... */
 		size_t n_allow;
+		bool allow_only; /* ... or instead of it ("allow = only NET, ...") */
 		struct conf_dns_record *records;
 		size_t n_records;
 		uint32_t local_ttl_sec;
@@ -196,7 +197,7 @@ struct conf {
 		uint32_t rate_limit, rate_burst; /* queries per second per client; 0: off */
 		uint32_t upstream_timeout_sec, upstream_retry_sec;
 		uint32_t forward_max;
-		uint32_t tcp_max_connections, tcp_idle_sec;
+		uint32_t tcp_max_connections, tcp_per_client, tcp_idle_sec, tcp_request_sec;
 		char reserved[CONF_RESERVED_MAX][CONF_NAME_MAX]; /* names no host may claim */
 		size_t n_reserved;
 	} dns;
@@ -236,5 +237,17 @@ const struct conf_subnet *conf_subnet_find(const struct conf *c, uint32_t addr);
 uint32_t conf_subnet_t1(const struct conf_subnet *s);
 uint32_t conf_subnet_t2(const struct conf_subnet *s);
 
-/* Prints every key with its type and default (docs generation, `netbay check --keys`). */
+/* Prints every key with its type and default (docs generation, `netbay check --keys`),
+ * and whether changing it needs a restart. */
 void conf_print_keys(void);
+
+/* A reload: for each key whose change a running server cannot apply (marked in the key
+ * table) and whose value differs between running and next, calls fn(section, key,
+ * data) and puts the running value back into next, so no module sees the change.
+ * Returns how many keys were kept so. */
+size_t conf_keep_restart_keys(const struct conf *running, struct conf *next,
+                              void (*fn)(const char *section, const char *key, void *data),
+                              void *data);
+/* Whether key i of the table, if marked as needing a restart, can be kept by
+ * conf_keep_restart_keys() (it has a field of its own in a singleton section). Tests. */
+bool conf_key_restart_ok(size_t i);

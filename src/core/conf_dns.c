@@ -43,13 +43,24 @@ int conf_parse_dns_upstream(void *obj, char *value, int line, char *err, size_t 
 	return 0;
 }
 
+/* allow = [only] NET[/PREFIX], ...: networks served beside the served LAN, or with
+ * "only" first, instead of it. */
 int conf_parse_dns_allow(void *obj, char *value, int line, char *err, size_t errlen)
 {
 	struct conf *c = obj;
 	char *save = NULL;
 	c->dns.n_allow = 0;
+	c->dns.allow_only = false;
 	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
 		struct conf_net n = {.prefix = 32};
+		if (strcmp(t, "only") == 0) {
+			if (c->dns.n_allow || c->dns.allow_only) {
+				snprintf(err, errlen, "'only' comes first, before the networks");
+				return -EINVAL;
+			}
+			c->dns.allow_only = true;
+			continue;
+		}
 		int r = strchr(t, '/') ? ip4_cidr_parse(t, &n.net, &n.prefix)
 		                       : ip4_parse(t, &n.net);
 		if (r < 0) {
@@ -62,6 +73,10 @@ int conf_parse_dns_allow(void *obj, char *value, int line, char *err, size_t err
 			return -E2BIG;
 		}
 		c->dns.allow[c->dns.n_allow++] = n;
+	}
+	if (c->dns.allow_only && c->dns.n_allow == 0) {
+		snprintf(err, errlen, "'only' needs the networks that replace the served LAN");
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,26 +18,32 @@
 #include "core/util.h"
 #include "dns/wire.h"
 
-#define SOCKS_PER_UPSTREAM 4
-#define SOCK_USES_MAX      2000  /* queries on one port before it is replaced */
-#define SOCK_AGE_MAX_MS    60000 /* ... or this much time */
-#define TRIES_MAX          3
-#define QUERY_MAX          (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
-#define UP_BATCH           NET_BATCH_MAX
-#define UP_BUFSIZE         4096
-#define NIL                UINT32_MAX
+#define SOCKS_MAX       4096  /* upstream sockets open at most, over all upstreams */
+#define POOL_MAX        1024  /* sockets (ports) per upstream, each chosen at random */
+#define SOCK_USES_MAX   8     /* queries on one port before it is replaced ... */
+#define SOCK_AGE_MAX_MS 30000 /* ... or this much time */
+#define USOCK_OUT       8     /* queries queued on one socket until the flush */
+#define TRIES_MAX       3
+#define QUERY_MAX       (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
+#define UP_BATCH        NET_BATCH_MAX
+#define UP_BUFSIZE      4096
+#define NIL             UINT32_MAX
 
 struct dns_forward;
 
+/* A connected UDP socket on a random port of its own, in a slot of its upstream's pool
+ * until SOCK_USES_MAX queries or SOCK_AGE_MAX_MS, then closed once its tries are over. */
 struct usock {
 	struct dns_forward *f;
 	struct upstream *up;
 	int fd;
 	struct loop_io *io;
-	uint32_t uses, refs; /* refs: tries in flight on this socket */
+	uint32_t refs, uses; /* refs: tries in flight on this socket */
 	int64_t opened_ms;
-	struct usock *next_retired;
-	struct net_out out[UP_BATCH]; /* queued until dns_forward_flush() */
+	bool pooled; /* in up->pool */
+	bool dirty;  /* on f->dirty: has queries queued */
+	struct usock *next_retired, *next_dirty;
+	struct net_out out[USOCK_OUT]; /* queued until dns_forward_flush() */
 	size_t n_out;
 };
 
@@ -45,8 +52,8 @@ struct upstream {
 	uint16_t port;
 	int64_t dead_until_ms, last_answer_ms;
 	bool no_edns;
-	struct usock *socks[SOCKS_PER_UPSTREAM];
-	struct usock *cur; /* the socket of the current batch */
+	struct usock **pool; /* pool_n slots, opened as they are drawn */
+	size_t pool_n;
 };
 
 /* The TCP retry of a truncated answer. */
@@ -87,13 +94,15 @@ struct dns_forward {
 	uint32_t timeout_ms, retry_ms;
 	uint16_t edns_payload;
 	struct pending *p;
-	uint32_t cap, free_head;
+	uint32_t cap, free_head; /* cap entries in p, at most max_pending of them in use */
+	uint32_t max_pending;
 	uint32_t *qbuckets, *idbuckets;
 	size_t n_buckets; /* a power of two */
 	uint32_t thead, ttail;
 	struct loop_timer *timer;
 	struct net_batch *batch;
-	struct usock *retired;
+	struct usock *retired, *dirty;
+	size_t n_socks, socks_max; /* open upstream sockets; how many may be */
 	struct dns_forward_stats st;
 };
 
@@ -184,11 +193,12 @@ static void t_append(struct dns_forward *f, uint32_t i, int64_t deadline)
 
 /* ---- sockets */
 
-static void usock_close(struct usock *s)
+static void usock_close(struct dns_forward *f, struct usock *s)
 {
 	loop_io_free(s->io);
 	close(s->fd);
 	free(s);
+	f->n_socks--;
 }
 
 static struct usock *usock_open(struct dns_forward *f, struct upstream *up, int64_t now)
@@ -199,8 +209,8 @@ static struct usock *usock_open(struct dns_forward *f, struct upstream *up, int6
 	s->f = f;
 	s->up = up;
 	s->opened_ms = now;
-	/* connect() binds a random ephemeral port and makes the kernel drop datagrams from
-	 * anyone but the upstream */
+	/* connect() binds a fresh port, drawn at random by the kernel from the ephemeral
+	 * range (RFC 6056), and makes the kernel drop datagrams from anyone but the upstream */
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 	                         .sin_port = htons(up->port),
 	                         .sin_addr.s_addr = htonl(up->addr)};
@@ -212,6 +222,8 @@ static struct usock *usock_open(struct dns_forward *f, struct upstream *up, int6
 		free(s);
 		return NULL;
 	}
+	f->n_socks++;
+	f->st.sockets++;
 	return s;
 }
 
@@ -223,7 +235,8 @@ static void usock_flush(struct usock *s)
 	}
 }
 
-/* Closed once its tries are over, at a flush: never under a callback reading it. */
+/* Out of its pool and without tries: closed at the next flush (never under a callback
+ * still reading it). */
 static void usock_retire(struct dns_forward *f, struct usock *s)
 {
 	usock_flush(s);
@@ -237,29 +250,62 @@ static void reap_retired(struct dns_forward *f)
 		struct usock *s = *at;
 		if (s->refs == 0) {
 			*at = s->next_retired;
-			usock_close(s);
+			usock_close(f, s);
 		} else {
 			at = &s->next_retired;
 		}
 	}
 }
 
-/* The socket this batch's queries to up leave from: one of a few, chosen at random per
- * batch, each replaced by a fresh random port after some use. */
+/* Takes s out of its upstream's pool; closed once its tries are over. */
+static void usock_unpool(struct dns_forward *f, struct usock *s, size_t k)
+{
+	s->up->pool[k] = NULL;
+	s->pooled = false;
+	if (s->refs == 0)
+		usock_retire(f, s);
+}
+
+/* The socket a try to up leaves from: a slot of up's pool drawn at random, each slot a
+ * port of its own drawn at random and replaced after a few queries (RFC 5452 4.5: as
+ * many ports as the budget allows, each used little). */
 static struct usock *upstream_sock(struct dns_forward *f, struct upstream *up, int64_t now)
 {
-	if (up->cur)
-		return up->cur;
-	uint32_t k = arc4random_uniform(SOCKS_PER_UPSTREAM);
-	struct usock *s = up->socks[k];
-	if (s && (s->uses >= SOCK_USES_MAX || now - s->opened_ms >= SOCK_AGE_MAX_MS)) {
-		usock_retire(f, s);
-		s = up->socks[k] = NULL;
+	if (!up->pool) {
+		size_t n = f->socks_max / (f->n_ups ? f->n_ups : 1);
+		up->pool_n = NB_MAX(NB_MIN(n, (size_t) POOL_MAX), (size_t) 16);
+		if (!(up->pool = calloc(up->pool_n, sizeof *up->pool)))
+			return NULL;
 	}
-	if (!s)
-		s = up->socks[k] = usock_open(f, up, now);
-	up->cur = s;
+	size_t k = arc4random_uniform((uint32_t) up->pool_n);
+	struct usock *s = up->pool[k];
+	if (s && (s->uses >= SOCK_USES_MAX || now - s->opened_ms >= SOCK_AGE_MAX_MS)) {
+		usock_unpool(f, s, k);
+		s = NULL;
+	}
+	if (!s) {
+		if (!(s = usock_open(f, up, now)))
+			return NULL;
+		s->pooled = true;
+		up->pool[k] = s;
+	}
+	s->uses++;
 	return s;
+}
+
+/* The fd budget: one descriptor per query in flight, raising the soft limit to fit. */
+static size_t socks_budget(void)
+{
+	struct rlimit rl;
+	rlim_t want = SOCKS_MAX * 2 + 1024; /* beside what the other modules hold */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 64;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : NB_MIN(want, rl.rlim_max);
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+		(void) getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return NB_MAX((size_t) NB_MIN(rl.rlim_cur / 4, (rlim_t) SOCKS_MAX), (size_t) 16);
 }
 
 /* ---- queries */
@@ -296,7 +342,8 @@ static void end_try(struct dns_forward *f, uint32_t i)
 	struct pending *p = &f->p[i];
 	if (p->sock) {
 		chain_unlink(f, &f->idbuckets[idslot(f, p->sock, p->id)], i, true);
-		p->sock->refs--;
+		if (--p->sock->refs == 0 && !p->sock->pooled)
+			usock_retire(f, p->sock);
 		p->sock = NULL;
 	}
 	if (p->tcp) {
@@ -367,14 +414,18 @@ static void send_try(struct dns_forward *f, uint32_t i, int64_t now)
 	p->up = up;
 	p->sock = s;
 	s->refs++;
-	s->uses++;
 	size_t slot = idslot(f, s, id);
 	p->next_id = f->idbuckets[slot];
 	f->idbuckets[slot] = i;
-	if (s->n_out == UP_BATCH)
+	if (s->n_out == USOCK_OUT)
 		usock_flush(s);
 	s->out[s->n_out++] = (struct net_out){
 	        .buf = p->msg, .len = p->msg_len, .dst = up->addr, .port = up->port};
+	if (!s->dirty) {
+		s->dirty = true;
+		s->next_dirty = f->dirty;
+		f->dirty = s;
+	}
 	p->sent_ms = now;
 	t_append(f, i, now + f->timeout_ms);
 	f->st.sent++;
@@ -395,7 +446,7 @@ int dns_forward_query(struct dns_forward *f, const uint8_t *lname, size_t len, u
 		f->st.joined++;
 		return 0;
 	}
-	if (f->free_head == NIL)
+	if (f->free_head == NIL || f->st.in_flight >= f->max_pending)
 		return -EBUSY;
 	i = f->free_head;
 	struct pending *p = &f->p[i];
@@ -419,10 +470,11 @@ int dns_forward_query(struct dns_forward *f, const uint8_t *lname, size_t len, u
 
 void dns_forward_flush(struct dns_forward *f)
 {
-	for (size_t u = 0; u < f->n_ups; u++) {
-		if (f->ups[u].cur)
-			usock_flush(f->ups[u].cur);
-		f->ups[u].cur = NULL;
+	while (f->dirty) {
+		struct usock *s = f->dirty;
+		f->dirty = s->next_dirty;
+		s->dirty = false;
+		usock_flush(s);
 	}
 	if (f->retired)
 		reap_retired(f);
@@ -643,19 +695,67 @@ static void set_conf(struct dns_forward *f, const struct dns_forward_conf *c)
 	f->edns_payload = c->edns_payload;
 }
 
+/* Once no try is in flight: closes every socket. */
 static void close_upstreams(struct dns_forward *f)
 {
-	for (size_t u = 0; u < f->n_ups; u++)
-		for (size_t k = 0; k < SOCKS_PER_UPSTREAM; k++)
-			if (f->ups[u].socks[k]) {
-				usock_close(f->ups[u].socks[k]);
-				f->ups[u].socks[k] = NULL;
-			}
-	while (f->retired) {
-		struct usock *s = f->retired;
-		f->retired = s->next_retired;
-		usock_close(s);
+	for (size_t u = 0; u < f->n_ups; u++) {
+		struct upstream *up = &f->ups[u];
+		for (size_t k = 0; up->pool && k < up->pool_n; k++)
+			if (up->pool[k])
+				usock_unpool(f, up->pool[k], k);
+		free(up->pool);
+		up->pool = NULL;
+		up->pool_n = 0;
 	}
+	dns_forward_flush(f);
+}
+
+/* Room for cap questions in flight (never less than there is): the new entries join the
+ * free list, the indexes are rebuilt when they need more buckets. */
+static int grow_pending(struct dns_forward *f, uint32_t cap)
+{
+	if (cap > f->cap) {
+		struct pending *p = realloc(f->p, cap * sizeof *p);
+		if (!p)
+			return -ENOMEM;
+		f->p = p;
+		memset(p + f->cap, 0, (cap - f->cap) * sizeof *p);
+		for (uint32_t i = f->cap; i < cap; i++)
+			p[i].next_q = i + 1 < cap ? i + 1 : f->free_head;
+		f->free_head = f->cap;
+		f->cap = cap;
+	}
+	size_t nb = 64;
+	while (nb < 2 * (size_t) f->cap)
+		nb *= 2;
+	if (nb <= f->n_buckets)
+		return 0;
+	uint32_t *qb = malloc(nb * sizeof *qb), *ib = malloc(nb * sizeof *ib);
+	if (!qb || !ib) {
+		free(qb);
+		free(ib);
+		return -ENOMEM;
+	}
+	free(f->qbuckets);
+	free(f->idbuckets);
+	f->qbuckets = qb;
+	f->idbuckets = ib;
+	f->n_buckets = nb;
+	memset(qb, 0xff, nb * sizeof *qb);
+	memset(ib, 0xff, nb * sizeof *ib);
+	for (uint32_t i = 0; i < f->cap; i++) {
+		struct pending *e = &f->p[i];
+		if (!e->used)
+			continue; /* a free entry's next_q is the free list */
+		e->next_q = qb[e->qhash & (nb - 1)];
+		qb[e->qhash & (nb - 1)] = i;
+		if (e->sock) {
+			size_t k = idslot(f, e->sock, e->id);
+			e->next_id = ib[k];
+			ib[k] = i;
+		}
+	}
+	return 0;
 }
 
 int dns_forward_new(struct loop *l, const struct dns_forward_conf *c, dns_forward_done_fn done,
@@ -668,25 +768,16 @@ int dns_forward_new(struct loop *l, const struct dns_forward_conf *c, dns_forwar
 	f->done = done;
 	f->batch_end = batch_end;
 	f->data = data;
-	f->cap = c->max_pending;
-	f->n_buckets = 64;
-	while (f->n_buckets < 2 * (size_t) f->cap)
-		f->n_buckets *= 2;
-	f->p = calloc(f->cap, sizeof *f->p);
-	f->qbuckets = malloc(f->n_buckets * sizeof *f->qbuckets);
-	f->idbuckets = malloc(f->n_buckets * sizeof *f->idbuckets);
+	f->free_head = NIL;
+	f->thead = f->ttail = NIL;
+	f->max_pending = c->max_pending;
 	f->timer = loop_timer_new(l, on_timer, f);
 	f->batch = net_batch_new(UP_BATCH, UP_BUFSIZE);
-	if (!f->p || !f->qbuckets || !f->idbuckets || !f->timer || !f->batch) {
+	if (grow_pending(f, c->max_pending) < 0 || !f->timer || !f->batch) {
 		dns_forward_free(f);
 		return -ENOMEM;
 	}
-	memset(f->qbuckets, 0xff, f->n_buckets * sizeof *f->qbuckets);
-	memset(f->idbuckets, 0xff, f->n_buckets * sizeof *f->idbuckets);
-	for (uint32_t i = 0; i < f->cap; i++)
-		f->p[i].next_q = i + 1 < f->cap ? i + 1 : NIL;
-	f->free_head = f->cap ? 0 : NIL;
-	f->thead = f->ttail = NIL;
+	f->socks_max = socks_budget();
 	set_conf(f, c);
 	*ret = f;
 	return 0;
@@ -711,6 +802,10 @@ void dns_forward_free(struct dns_forward *f)
 int dns_forward_reconfigure(struct dns_forward *f, const struct dns_forward_conf *c)
 {
 	int64_t now = loop_now_ms(f->loop);
+	int r = grow_pending(f, c->max_pending);
+	if (r < 0)
+		return r;
+	f->max_pending = c->max_pending; /* above it, what is in flight ends in its time */
 	dns_forward_flush(f);
 	for (uint32_t i = 0; i < f->cap; i++)
 		if (f->p[i].used) {

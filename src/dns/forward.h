@@ -2,10 +2,12 @@
  * the configured upstreams over UDP, with TCP when an answer comes back
  * truncated (RFC 7766).
  *
- * Each upstream has a few connected UDP sockets on random ports, replaced
- * after some use; every query gets a random ID, and an answer counts only
- * when it comes from that upstream to that socket with that ID and repeats
- * the question (anti-spoofing). Identical questions in flight share one
+ * Every query to an upstream leaves from a socket drawn at random from a
+ * pool of up to 1024 connected UDP sockets per upstream, each on a port the
+ * kernel drew at random and replaced after 8 queries or 30 s, and carries a
+ * random ID (arc4random: getrandom(2)); an answer counts only when it comes
+ * from that upstream to that socket with that ID and repeats the question
+ * (RFC 5452). Identical questions in flight share one
  * upstream query. An upstream that lets a query time out without answering
  * anything else meanwhile is skipped for [dns] upstream-retry; the next
  * one is asked (three tries at most). Queries are sent in batches
@@ -49,8 +51,9 @@ int dns_forward_new(struct loop *l, const struct dns_forward_conf *c, dns_forwar
                     dns_forward_batch_fn batch_end, void *data, struct dns_forward **ret);
 /* Frees everything; waiters still pending are dropped without a call. */
 void dns_forward_free(struct dns_forward *f);
-/* New upstreams and timing (max_pending stays); queries in flight are
- * asked again of the new upstreams. */
+/* New upstreams, timing and max_pending (a lower one lets what is in
+ * flight finish); queries in flight are asked again of the new upstreams.
+ * Returns 0, or -ENOMEM with nothing changed. */
 int dns_forward_reconfigure(struct dns_forward *f, const struct dns_forward_conf *c);
 
 /* Asks for (lname, qtype, qclass) on w's behalf; w joins an identical
@@ -64,6 +67,7 @@ void dns_forward_flush(struct dns_forward *f);
 
 struct dns_forward_stats {
 	uint64_t queries, joined, sent, answers, timeouts, unmatched, tcp, failures;
+	uint64_t sockets; /* upstream sockets opened (one per query in flight, mostly) */
 	uint64_t in_flight;
 };
 void dns_forward_stats(const struct dns_forward *f, struct dns_forward_stats *ret);

@@ -3,7 +3,9 @@
  * A query is parsed, checked (opcode, EDNS version, access, class and
  * type) and answered from the local zone or the cache; what is neither is
  * handed back to be forwarded. Answers the server makes itself carry an
- * OPT record when the query had one (RFC 6891), RD and CD copied, RA set.
+ * OPT record when the query had one (RFC 6891) and RD and CD copied; RA is
+ * set only when recursion is available to the client (forwarding on and the
+ * client allowed), never on REFUSED nor on NOTIMP to another opcode.
  * Nothing here allocates, formats or logs. */
 #pragma once
 
@@ -55,13 +57,14 @@ int dns_engine_query(struct dns_engine *e, const uint8_t *pkt, size_t len,
  * (512 without EDNS), never more than ours. */
 size_t dns_engine_udp_limit(const struct dns_engine *e, const struct dns_query *q);
 
-/* An empty answer with TC set for the query in pkt (0 when it is not a
- * well-formed query): what a rate-limited client gets now and then, so a
- * real one retries over TCP. Returns the length. */
-int dns_engine_truncated(const struct dns_engine *e, const uint8_t *pkt, size_t len, uint8_t *out,
-                         size_t cap);
+/* An empty answer with TC set for the query in pkt from cl (0 when it is
+ * not a well-formed query): what a rate-limited client gets now and then,
+ * so a real one retries over TCP. Returns the length. */
+int dns_engine_truncated(const struct dns_engine *e, const uint8_t *pkt, size_t len,
+                         const struct dns_client *cl, uint8_t *out, size_t cap);
 
 /* An answer with no records and the given rcode (SERVFAIL when forwarding
- * failed; REFUSED), question and OPT included. Returns the length. */
-int dns_engine_error(const struct dns_engine *e, const struct dns_query *q, int rcode, uint8_t *out,
-                     size_t cap);
+ * failed; REFUSED), question and OPT included, RA when ra. Returns the
+ * length. */
+int dns_engine_error(const struct dns_engine *e, const struct dns_query *q, int rcode, bool ra,
+                     uint8_t *out, size_t cap);

@@ -15,6 +15,7 @@
 
 #include "core/conf.h"
 #include "core/ctl.h"
+#include "core/lan.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/net.h"
@@ -28,78 +29,67 @@
 #define SOCK_BUF_BYTES   (4 << 20)
 #define CLIENT_SLOTS_LOG 14
 #define IFACE_REFRESH_MS 30000
-#define IFACE_MISS_MS    1000 /* an unknown client may trigger a refresh this often */
+#define RECHECK_MS       1000 /* a refused client's verdict is looked at again this often */
 
-/* ---- access: the local subnets */
+/* ---- access: the served LAN (core/lan.h), widened or replaced by [dns] allow */
 
-struct iface_scan {
-	uint32_t own[DNS_OWN_MAX];
-	size_t n_own;
-	struct conf_net nets[DNS_OWN_MAX];
-	size_t n_nets;
-};
-
-static int iface_cb(const char *ifname, int ifindex, uint32_t addr, unsigned prefix, void *data)
+static void refresh_own(struct dns_server *s)
 {
-	struct iface_scan *sc = data;
-	if (sc->n_own < DNS_OWN_MAX)
-		sc->own[sc->n_own++] = addr;
-	if (sc->n_nets < DNS_OWN_MAX)
-		sc->nets[sc->n_nets++] = (struct conf_net){addr & ip4_mask(prefix), prefix};
-	return 0;
-}
-
-/* The subnets recursion is for: [subnet]s, the interfaces' subnets, loopback, [dns] allow. */
-static void build_acl(struct dns_server *s, const struct iface_scan *sc)
-{
-	const struct conf *c = s->conf;
-	size_t n = 0;
-	s->acl[n++] = (struct conf_net){0x7f000000, 8};
-	for (size_t i = 0; i < c->n_subnets && n < DNS_ACL_MAX; i++)
-		s->acl[n++] = (struct conf_net){c->subnets[i].net, c->subnets[i].prefix};
-	for (size_t i = 0; i < sc->n_nets && n < DNS_ACL_MAX; i++)
-		s->acl[n++] = sc->nets[i];
-	for (size_t i = 0; i < c->dns.n_allow && n < DNS_ACL_MAX; i++)
-		s->acl[n++] = c->dns.allow[i];
-	s->n_acl = n;
-	memcpy(s->own, sc->own, sc->n_own * sizeof *s->own);
-	s->n_own = sc->n_own;
+	size_t n;
+	const struct lan_if *ifs = lan_ifs(s->svc->lan, &n);
+	if (s->own_gen == lan_generation(s->svc->lan))
+		return;
+	s->n_own = 0;
+	for (size_t i = 0; i < n && s->n_own < DNS_OWN_MAX; i++)
+		s->own[s->n_own++] = ifs[i].addr;
 	s->engine.own_addrs = s->own;
 	s->engine.n_own_addrs = s->n_own;
-	s->acl_gen++;
-}
-
-static void refresh_ifaces(struct dns_server *s, bool force)
-{
-	struct iface_scan sc = {0};
-	s->ifaces_ms = loop_now_ms(s->loop);
-	if (net_if_foreach(iface_cb, &sc) < 0)
-		return;
-	if (!force && sc.n_own == s->n_own &&
-	    memcmp(sc.own, s->own, sc.n_own * sizeof *sc.own) == 0)
-		return;
-	build_acl(s, &sc);
+	s->own_gen = lan_generation(s->svc->lan);
 }
 
 static void on_if_timer(struct loop_timer *t, void *data)
 {
 	struct dns_server *s = data;
-	refresh_ifaces(s, false);
+	(void) lan_refresh(s->svc->lan);
+	refresh_own(s);
 	loop_timer_arm(t, IFACE_REFRESH_MS);
 }
 
-static bool acl_allows(const struct dns_server *s, uint32_t addr)
+static bool in_allow(const struct conf *c, uint32_t addr)
 {
-	for (size_t i = 0; i < s->n_acl; i++)
-		if (ip4_in(addr, s->acl[i].net, s->acl[i].prefix))
+	for (size_t i = 0; i < c->dns.n_allow; i++)
+		if (ip4_in(addr, c->dns.allow[i].net, c->dns.allow[i].prefix))
 			return true;
 	return false;
 }
 
-struct dns_client_slot *dns_server_client(struct dns_server *s, uint32_t addr, int64_t now)
+/* Who may use the server: a source in [dns] allow (on any interface), loopback, and
+ * unless allow starts with "only", the served LAN. Others are refused, or not answered
+ * at all when the query came in on an interface that is not served. */
+static enum dns_access access_of(const struct dns_server *s, int ifindex, uint32_t addr,
+                                 uint8_t *ret_why)
+{
+	const struct conf *c = s->conf;
+	if (ip4_in(addr, 0x7f000000, 8) || in_allow(c, addr))
+		return DNS_ACCESS_OK;
+	enum lan_verdict v = lan_check(s->svc->lan, ifindex, addr);
+	if (v == LAN_OK && !c->dns.allow_only)
+		return DNS_ACCESS_OK;
+	*ret_why = v == LAN_OK         ? DNS_WHY_NOT_LISTED
+	           : v == LAN_OTHER_IF ? DNS_WHY_OTHER_IF
+	                               : DNS_WHY_OFF_NET;
+	return v == LAN_OTHER_IF ? DNS_ACCESS_DROP : DNS_ACCESS_REFUSE;
+}
+
+struct dns_client_slot *dns_server_client(struct dns_server *s, uint32_t addr, int ifindex,
+                                          int64_t now)
 {
 	struct dns_client_slot *c = &s->clients[(addr * 2654435761u) >> s->client_shift];
-	if (c->addr == addr && c->acl_gen == s->acl_gen)
+	uint64_t gen = lan_generation(s->svc->lan);
+	/* a verdict holds until the LAN or the config changes; a refusal is looked at again
+	 * after a while (an interface may have come up since) */
+	if (c->addr == addr && c->ifindex == ifindex && c->acl_gen == s->acl_gen &&
+	    c->lan_gen == gen && (c->access == DNS_ACCESS_OK || now - c->checked_ms < RECHECK_MS))
 		return c;
 	if (c->addr != addr || c->acl_gen == 0) { /* a new client in this slot */
 		c->tokens = (uint64_t) s->conf->dns.rate_burst * 1000;
@@ -107,14 +97,36 @@ struct dns_client_slot *dns_server_client(struct dns_server *s, uint32_t addr, i
 		c->slip = false;
 	}
 	c->addr = addr;
-	c->allowed = acl_allows(s, addr);
-	if (!c->allowed && now - s->ifaces_ms >= IFACE_MISS_MS) {
-		/* maybe an interface came up since the last look */
-		refresh_ifaces(s, false);
-		c->allowed = acl_allows(s, addr);
-	}
+	c->ifindex = ifindex;
+	c->why = 0;
+	c->access = (uint8_t) access_of(s, ifindex, addr, &c->why);
 	c->acl_gen = s->acl_gen;
+	c->lan_gen = lan_generation(s->svc->lan); /* the check may have re-read the table */
+	c->checked_ms = now;
 	return c;
+}
+
+const char *dns_access_why(const struct dns_client_slot *c)
+{
+	switch (c->why) {
+	case DNS_WHY_OTHER_IF:
+		return "arrived on an interface that is not served";
+	case DNS_WHY_OFF_NET:
+		return "the source is in no served network";
+	case DNS_WHY_NOT_LISTED:
+		return "not in [dns] allow";
+	}
+	return "?";
+}
+
+/* Names the client of a query or connection that was not served: at most a line a second. */
+void dns_server_log_refused(struct dns_server *s, const struct dns_client_slot *c, bool tcp)
+{
+	char a[IP4_STRLEN];
+	log_rl(&s->rl_client, LOG_LVL_INFO, "dns: %s from %s on %s %s: %s",
+	       tcp ? "connection" : "query", ip4_fmt(c->addr, a),
+	       lan_ifname(s->svc->lan, c->ifindex),
+	       c->access == DNS_ACCESS_DROP ? "ignored" : "refused", dns_access_why(c));
 }
 
 /* A token bucket per client: rate-limit per second, rate-burst at once. */
@@ -140,17 +152,39 @@ static bool client_take(const struct dns_server *s, struct dns_client_slot *c, i
 
 static struct dns_waiting *waiting_get(struct dns_server *s)
 {
-	if (s->waiting_free == UINT32_MAX)
+	struct dns_waiting *w = s->waiting_free;
+	if (!w || s->n_waiting >= s->waiting_max)
 		return NULL;
-	struct dns_waiting *w = &s->waiting[s->waiting_free];
 	s->waiting_free = w->next_free;
+	s->n_waiting++;
 	return w;
 }
 
 static void waiting_put(struct dns_server *s, struct dns_waiting *w)
 {
 	w->next_free = s->waiting_free;
-	s->waiting_free = (uint32_t) (w - s->waiting);
+	s->waiting_free = w;
+	s->n_waiting--;
+}
+
+/* Room for max clients waiting on upstreams (waiting_max is set apart): entries never
+ * move (the forwarder links them), so more come as a block of their own. */
+static int waiting_grow(struct dns_server *s, uint32_t max)
+{
+	if (max > s->waiting_total) {
+		size_t n = max - s->waiting_total;
+		struct dns_waiting_block *b = calloc(1, sizeof *b + n * sizeof b->w[0]);
+		if (!b)
+			return -ENOMEM;
+		b->next = s->waiting_blocks;
+		s->waiting_blocks = b;
+		for (size_t i = 0; i < n; i++) {
+			b->w[i].next_free = s->waiting_free;
+			s->waiting_free = &b->w[i];
+		}
+		s->waiting_total = max;
+	}
+	return 0;
 }
 
 int dns_server_forward(struct dns_server *s, const struct dns_query *q, int udp, uint32_t conn,
@@ -171,7 +205,7 @@ int dns_server_forward(struct dns_server *s, const struct dns_query *q, int udp,
 		waiting_put(s, w);
 	}
 	s->st.servfail++; /* too much in flight, or no upstream */
-	return dns_engine_error(&s->engine, q, DNS_R_SERVFAIL, out, cap);
+	return dns_engine_error(&s->engine, q, DNS_R_SERVFAIL, true, out, cap);
 }
 
 static void udp_flush_queue(struct dns_udp_sock *u)
@@ -188,8 +222,8 @@ static void deliver(struct dns_server *s, struct dns_waiting *w, const struct dn
 	if (w->udp < 0) {
 		int n = a ? dns_answer_render(a, &w->q, now, s->engine.edns_payload, s->tcp_scratch,
 		                              DNS_MSG_MAX)
-		          : dns_engine_error(&s->engine, &w->q, DNS_R_SERVFAIL, s->tcp_scratch,
-		                             DNS_MSG_MAX);
+		          : dns_engine_error(&s->engine, &w->q, DNS_R_SERVFAIL, true,
+		                             s->tcp_scratch, DNS_MSG_MAX);
 		dns_tcp_deliver(s, w->conn, w->conn_gen, s->tcp_scratch, n > 0 ? (size_t) n : 0);
 		return;
 	}
@@ -201,7 +235,7 @@ static void deliver(struct dns_server *s, struct dns_waiting *w, const struct dn
 	uint8_t *buf = u->qbuf + u->n_q * DNS_UDP_OUT_MAX;
 	size_t cap = dns_engine_udp_limit(&s->engine, &w->q);
 	int n = a ? dns_answer_render(a, &w->q, now, s->engine.edns_payload, buf, cap)
-	          : dns_engine_error(&s->engine, &w->q, DNS_R_SERVFAIL, buf, cap);
+	          : dns_engine_error(&s->engine, &w->q, DNS_R_SERVFAIL, true, buf, cap);
 	if (n > 0)
 		u->q[u->n_q++] = (struct net_out){.buf = buf,
 		                                  .len = (size_t) n,
@@ -254,18 +288,25 @@ static int udp_one(struct dns_server *s, struct dns_udp_sock *u, const struct ne
 	struct dns_query q;
 	if (p->len > UDP_RECV_BUFSIZE)
 		return 0; /* larger than any query we take */
-	struct dns_client_slot *c = dns_server_client(s, p->src_addr, now);
+	struct dns_client_slot *c = dns_server_client(s, p->src_addr, p->ifindex, now);
+	if (c->access != DNS_ACCESS_OK) {
+		s->st.not_served++;
+		dns_server_log_refused(s, c, false);
+		if (c->access == DNS_ACCESS_DROP)
+			return 0; /* not from a served interface: not answered at all */
+	}
+	struct dns_client cl = {.addr = p->src_addr,
+	                        .server_addr = u->addr ? u->addr : p->dst_addr,
+	                        .allowed = c->access == DNS_ACCESS_OK};
 	if (!client_take(s, c, now)) {
 		/* every other query of a client over its rate gets an empty TC answer: a real
 		 * client retries over TCP, a spoofed victim gets nothing larger than it sent */
 		s->st.rate_limited++;
 		c->slip = !c->slip;
-		return c->slip ? dns_engine_truncated(&s->engine, p->data, p->len, out, DNS_UDP_MIN)
+		return c->slip ? dns_engine_truncated(&s->engine, p->data, p->len, &cl, out,
+		                                      DNS_UDP_MIN)
 		               : 0;
 	}
-	struct dns_client cl = {.addr = p->src_addr,
-	                        .server_addr = u->addr ? u->addr : p->dst_addr,
-	                        .allowed = c->allowed};
 	int r = dns_engine_query(&s->engine, p->data, p->len, &cl, now, now_sec, &q, out,
 	                         DNS_UDP_OUT_MAX);
 	if (r != DNS_FORWARD)
@@ -322,7 +363,8 @@ static int udp_open(struct dns_server *s, struct dns_udp_sock *u, uint32_t addr,
 {
 	int big = SOCK_BUF_BYTES;
 	*u = (struct dns_udp_sock){.s = s, .fd = -1, .addr = addr};
-	u->fd = net_udp_socket(addr, port, NULL, NET_REUSEADDR | (addr ? 0 : NET_PKTINFO));
+	/* IP_PKTINFO on every socket: the arrival interface decides who is served */
+	u->fd = net_udp_socket(addr, port, NULL, NET_REUSEADDR | NET_PKTINFO);
 	if (u->fd < 0)
 		return u->fd;
 	(void) setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
@@ -476,6 +518,19 @@ static int ctl_stats(void *data, json_t *args, json_t **ret, char *err, size_t e
 	                 (json_int_t) fs.sent, "upstream_timeouts", (json_int_t) fs.timeouts,
 	                 "upstream_unmatched", (json_int_t) fs.unmatched, "upstream_tcp",
 	                 (json_int_t) fs.tcp, "tcp_connections", (json_int_t) s->n_conns);
+	if (*ret &&
+	    json_object_update_new(
+	            *ret, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "not_served",
+	                            (json_int_t) s->st.not_served, "upstream_sockets",
+	                            (json_int_t) fs.sockets, "tcp_accepted",
+	                            (json_int_t) s->st.tcp_accepted, "tcp_refused",
+	                            (json_int_t) s->st.tcp_refused, "tcp_evicted",
+	                            (json_int_t) s->st.tcp_evicted, "tcp_closed_idle",
+	                            (json_int_t) s->st.tcp_closed_idle, "tcp_closed_deadline",
+	                            (json_int_t) s->st.tcp_closed_deadline)) < 0) {
+		json_decref(*ret);
+		*ret = NULL;
+	}
 	return *ret ? 200 : 500;
 }
 
@@ -499,7 +554,11 @@ static void server_free(struct dns_server *s)
 	free(s->scratch);
 	free(s->tcp_scratch);
 	free(s->clients);
-	free(s->waiting);
+	while (s->waiting_blocks) {
+		struct dns_waiting_block *b = s->waiting_blocks;
+		s->waiting_blocks = b->next;
+		free(b);
+	}
 	free(s->conns);
 	free(s->conn_gen);
 	free(s);
@@ -517,14 +576,11 @@ static int alloc_buffers(struct dns_server *s, const struct conf *c)
 	s->scratch = malloc(DNS_MSG_MAX);
 	s->client_shift = 32 - CLIENT_SLOTS_LOG;
 	s->clients = calloc((size_t) 1 << CLIENT_SLOTS_LOG, sizeof *s->clients);
-	s->waiting_cap = c->dns.forward_max;
-	s->waiting = calloc(s->waiting_cap, sizeof *s->waiting);
 	s->cache = dns_cache_new(c->dns.cache_bytes);
-	if (!s->batch || !s->out || !s->scratch || !s->clients || !s->waiting || !s->cache)
+	if (!s->batch || !s->out || !s->scratch || !s->clients || !s->cache ||
+	    waiting_grow(s, c->dns.forward_max) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < s->waiting_cap; i++)
-		s->waiting[i].next_free = i + 1 < s->waiting_cap ? i + 1 : UINT32_MAX;
-	s->waiting_free = 0;
+	s->waiting_max = c->dns.forward_max;
 	return 0;
 }
 
@@ -542,7 +598,9 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	s->conf = c;
 	s->svc = svc;
 	s->loop = svc->loop;
-	refresh_ifaces(s, true);
+	s->acl_gen = 1;
+	s->rl_client = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 10);
+	refresh_own(s);
 	pick_upstreams(s, c);
 	fwd_conf(s, c, &fc);
 	if ((r = alloc_buffers(s, c)) < 0 || (r = dns_zone_new(c, &s->zone)) < 0 ||
@@ -578,9 +636,8 @@ static int server_reload(void *m, const struct conf *c)
 	struct dns_zone *z = NULL;
 	struct dns_forward_conf fc;
 	int r;
-	if (c->dns.mode == DNS_MODE_OFF)
-		log_warn("dns: [dns] mode = off takes effect at the next start");
-	if ((r = dns_zone_new(c, &z)) < 0)
+	/* (mode to or from off needs a restart: the loader keeps the running mode then) */
+	if ((r = waiting_grow(s, c->dns.forward_max)) < 0 || (r = dns_zone_new(c, &z)) < 0)
 		return r;
 	bool rebind = c->dns.port != old->dns.port || c->dns.n_listen != old->dns.n_listen ||
 	              memcmp(c->dns.listen, old->dns.listen, sizeof c->dns.listen) != 0;
@@ -600,9 +657,12 @@ static int server_reload(void *m, const struct conf *c)
 	s->conf = c;
 	pick_upstreams(s, c);
 	fwd_conf(s, c, &fc);
-	(void) dns_forward_reconfigure(s->fwd, &fc);
+	s->waiting_max = c->dns.forward_max;
+	if (dns_forward_reconfigure(s->fwd, &fc) < 0 || dns_tcp_reconfigure(s, c) < 0)
+		log_err("dns: forward-max or tcp-connections not applied: out of memory");
 	dns_cache_set_limit(s->cache, c->dns.cache_bytes);
-	refresh_ifaces(s, true);
+	s->acl_gen++; /* every client's access is judged again */
+	refresh_own(s);
 	apply_engine(s, c);
 	log_ready(s, c);
 	return 0;

@@ -235,6 +235,7 @@ int dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 {
 	struct wire w = wire_init(pkt, len);
 	q->has_question = false;
+	q->qname.len = 0;
 	q->edns = false;
 	q->edns_do = false;
 	q->edns_version = 0;
@@ -247,15 +248,23 @@ int dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 		q->counts[i] = wire_u16(&w);
 	if (q->flags & DNS_F_QR) /* a response: never answered (loops between servers) */
 		return -EBADMSG;
-	int bad = (q->flags & DNS_F_OPCODE) ? DNS_R_NOTIMP : DNS_R_FORMERR;
-	if (q->counts[0] != 1 || dns_name_read(&w, &q->qname) < 0)
+	/* RFC 1035 4.1.1: only QUERY is ours; another opcode gets NOTIMP, with its question
+	 * and OPT repeated when the message has the standard layout (RFC 8906 3.1.4: nothing
+	 * past the header is promised, so an unreadable rest is no FORMERR) */
+	bool other_op = (q->flags & DNS_F_OPCODE) != 0;
+	int bad = other_op ? DNS_R_NOTIMP : DNS_R_FORMERR;
+	if (q->counts[0] > 1)
 		return bad;
-	q->qtype = wire_u16(&w);
-	q->qclass = wire_u16(&w);
-	if (w.err)
-		return bad;
-	q->has_question = true;
-	dns_name_lower(&q->qname, q->lname);
+	if (q->counts[0] == 1) {
+		if (dns_name_read(&w, &q->qname) < 0)
+			return bad;
+		q->qtype = wire_u16(&w);
+		q->qclass = wire_u16(&w);
+		if (w.err)
+			return bad;
+		q->has_question = true;
+		dns_name_lower(&q->qname, q->lname);
+	}
 
 	struct dns_msg_iter it = {.w = w, .left = {q->counts[1], q->counts[2], q->counts[3]}};
 	struct dns_rr rr;
@@ -263,12 +272,12 @@ int dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 	while ((r = dns_msg_next(&it, &rr)) == 1)
 		if (rr.type == DNS_T_OPT && (bad_opt = query_opt(q, &rr)) != 0)
 			break;
-	if (q->flags & DNS_F_OPCODE) /* RFC 1035 4.1.1: only QUERY is ours */
-		return DNS_R_NOTIMP;
-	if (r < 0 || bad_opt) {
+	if (r < 0 || bad_opt)
 		q->edns = false; /* RFC 6891 7: a bad OPT gets FORMERR without one */
+	if (other_op)
+		return DNS_R_NOTIMP;
+	if (!q->has_question || r < 0 || bad_opt)
 		return DNS_R_FORMERR;
-	}
 	if (q->edns && q->edns_version > 0) /* RFC 6891 6.1.3 */
 		return DNS_R_BADVERS;
 	return 0;

@@ -122,8 +122,9 @@ struct dns_query {
  * it must be dropped (shorter than a header, or a response: QR set); or a
  * positive rcode the answer must carry: DNS_R_FORMERR (question missing or
  * malformed, counts that lie, a bad OPT record), DNS_R_NOTIMP (an opcode
- * other than QUERY), DNS_R_BADVERS (EDNS version above 0). q->has_question
- * says whether the question could be read for the answer to repeat. */
+ * other than QUERY, whatever follows the header), DNS_R_BADVERS (EDNS
+ * version above 0). q->has_question and q->edns say whether the question
+ * and a well-formed OPT could be read, for the answer to repeat them. */
 int dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q);
 
 /* One resource record of a message, as read by dns_msg_next(). */

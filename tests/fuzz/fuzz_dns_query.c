@@ -44,16 +44,24 @@ static struct dns_engine *engine(void)
 	return &e; /* lives for the process */
 }
 
-static void check_answer(const uint8_t *out, size_t n)
+/* The answer to query: well-formed, a response with the query's ID and opcode, and no RA
+ * on REFUSED or NOTIMP (recursion is not offered there). */
+static void check_answer(const uint8_t *query, const uint8_t *out, size_t n)
 {
 	struct dns_msg_iter it;
 	struct dns_name qn;
 	struct dns_rr rr;
 	uint16_t id, flags, qt, qc;
-	struct wire w = wire_init(out, n);
-	wire_skip(&w, 4);
+	struct wire w = wire_init(out, n), in = wire_init(query, DNS_HDR_LEN);
+	uint16_t qid = wire_u16(&in), qflags = wire_u16(&in);
+	id = wire_u16(&w);
+	flags = wire_u16(&w);
+	int rcode = flags & DNS_F_RCODE;
+	if (w.err || id != qid || (flags & DNS_F_OPCODE) != (qflags & DNS_F_OPCODE) ||
+	    ((rcode == DNS_R_REFUSED || rcode == DNS_R_NOTIMP) && (flags & DNS_F_RA)))
+		abort();
 	if (wire_u16(&w) == 0)
-		return; /* FORMERR without a question */
+		return; /* FORMERR or NOTIMP without a question */
 	if (dns_msg_begin(&it, out, n, &id, &flags, &qn, &qt, &qc) < 0)
 		abort();
 	int r;
@@ -74,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0) {
 		if ((size_t) n > (cl.tcp ? sizeof out : dns_engine_udp_limit(e, &q)))
 			abort();
-		check_answer(out, (size_t) n);
+		check_answer(data, out, (size_t) n);
 	} else if (n != 0 && n != DNS_FORWARD) {
 		abort();
 	}

@@ -99,12 +99,12 @@ t.listen(16)
 out = open(log, "a", buffering=1)
 SOA = "ns.fwd.test. h.fwd.test. 1 3600 600 86400 30"
 
-def answer(wire, proto):
+def answer(wire, proto, port=None):
     q = dns.message.from_wire(wire)
     name = q.question[0].name.to_text().lower()
     rdtype = dns.rdatatype.to_text(q.question[0].rdtype)
     out.write(json.dumps({"name": name, "type": rdtype, "proto": proto,
-                          "edns": q.edns, "id": q.id}) + "\n")
+                          "edns": q.edns, "id": q.id, "port": port}) + "\n")
     r = dns.message.make_response(q)
     r.flags |= dns.flags.AA
     if name.endswith(".fwd.test."):
@@ -151,7 +151,7 @@ while True:
         data, peer = u.recvfrom(65535)
         for forged in forgeries(data):
             u.sendto(forged, peer)
-        u.sendto(answer(data, "udp"), peer)
+        u.sendto(answer(data, "udp", peer[1]), peer)
     if t in ready:
         c, _ = t.accept()
         c.settimeout(2)
@@ -533,7 +533,7 @@ def test_rate_limit_per_client(lab):
 # ---- TCP
 
 def test_tcp_pipelining_idle_timeout_and_cap(lab):
-    lab.start(dns_extra="tcp-idle-timeout = 1s\ntcp-connections = 2")
+    lab.start(dns_extra="tcp-idle-timeout = 2s\ntcp-connections = 2")
     with inside(lab.cli):
         c1 = socket.create_connection((SRV, 53), timeout=3)
         c2 = socket.create_connection((SRV, 53), timeout=3)
@@ -555,15 +555,22 @@ def test_tcp_pipelining_idle_timeout_and_cap(lab):
             ids.add(dns.message.from_wire(buf[2:2 + n]).id)
             buf = buf[2 + n:]
     assert ids == {100, 101, 102}
-    # a third connection is over the cap: closed at once
+    # a third connection is over the cap: it takes the place of the oldest idle one (c2,
+    # idle since it was opened) and is served
     with inside(lab.cli):
         c3 = socket.create_connection((SRV, 53), timeout=3)
-    assert c3.recv(10) == b""
+    assert c2.recv(10) == b""
+    m = q("kms.lan")
+    m.id = 103
+    w = m.to_wire()
+    c3.sendall(struct.pack(">H", len(w)) + w)
+    n = struct.unpack(">H", c3.recv(2))[0]
+    assert dns.message.from_wire(c3.recv(n)).id == 103
     # idle connections are closed after tcp-idle-timeout
     t0 = time.monotonic()
     assert c1.recv(10) == b""
-    assert c2.recv(10) == b""
-    assert time.monotonic() - t0 < 3
+    assert c3.recv(10) == b""
+    assert time.monotonic() - t0 < 4
     for c in (c1, c2, c3):
         c.close()
 

@@ -175,6 +175,52 @@ static void test_world_readable_token_warns(void **state)
 	assert_int_equal(load_file_with(without, 0644, needle), 0); /* nothing secret */
 }
 
+#define NET "[subnet 10.0.0.0/24]\nrange = 10.0.0.10-10.0.0.20\n"
+
+struct kept {
+	char names[8][64];
+	size_t n;
+};
+
+static void note_kept(const char *section, const char *key, void *data)
+{
+	struct kept *k = data;
+	if (k->n < 8)
+		snprintf(k->names[k->n++], sizeof k->names[0], "[%s] %s", section, key);
+}
+
+/* A reload keeps the running value of keys that need a restart, and names them. */
+static void test_restart_keys_kept_on_reload(void **state)
+{
+	(void) state;
+	struct conf *run = conf_ok("[server]\ndata-dir = /a\n[dns]\nmode = full\n" NET);
+	struct conf *next =
+	        conf_ok("[server]\ndata-dir = /b\nname = other\n[dns]\nmode = local\n" NET);
+	struct kept k = {0};
+	assert_int_equal(conf_keep_restart_keys(run, next, note_kept, &k), 1);
+	assert_string_equal(k.names[0], "[server] data-dir");
+	assert_string_equal(next->server.data_dir, "/a"); /* kept */
+	assert_string_equal(next->server.name, "other");  /* applied */
+	assert_int_equal(next->dns.mode, DNS_MODE_LOCAL); /* full -> local: applied */
+	conf_free(next);
+	/* to or from off: kept */
+	next = conf_ok("[server]\ndata-dir = /a\n[dns]\nmode = off\n[dhcp]\nmode = proxy\n" NET);
+	k.n = 0;
+	assert_int_equal(conf_keep_restart_keys(run, next, note_kept, &k), 2);
+	assert_string_equal(k.names[0], "[dhcp] mode");
+	assert_string_equal(k.names[1], "[dns] mode");
+	assert_int_equal(next->dns.mode, DNS_MODE_FULL);
+	assert_int_equal(next->dhcp.mode, DHCP_MODE_FULL);
+	/* nothing changed: nothing to say */
+	k.n = 0;
+	assert_int_equal(conf_keep_restart_keys(run, run, note_kept, &k), 0);
+	conf_free(next);
+	conf_free(run);
+	/* every key marked so can be kept (a field of its own in a singleton section) */
+	for (size_t i = 0; i < 256; i++)
+		assert_true(conf_key_restart_ok(i));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +232,7 @@ int main(void)
 	        cmocka_unit_test(test_reservations),
 	        cmocka_unit_test(test_long_line),
 	        cmocka_unit_test(test_world_readable_token_warns),
+	        cmocka_unit_test(test_restart_keys_kept_on_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,39 @@ static void test_defaults(void **state)
 	assert_int_equal(c->dns.edns_payload, 1232);
 	assert_int_equal(c->dns.rate_limit, 1000);
 	assert_int_equal(c->dns.upstream_timeout_sec, 1);
+	assert_false(c->dns.allow_only);
+	assert_int_equal(c->dns.tcp_max_connections, 64);
+	assert_int_equal(c->dns.tcp_per_client, 8);
+	assert_int_equal(c->dns.tcp_idle_sec, 10);
+	assert_int_equal(c->dns.tcp_request_sec, 5);
 	conf_free(c);
+}
+
+/* allow = only NET, ...: the list replaces the served LAN. */
+static void test_allow_only(void **state)
+{
+	(void) state;
+	struct conf *c = conf_ok(BASE "[dns]\nallow = only 10.77.0.0/25, 10.9.0.1\n");
+	assert_true(c->dns.allow_only);
+	assert_int_equal(c->dns.n_allow, 2);
+	assert_int_equal(c->dns.allow[0].net, 0x0a4d0000);
+	assert_int_equal(c->dns.allow[0].prefix, 25);
+	assert_int_equal(c->dns.allow[1].prefix, 32);
+	conf_free(c);
+	c = conf_ok(BASE "[dns]\nallow = 10.77.0.0/25\n");
+	assert_false(c->dns.allow_only);
+	conf_free(c);
+	assert_true(conf_fails_with(BASE "[dns]\nallow = only\n",
+	                            "t.conf:4: allow: 'only' needs the networks"));
+	assert_true(conf_fails_with(BASE "[dns]\nallow = 10.0.0.0/8, only 10.1.0.0/16\n",
+	                            "t.conf:4: allow: 'only' comes first"));
+	assert_true(conf_fails_with(BASE "[dns]\nallow = only only 10.1.0.0/16\n",
+	                            "t.conf:4: allow: 'only' comes first"));
+	assert_true(conf_fails_with(BASE "[dns]\nallow = only 10.1.0.1/16\n", "t.conf:4: allow:"));
+	assert_true(conf_fails_with(BASE "[dns]\ntcp-request-timeout = 0\n",
+	                            "t.conf:4: tcp-request-timeout:"));
+	assert_true(conf_fails_with(BASE "[dns]\ntcp-connections-per-client = 0\n",
+	                            "t.conf:4: tcp-connections-per-client:"));
 }
 
 static void test_keys(void **state)
@@ -152,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_defaults),
 	        cmocka_unit_test(test_keys),
+	        cmocka_unit_test(test_allow_only),
 	        cmocka_unit_test(test_records),
 	        cmocka_unit_test(test_reserved_names),
 	        cmocka_unit_test(test_bad_records_name_their_line),

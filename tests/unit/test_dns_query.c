@@ -106,6 +106,103 @@ static void test_flags(void **state)
 	assert_int_equal(p.rcode, base.rcode);
 }
 
+/* RA: only where recursion is available to this client (RFC 1035 4.1.1). */
+static void test_ra(void **state)
+{
+	struct fx *f = *state;
+	struct t_reply p;
+	/* forwarding on, client allowed: local answers, FORMERR and BADVERS carry RA */
+	assert_true(ask(f, "kms.lan", DNS_T_A, DNS_F_RD, -1, false, 0, &p) > 0);
+	assert_true(p.flags & DNS_F_RA);
+	assert_true(p.flags & DNS_F_AA);
+	assert_true(ask(f, "kms.lan", DNS_T_A, DNS_F_RD, 1232, false, 1, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_BADVERS);
+	assert_true(p.flags & DNS_F_RA);
+	assert_false(p.flags & DNS_F_AA);
+	/* REFUSED never carries RA: zone transfers, then a client not allowed */
+	assert_true(ask(f, "lan", DNS_T_AXFR, DNS_F_RD, -1, false, 0, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_REFUSED);
+	assert_false(p.flags & (DNS_F_RA | DNS_F_AA));
+	f->cl.allowed = false;
+	assert_true(ask(f, "example.com", DNS_T_A, DNS_F_RD, -1, false, 0, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_REFUSED);
+	assert_false(p.flags & (DNS_F_RA | DNS_F_AA));
+	assert_true(p.flags & DNS_F_RD);
+	/* a client not allowed gets no RA on a FORMERR either */
+	assert_true(ask(f, "kms.lan", DNS_T_A, 0, 1232, false, 1, &p) > 0);
+	assert_false(p.flags & DNS_F_RA);
+	f->cl.allowed = true;
+	/* mode = local: no recursion for anyone, so no RA on local answers */
+	f->e.forward = false;
+	assert_true(ask(f, "kms.lan", DNS_T_A, DNS_F_RD, -1, false, 0, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_NOERROR);
+	assert_false(p.flags & DNS_F_RA);
+	assert_true(p.flags & DNS_F_RD);
+	assert_true(ask(f, "nothing.lan", DNS_T_A, 0, -1, false, 0, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_NXDOMAIN);
+	assert_false(p.flags & DNS_F_RA);
+	/* the TC answer of a rate-limited client follows the same rule */
+	uint8_t qb[512], out[512];
+	size_t ql = t_query(qb, sizeof qb, 5, "kms.lan", DNS_T_A, DNS_F_RD, -1, false, 0);
+	int n = dns_engine_truncated(&f->e, qb, ql, &f->cl, out, sizeof out);
+	assert_true(n > 0);
+	t_parse(out, (size_t) n, &p);
+	assert_true(p.flags & DNS_F_TC);
+	assert_false(p.flags & DNS_F_RA);
+	f->e.forward = true;
+	n = dns_engine_truncated(&f->e, qb, ql, &f->cl, out, sizeof out);
+	t_parse(out, (size_t) n, &p);
+	assert_true(p.flags & DNS_F_RA);
+}
+
+/* Another opcode: NOTIMP, opcode, RD and CD repeated, never RA, AA or data. */
+static void test_other_opcodes(void **state)
+{
+	struct fx *f = *state;
+	struct t_reply p;
+	for (uint16_t op = 1; op < 16; op++) {
+		uint16_t fl = (uint16_t) (op << 11) | DNS_F_RD | DNS_F_CD;
+		assert_true(ask(f, "kms.lan", DNS_T_A, fl, 1232, false, 0, &p) > 0);
+		assert_int_equal(p.rcode, DNS_R_NOTIMP);
+		assert_int_equal(p.flags & DNS_F_OPCODE, op << 11);
+		assert_true(p.flags & DNS_F_RD);
+		assert_true(p.flags & DNS_F_CD);
+		assert_false(p.flags & (DNS_F_RA | DNS_F_AA | DNS_F_TC | DNS_F_Z | DNS_F_AD));
+		assert_int_equal(p.counts[1] + p.counts[2], 0);
+		assert_true(p.opt); /* RFC 6891 7: an OPT in, an OPT out */
+		/* EDNS version 1 changes nothing: the opcode is what we do not implement */
+		assert_true(ask(f, "kms.lan", DNS_T_A, fl, 1232, false, 1, &p) > 0);
+		assert_int_equal(p.rcode, DNS_R_NOTIMP);
+	}
+	/* a header alone (dig +header-only): NOTIMP, no question to repeat; with an OPT
+	 * after the header, the OPT is answered */
+	static const uint8_t hdr[] = {0, 7, 0x78, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	assert_true(run(f, hdr, sizeof hdr, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_NOTIMP);
+	assert_int_equal(p.counts[0], 0);
+	assert_false(p.opt);
+	assert_false(p.flags & DNS_F_RA);
+	static const uint8_t hdr_opt[] = {0, 7, 0x78, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	                                  0, 0, 41,   4, 0, 0, 0, 0, 0, 0, 0};
+	assert_true(run(f, hdr_opt, sizeof hdr_opt, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_NOTIMP);
+	assert_int_equal(p.counts[0], 0);
+	assert_true(p.opt);
+	/* whatever follows the header of another opcode: still NOTIMP, never FORMERR */
+	static const uint8_t junk[] = {0, 7, 0x28, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0xff};
+	assert_true(run(f, junk, sizeof junk, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_NOTIMP);
+	assert_int_equal(p.counts[0], 0);
+	assert_int_equal(f->e.stats.notimp, 33);
+	/* QUERY with no question: FORMERR, its OPT answered */
+	static const uint8_t noq[] = {0, 8, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	                              0, 0, 41,   4, 0, 0, 0, 0, 0, 0, 0};
+	assert_true(run(f, noq, sizeof noq, &p) > 0);
+	assert_int_equal(p.rcode, DNS_R_FORMERR);
+	assert_true(p.opt);
+	assert_true(p.flags & DNS_F_RD);
+}
+
 static void test_malformed(void **state)
 {
 	struct fx *f = *state;
@@ -199,6 +296,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_edns, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_ra, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_other_opcodes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_access, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_any_for_other_names, setup, teardown),
