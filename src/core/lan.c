@@ -169,10 +169,22 @@ bool lan_net_served(struct lan *l, uint32_t addr)
 	return net_served(l, addr);
 }
 
+static bool own_addr(const struct lan *l, uint32_t addr)
+{
+	for (size_t i = 0; i < l->n_ifs; i++)
+		if (l->ifs[i].addr == addr)
+			return true;
+	return false;
+}
+
 enum lan_verdict lan_check(struct lan *l, int ifindex, uint32_t src)
 {
 	if (ifindex != 0 && !lan_if_served(l, ifindex))
 		return LAN_OTHER_IF;
+	/* the host itself, whichever of its addresses it speaks from */
+	const struct lan_if *f = ifindex ? find_if(l, ifindex) : NULL;
+	if (f && f->loopback && own_addr(l, src))
+		return LAN_OK;
 	return lan_net_served(l, src) ? LAN_OK : LAN_OFF_NET;
 }
 

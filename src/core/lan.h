@@ -6,7 +6,8 @@
  *   - its source lies in a served network: loopback, a [subnet] (relayed
  *     ones included), or the subnet of an address of a served interface.
  * The subnet of an interface that is not served (a router's WAN side) is
- * never a served network, whatever the protocol.
+ * never a served network, whatever the protocol. The host itself is: what
+ * arrives on loopback from any of its own addresses is from the LAN.
  *
  * The interface table is read when the object is made and re-read lazily:
  * on a lookup that misses (an interface that came up since), at most once a

@@ -34,6 +34,8 @@ static void test_served_interface_and_networks(void **state)
 	/* a LAN-side sender from the WAN's subnet: that network is not served */
 	assert_int_equal(lan_check(l, 2, 0xc0a83205), LAN_OFF_NET);
 	assert_int_equal(lan_check(l, 2, 0x08080808), LAN_OFF_NET);
+	/* the server asking itself at its WAN address */
+	assert_int_equal(lan_check(l, 1, 0xc0a83202), LAN_OK);
 	/* TCP with an unknown arrival interface: the source alone */
 	assert_int_equal(lan_check(l, 0, 0x0a4d0064), LAN_OK);
 	assert_int_equal(lan_check(l, 0, 0xc0a83205), LAN_OFF_NET);
