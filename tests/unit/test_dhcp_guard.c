@@ -181,6 +181,38 @@ static void test_oldest_offer_is_reclaimed(void **state)
 	fx_free(f);
 }
 
+/* The guard's keys load with file:line errors; relays take addresses and
+ * networks. */
+static void test_guard_keys(void **state)
+{
+	(void) state;
+	struct conf *c = conf_ok("[dhcp]\nrelays = 10.77.0.2, 10.80.0.0/16\n"
+	                         "new-client-share = 0\nnew-device-limit = 5\n"
+	                         "max-pending-devices = 7\n[subnet 10.0.0.0/24]\n");
+	assert_int_equal(c->dhcp.n_relays, 2);
+	assert_int_equal(c->dhcp.relays[0].net, 0x0a4d0002);
+	assert_int_equal(c->dhcp.relays[0].prefix, 32);
+	assert_int_equal(c->dhcp.relays[1].prefix, 16);
+	assert_int_equal(c->dhcp.new_client_share, 0);
+	assert_int_equal(c->dhcp.new_device_limit, 5);
+	assert_int_equal(c->dhcp.max_pending_devices, 7);
+	conf_free(c);
+	c = conf_ok("[subnet 10.0.0.0/24]\n");
+	assert_int_equal(c->dhcp.n_relays, 0);
+	assert_int_equal(c->dhcp.new_client_share, 25);
+	assert_int_equal(c->dhcp.new_device_limit, 100);
+	assert_int_equal(c->dhcp.max_pending_devices, 1000);
+	conf_free(c);
+	assert_true(conf_fails_with("[dhcp]\nrelays = 10.0.0.1, nope\n[subnet 10.0.0.0/24]\n",
+	                            "t.conf:2: relays: relay 'nope' is neither"));
+	assert_true(conf_fails_with("[dhcp]\nrelays = 10.0.0.1/33\n[subnet 10.0.0.0/24]\n",
+	                            "t.conf:2:"));
+	assert_true(conf_fails_with("[dhcp]\nnew-client-share = 101\n[subnet 10.0.0.0/24]\n",
+	                            "t.conf:2: new-client-share"));
+	assert_true(conf_fails_with("[dhcp]\nmax-pending-devices = 0\n[subnet 10.0.0.0/24]\n",
+	                            "t.conf:2: max-pending-devices"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +221,7 @@ int main(void)
 	        cmocka_unit_test(test_budget_scales_to_the_pool),
 	        cmocka_unit_test(test_relays_past_the_cap_share_a_bucket),
 	        cmocka_unit_test(test_oldest_offer_is_reclaimed),
+	        cmocka_unit_test(test_guard_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
