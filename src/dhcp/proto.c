@@ -289,11 +289,17 @@ static void on_discover(struct dhcp_ctx *x)
 	bool limited;
 
 	ip4_fmt(x->m->giaddr, a);
-	DHCP_JOURNAL(x, 0, "dhcp.discover", "via %s", x->m->giaddr ? a : x->ifname);
+	const char *via = x->m->giaddr ? a : x->ifname;
 	struct dhcp_lease *l = choose_for_discover(x, &limited);
+	if (limited) {
+		/* a flood of new MACs leaves no trace; a registered device's does */
+		if (x->reg.dev)
+			DHCP_JOURNAL(x, 0, "dhcp.discover",
+			             "via %s, refused by the starvation guard", via);
+		return;
+	}
+	DHCP_JOURNAL(x, 0, "dhcp.discover", "via %s", via);
 	if (!l) {
-		if (limited)
-			return;
 		ip4_fmt(x->subnet->net, a);
 		DHCP_JOURNAL(x, 0, "dhcp.no_address", "no free address in %s/%u", a,
 		             x->subnet->prefix);
