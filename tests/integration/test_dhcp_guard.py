@@ -104,6 +104,19 @@ def test_forged_giaddr_gets_nothing(netns, netbay, tmp_path):
     assert "similar messages suppressed" in log or log.count("ignored:") < 40  # rate-limited
 
 
+def test_relays_list_decides_alone(netns, netbay, tmp_path):
+    """With [dhcp] relays set, a listed source is a relay whatever the routes
+    say, and an unlisted one is not, even with its own address as giaddr."""
+    lan = relayed_lan(netns, netbay, tmp_path, extra="[dhcp]\nrelays = 10.77.0.60\n")
+    lan.cli.addr("cli0", "10.77.0.60/24")
+    lan.cli.run(PY, ATTACK, "relay", "10.77.0.1", "1", "10.77.0.50:10.77.0.50",
+                "10.77.0.60:10.78.0.1", timeout=30)
+    log = lan.nb.log()
+    assert "from 10.77.0.50:67 on srv0 ignored: the source is not in [dhcp] relays" in log
+    assert "OFFER 10.78.0." in log  # asymmetric on purpose: the list is the admin's word
+    assert "OFFER 10.77.0." not in log
+
+
 def test_many_relay_addresses_share_one_guard(netns, netbay, tmp_path):
     """rate 1/s, burst 3: a host holding 31 addresses, each claimed as a relay
     (giaddr = itself), or rotating giaddr from one address, takes a few
