@@ -135,6 +135,18 @@ static const struct conf_key keys[] = {
          "50", false, "new clients per second allowed per interface or relay (0: unlimited)"},
         {"dhcp", "new-client-burst", CT_UINT, S(dhcp.new_client_burst), 0, 0, 1, 1000000, NULL,
          NULL, "200", false, "how many new clients may arrive at once before the rate applies"},
+        {"dhcp", "new-client-share", CT_UINT, S(dhcp.new_client_share), 0, 0, 0, 100, NULL, NULL,
+         "25", false,
+         "percent of a subnet's free addresses new clients via one interface or relay may take "
+         "in 10 s (0: no pool scaling)"},
+        {"dhcp", "relays", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dhcp_relays, NULL, false,
+         "relay addresses or networks whose relayed requests are accepted; empty: relays the "
+         "server routes the client's network through"},
+        {"dhcp", "new-device-limit", CT_UINT, S(dhcp.new_device_limit), 0, 0, 1, 1000000, NULL,
+         NULL, "100", false,
+         "new devices network-booting clients may add to the registry a minute"},
+        {"dhcp", "max-pending-devices", CT_UINT, S(dhcp.max_pending_devices), 0, 0, 1, 1000000,
+         NULL, NULL, "1000", false, "devices pending approval the registry holds at most"},
 
         /* [tftp] */
         {"tftp", "root", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_tftp_root, "/srv/netbay/boot",

@@ -132,6 +132,11 @@ struct conf {
 		uint32_t
 		        new_client_rate; /* new clients per second per interface or relay; 0: off */
 		uint32_t new_client_burst;
+		uint32_t new_client_share; /* % of a subnet's free addresses per 10 s; 0: off */
+		struct conf_net relays[CONF_MAX_LIST]; /* trusted relays; none: routed ones */
+		size_t n_relays;
+		uint32_t new_device_limit;         /* new registry devices a minute */
+		uint32_t max_pending_devices;      /* devices pending approval, at most */
 		int unknown_devices;               /* enum conf_unknown */
 		char default_group[CONF_NAME_MAX]; /* "" : none */
 		int pending_boot;                  /* enum conf_pending_boot */

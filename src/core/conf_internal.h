@@ -68,6 +68,7 @@ int conf_parse_boot_file(void *field, char *value, int line, char *err, size_t e
 
 /* conf_dns.c */
 int conf_parse_dns_upstream(void *obj, char *value, int line, char *err, size_t errlen);
+int conf_parse_dhcp_relays(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_dns_allow(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_dns_reserved(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_dns_record(void *obj, char *value, int line, char *err, size_t errlen);

@@ -1,6 +1,6 @@
 /* The custom value parsers of the config loader: the keys whose values are
  * more than a string, number, duration, address or enum, outside [dns]:
- * [server] interfaces and log-level, [tftp] root, a [subnet]'s range, search
+ * [server] interfaces and log-level, [dhcp] relays, [tftp] root, a [subnet]'s range, search
  * and route, a [host]'s mac and client-id, the [api] socket, listen address
  * and token, and a [group]'s boot file names. Each has the conf_custom_fn
  * signature and is reached only through the key table in conf.c. */
@@ -31,6 +31,26 @@ int conf_parse_interfaces(void *obj, char *value, int line, char *err, size_t er
 			return -EINVAL;
 		}
 		snprintf(c->server.interfaces[c->server.n_interfaces++], IF_NAMESIZE, "%s", t);
+	}
+	return 0;
+}
+
+/* [dhcp] relays: addresses (a /32) or NETWORK/PREFIX, comma-separated. */
+int conf_parse_dhcp_relays(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	char *save = NULL;
+	c->dhcp.n_relays = 0;
+	for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		struct conf_net *n = &c->dhcp.relays[c->dhcp.n_relays];
+		if (c->dhcp.n_relays == CONF_MAX_LIST)
+			return nb_errf(err, errlen, -E2BIG, "more than %d relays", CONF_MAX_LIST);
+		n->prefix = 32;
+		if ((strchr(t, '/') ? ip4_cidr_parse(t, &n->net, &n->prefix)
+		                    : ip4_parse(t, &n->net)) < 0)
+			return nb_errf(err, errlen, -EINVAL,
+			               "relay '%s' is neither an address nor NETWORK/PREFIX", t);
+		c->dhcp.n_relays++;
 	}
 	return 0;
 }

@@ -24,17 +24,14 @@ struct nb_services;
 struct loop_io;
 struct loop_timer;
 
-#define DHCP_MAX_IFS          64
 #define DHCP_BATCHES_PER_TURN 4 /* recvmmsg batches read per readable event */
 #define DHCP_OUT_MAX          (NET_BATCH_MAX * DHCP_BATCHES_PER_TURN)
 #define DHCP_RATE_BUCKETS     64
-
-struct dhcp_if {
-	int ifindex;
-	uint32_t addr;
-	unsigned prefix;
-	char name[IF_NAMESIZE];
-};
+#define DHCP_RATE_KEYS_PER_IF 8 /* relay sources with a bucket of their own, per interface */
+#define DHCP_RATE_OTHER       UINT32_MAX /* bucket src: the relays past that cap */
+#define DHCP_WAIT_SETS        64
+#define DHCP_WAIT_WAYS        4
+#define DHCP_RELAY_MEMO       64
 
 /* A reply waiting for the end of the turn. */
 struct dhcp_reply {
@@ -51,13 +48,38 @@ struct dhcp_reply {
 	uint8_t type;
 };
 
+/* The starvation guard's token bucket for one arrival: an interface's own
+ * clients (src 0), one relay on it (src: the relay's address), or the
+ * relays past DHCP_RATE_KEYS_PER_IF (src DHCP_RATE_OTHER). */
 struct dhcp_rate {
-	uint32_t giaddr;
 	int ifindex;
+	uint32_t src;
 	bool used;
 	double tokens;
+	double burst, rate; /* as last computed: whether it has refilled, when idle */
 	int64_t last_ms, logged_ms;
-	uint64_t dropped;
+	uint64_t refused; /* since the last log line */
+};
+
+/* A new client the guard refused, remembered so that one that keeps asking
+ * is admitted before clients that showed up after it. */
+struct dhcp_waiter {
+	struct hwaddr mac;
+	bool used;
+	uint16_t asks; /* refusals, counted at most once a second */
+	int ifindex;   /* the key of its bucket */
+	uint32_t src;
+	int64_t first_ms, last_ms;
+};
+
+/* A relay verdict, remembered for a few seconds (route lookups cost a
+ * round trip to the kernel). */
+struct dhcp_relay_memo {
+	uint32_t giaddr, src;
+	int ifindex;
+	int64_t until_ms;
+	uint32_t key;    /* the guard's key for it (see dhcp_relay_untrusted) */
+	const char *why; /* NULL: trusted */
 };
 
 #define DHCP_DECLINE_KEYS 16
@@ -84,11 +106,11 @@ struct dhcp_server {
 	struct dhcp_reply out[DHCP_OUT_MAX];
 	size_t n_out;
 	struct dhcp_sync *sync; /* lease writes the database lost, to write again (sync.c) */
-	struct dhcp_if ifs[DHCP_MAX_IFS];
-	size_t n_ifs;
-	int64_t ifs_refreshed_ms;
 	struct dhcp_rate rate[DHCP_RATE_BUCKETS];
-	struct log_ratelimit rl_bad, rl_info;
+	struct dhcp_waiter wait[DHCP_WAIT_SETS * DHCP_WAIT_WAYS];
+	struct dhcp_relay_memo relay_memo[DHCP_RELAY_MEMO];
+	int fd_route; /* rtnetlink, for relay checks; -1 until needed */
+	struct log_ratelimit rl_bad, rl_info, rl_guard, rl_relay;
 	struct log_ratelimit rl_lease; /* routine lines: ACK, RELEASE, proxy answers */
 	struct dhcp_decline_bucket decline[DHCP_DECLINE_KEYS], decline_all;
 	struct dhcp_msg msg; /* scratch for the packet being handled */
@@ -105,8 +127,9 @@ struct dhcp_ctx {
 	const char *ifname;
 	char mac[HWADDR_STRLEN];
 	int64_t now;
-	bool pxe_port;            /* arrived on 4011 */
-	struct pxe_client pxe;    /* what the client says about network boot */
+	bool pxe_port;         /* arrived on 4011 */
+	uint32_t guard_src;    /* starvation guard: the relay it counts under; 0: the interface */
+	struct pxe_client pxe; /* what the client says about network boot */
 	struct registry_boot reg; /* the registry's verdict and profile (reg.dev NULL: unknown) */
 };
 
@@ -125,8 +148,9 @@ static inline bool dhcp_journaled(const struct dhcp_ctx *x)
 	} while (0)
 
 /* proto.c */
-/* Fills x->reg: booting clients are recorded by the registry's policy,
- * others only looked up. */
+/* Fills x->reg from the registry without recording anything: a booting
+ * client is recorded (its device created by the policy) only once its
+ * packet passed every check, by the handler that answers it. */
 void dhcp_proto_lookup(struct dhcp_ctx *x);
 void dhcp_proto_handle(struct dhcp_ctx *x);
 /* Proxy mode (PXE 2.1, RFC 4578): boot information only, never an address. */
@@ -135,8 +159,19 @@ void dhcp_proto_proxy(struct dhcp_ctx *x);
 /* server.c, for proto.c */
 struct dhcp_reply *dhcp_reply_new(struct dhcp_server *s);
 void dhcp_reply_route(const struct dhcp_ctx *x, struct dhcp_reply *r, uint32_t yiaddr, bool nak);
-/* Admits a client never seen before under the per-interface/relay rate; logs when not. */
+/* guard.c: admits a client never seen before under the starvation guard
+ * of its arrival (interface, or relay on it); logs when not. */
 bool dhcp_rate_admit(struct dhcp_ctx *x);
+/* The same at a given monotonic time (tests). */
+bool dhcp_guard_admit(struct dhcp_ctx *x, int64_t now_ms);
+
+/* relay.c: whether a packet with giaddr set came from a relay netbay
+ * trusts (see docs/dhcp.md, "Relays"). NULL if so, with *ret_key the
+ * starvation guard's key for it (the relay's address, or 0: a host on the
+ * segment, counted with the interface's own clients); else why not, for
+ * the log line the caller writes. */
+const char *dhcp_relay_untrusted(struct dhcp_server *s, const struct net_pkt *pkt, uint32_t giaddr,
+                                 uint32_t *ret_key);
 /* Makes the lease durable in this turn's batch and publishes its name. */
 int dhcp_lease_persist(struct dhcp_server *s, struct dhcp_lease *l);
 /* Withdraws the published name of a lease that ended. */

@@ -17,6 +17,9 @@ struct pool {
 	size_t n_leases; /* lease objects inside the range */
 	struct dhcp_lease **heap;
 	size_t heap_len, heap_cap;
+	struct dhcp_lease *offers, *offers_tail; /* OFFERED leases, first offered first */
+	int64_t free_at;                         /* the now free was counted at; 0: never */
+	size_t free;
 };
 
 struct dhcp_leases {
@@ -131,6 +134,50 @@ static int heap_add(struct pool *p, struct dhcp_lease *l)
 	return 0;
 }
 
+/* ---- pool offer lists */
+
+static void offer_link(struct pool *p, struct dhcp_lease *l)
+{
+	l->offer_next = NULL;
+	l->offer_prev = p->offers_tail;
+	if (p->offers_tail)
+		p->offers_tail->offer_next = l;
+	else
+		p->offers = l;
+	p->offers_tail = l;
+}
+
+static void offer_unlink(struct pool *p, struct dhcp_lease *l)
+{
+	if (l->offer_prev)
+		l->offer_prev->offer_next = l->offer_next;
+	else if (p->offers == l)
+		p->offers = l->offer_next;
+	if (l->offer_next)
+		l->offer_next->offer_prev = l->offer_prev;
+	else if (p->offers_tail == l)
+		p->offers_tail = l->offer_prev;
+	l->offer_prev = l->offer_next = NULL;
+}
+
+/* Leases whose expires has passed, under heap node i (a min-heap: a node
+ * still in use has none below it). */
+static size_t count_expired(const struct pool *p, size_t i, int64_t now)
+{
+	size_t n = 0, stack[64], top = 0;
+	if (i < p->heap_len)
+		stack[top++] = i;
+	while (top) {
+		size_t k = stack[--top];
+		if (p->heap[k]->expires > now)
+			continue;
+		n++;
+		for (size_t c = 2 * k + 1; c <= 2 * k + 2 && c < p->heap_len; c++)
+			stack[top++] = c; /* depth <= log2(heap) + 1, under 64 */
+	}
+	return n;
+}
+
 static uint16_t pool_of(const struct dhcp_leases *t, uint32_t addr)
 {
 	for (size_t i = 0; i < t->n_pools; i++)
@@ -210,8 +257,14 @@ int dhcp_leases_set_pools(struct dhcp_leases *t, const struct conf *c)
 		for (struct dhcp_lease *l = t->by_addr[i]; l; l = l->next_addr) {
 			l->pool = pool_of(t, l->addr);
 			l->heap_idx = NO_HEAP;
-			if (l->pool != DHCP_NO_POOL && heap_add(&t->pools[l->pool], l) < 0)
+			l->offer_prev = l->offer_next = NULL;
+			if (l->pool == DHCP_NO_POOL)
+				continue;
+			if (heap_add(&t->pools[l->pool], l) < 0)
 				return -ENOMEM;
+			if (l->state == DHCP_LEASE_OFFERED)
+				offer_link(&t->pools[l->pool],
+				           l); /* order lost: a reload is rare */
 		}
 	return 0;
 }
@@ -331,6 +384,11 @@ static int give(struct dhcp_leases *t, struct dhcp_lease *l, const struct dhcp_c
 			return -ENOMEM;
 		memcpy(cid, c->cid, c->cid_len);
 	}
+	if (l->state == DHCP_LEASE_OFFERED && l->pool != DHCP_NO_POOL) {
+		/* an offer made to its previous owner means nothing to the new one */
+		offer_unlink(&t->pools[l->pool], l);
+		l->state = DHCP_LEASE_RELEASED;
+	}
 	client_unlink(t, l);
 	free(l->cid);
 	l->cid = cid;
@@ -393,18 +451,59 @@ struct dhcp_lease *dhcp_leases_allocate(struct dhcp_leases *t, const struct conf
 		if (top->expires <= now && (!oldest || top->expires < oldest->expires))
 			oldest = top;
 	}
+	/* none: the offer made first, when its client had time to ask for it */
+	for (size_t i = 0; i < t->n_pools && !oldest; i++) {
+		struct pool *p = &t->pools[i];
+		struct dhcp_lease *o = p->offers;
+		if (p->net != s->net || p->prefix != s->prefix || !o)
+			continue;
+		if ((int64_t) o->offered_at + DHCP_OFFER_RECLAIM_SEC <= now &&
+		    (!oldest || o->offered_at < oldest->offered_at))
+			oldest = o;
+	}
 	if (!oldest)
 		return NULL;
 	return give(t, oldest, c) < 0 ? NULL : oldest;
 }
 
+size_t dhcp_leases_free_count(struct dhcp_leases *t, const struct conf_subnet *s, int64_t now)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n_pools; i++) {
+		struct pool *p = &t->pools[i];
+		if (p->net != s->net || p->prefix != s->prefix)
+			continue;
+		if (p->free_at != now) {
+			uint64_t size = (uint64_t) p->end - p->start + 1;
+			p->free = (size_t) (size - p->n_leases) + count_expired(p, 0, now);
+			p->free_at = now;
+		}
+		n += p->free;
+	}
+	return n;
+}
+
 void dhcp_lease_set(struct dhcp_leases *t, struct dhcp_lease *l, enum dhcp_lease_state state,
                     uint32_t expires)
 {
+	struct pool *p = l->pool != DHCP_NO_POOL ? &t->pools[l->pool] : NULL;
+	if (p && (l->state == DHCP_LEASE_OFFERED) != (state == DHCP_LEASE_OFFERED)) {
+		if (state == DHCP_LEASE_OFFERED)
+			offer_link(p, l);
+		else
+			offer_unlink(p, l);
+	}
 	l->state = (uint8_t) state;
 	l->expires = expires;
-	if (l->pool != DHCP_NO_POOL && l->heap_idx != NO_HEAP)
-		heap_fix(&t->pools[l->pool], l->heap_idx);
+	if (p && l->heap_idx != NO_HEAP)
+		heap_fix(p, l->heap_idx);
+}
+
+void dhcp_lease_offer(struct dhcp_leases *t, struct dhcp_lease *l, int64_t now, uint32_t hold_sec)
+{
+	if (l->state != DHCP_LEASE_OFFERED)
+		l->offered_at = (uint32_t) now;
+	dhcp_lease_set(t, l, DHCP_LEASE_OFFERED, (uint32_t) (now + hold_sec));
 }
 
 static int set_str(char **dst, const char *s)

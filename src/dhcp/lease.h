@@ -51,7 +51,14 @@ struct dhcp_lease {
 	char *fqdn;     /* option 81 as sent, or NULL */
 	int ifindex;    /* arrival interface of the REQUEST that bound it; 0: not known */
 	struct dhcp_lease *next_addr, *next_client;
+	uint32_t offered_at; /* wall seconds of the first OFFER, while offered */
+	struct dhcp_lease *offer_prev, *offer_next; /* the pool's offers, first offered first */
 };
+
+/* When a subnet has no free address, an offer held this long without a
+ * REQUEST goes to the next client, the one offered first before the others
+ * (RFC 2131 4.3.1 lets a server reuse an offered address). */
+#define DHCP_OFFER_RECLAIM_SEC 5
 
 struct dhcp_leases;
 
@@ -78,10 +85,17 @@ bool dhcp_leases_in_pool(const struct dhcp_leases *t, uint32_t addr);
 /* A free address for c in subnet s: the requested one when it is in a pool
  * of s and available, else one never used, else the oldest expired.
  * Returns the lease object now owned by c (state unchanged until the caller
- * sets it), or NULL when every address of s is in use. */
+ * sets it), or NULL when every address of s is in use. With none free, the
+ * offer that was made first, at least DHCP_OFFER_RECLAIM_SEC ago, is taken
+ * from its client (it never asked for it since). */
 struct dhcp_lease *dhcp_leases_allocate(struct dhcp_leases *t, const struct conf_subnet *s,
                                         const struct dhcp_client *c, uint32_t requested,
                                         int64_t now);
+/* How many addresses of subnet s's pools nobody holds at now: never used,
+ * or their lease, offer, quarantine or release has ended. Counted at most
+ * once per second of now (cheap: only expired leases are visited). */
+size_t dhcp_leases_free_count(struct dhcp_leases *t, const struct conf_subnet *s, int64_t now);
+
 /* Gives addr to c (a reservation, or an address c asked for and may have):
  * creates the lease object or takes it from its previous owner. NULL on
  * allocation failure. */
@@ -90,6 +104,9 @@ struct dhcp_lease *dhcp_leases_claim(struct dhcp_leases *t, uint32_t addr,
 
 void dhcp_lease_set(struct dhcp_leases *t, struct dhcp_lease *l, enum dhcp_lease_state state,
                     uint32_t expires);
+/* Offers l until now + hold_sec. A lease offered again to the same client
+ * keeps its first offer time (its place in the reclaim order). */
+void dhcp_lease_offer(struct dhcp_leases *t, struct dhcp_lease *l, int64_t now, uint32_t hold_sec);
 /* Replaces the lease's names (NULL or "" clears). Returns 0 or -ENOMEM. */
 int dhcp_lease_set_names(struct dhcp_lease *l, const char *hostname, const char *fqdn);
 /* The stored form of l. */

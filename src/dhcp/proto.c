@@ -165,19 +165,27 @@ static void put_config(const struct dhcp_ctx *x, struct wbuf *b, bool full)
 void dhcp_proto_lookup(struct dhcp_ctx *x)
 {
 	struct registry *r = x->s->svc->registry;
-	const struct dhcp_msg *m = x->m;
-	if (pxe_client_booting(&x->pxe) &&
-	    registry_boot_seen(r, &x->client.mac, m->ciaddr, x->pxe.arch,
-	                       x->pxe.has_uuid ? x->pxe.uuid : NULL, &x->reg) == 0)
-		return;
 	/* a plain DHCP client the registry does not know needs no profile */
-	if (!registry_get(r, &x->client.mac)) {
+	if (!pxe_client_booting(&x->pxe) && !registry_get(r, &x->client.mac)) {
 		x->reg.dev = NULL;
 		x->reg.verdict = REGISTRY_UNKNOWN;
 		x->reg.why = "not a registered device";
 		return;
 	}
 	registry_boot_for(r, &x->client.mac, &x->reg);
+}
+
+/* A booting client that passed every check (served interface, relay,
+ * subnet, starvation guard) is recorded: its device found or created by
+ * the registry's policy and limits, what it showed noted. */
+static void record_boot(struct dhcp_ctx *x)
+{
+	if (!pxe_client_booting(&x->pxe))
+		return;
+	if (registry_boot_seen(x->s->svc->registry, &x->client.mac, x->m->ciaddr, x->pxe.arch,
+	                       x->pxe.has_uuid ? x->pxe.uuid : NULL, &x->reg) < 0)
+		log_rl(&x->s->rl_info, LOG_LVL_WARN, "dhcp: %s: could not record the device",
+		       x->mac);
 }
 
 static uint16_t http_port(const struct conf *c)
@@ -360,11 +368,17 @@ static void on_discover(struct dhcp_ctx *x)
 	bool limited;
 
 	ip4_fmt(x->m->giaddr, a);
-	DHCP_JOURNAL(x, 0, "dhcp.discover", "via %s", x->m->giaddr ? a : x->ifname);
+	const char *via = x->m->giaddr ? a : x->ifname;
 	struct dhcp_lease *l = choose_for_discover(x, &limited);
+	if (limited) {
+		/* a flood of new MACs leaves no trace; a registered device's does */
+		if (x->reg.dev)
+			DHCP_JOURNAL(x, 0, "dhcp.discover",
+			             "via %s, refused by the starvation guard", via);
+		return;
+	}
+	DHCP_JOURNAL(x, 0, "dhcp.discover", "via %s", via);
 	if (!l) {
-		if (limited)
-			return;
 		ip4_fmt(x->subnet->net, a);
 		DHCP_JOURNAL(x, 0, "dhcp.no_address", "no free address in %s/%u", a,
 		             x->subnet->prefix);
@@ -374,8 +388,8 @@ static void on_discover(struct dhcp_ctx *x)
 	}
 	if (!(l->state == DHCP_LEASE_BOUND && dhcp_lease_owned_by(l, &x->client) &&
 	      l->expires > x->now))
-		dhcp_lease_set(s->leases, l, DHCP_LEASE_OFFERED,
-		               (uint32_t) (x->now + s->conf->dhcp.offer_hold_sec));
+		dhcp_lease_offer(s->leases, l, x->now, s->conf->dhcp.offer_hold_sec);
+	record_boot(x);
 	reply_lease(x, DHCP_OFFER, l->addr, lease_sec(x), false);
 	ip4_fmt(l->addr, a);
 	DHCP_JOURNAL(x, l->addr, "dhcp.offer", "%s", a);
@@ -536,6 +550,7 @@ static void on_request(struct dhcp_ctx *x)
 	bool taken;
 	struct dhcp_lease *l = grantable(x, addr, &taken);
 	if (l) {
+		record_boot(x);
 		bind_lease(x, l);
 		return;
 	}
@@ -711,6 +726,7 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 	                : m->type != DHCP_DISCOVER)
 		return;
 	uint8_t type = x->pxe_port ? DHCP_ACK : DHCP_OFFER;
+	record_boot(x);
 	DHCP_JOURNAL(x, m->ciaddr, "dhcp.proxy_request", "%s on port %d",
 	             dhcp_msg_type_name(m->type), x->pxe_port ? DHCP_PXE_PORT : DHCP_SERVER_PORT);
 	if (!decide_boot(x, &boot))
@@ -749,8 +765,8 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 		r->port = DHCP_CLIENT_PORT;
 		r->ifindex = x->pkt->ifindex;
 	}
-	log_rl(&x->s->rl_lease, LOG_LVL_INFO, "dhcp: %s: proxy %s: %s", x->mac,
-	       dhcp_msg_type_name(type), boot.file);
+	log_rl(&x->s->rl_lease, LOG_LVL_INFO, "dhcp: %s: proxy %s on %s: %s", x->mac,
+	       dhcp_msg_type_name(type), x->ifname, boot.file);
 }
 
 void dhcp_proto_handle(struct dhcp_ctx *x)

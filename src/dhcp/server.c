@@ -12,6 +12,7 @@
 
 #include "core/conf.h"
 #include "core/ctl.h"
+#include "core/lan.h"
 #include "core/loop.h"
 #include "core/services.h"
 #include "dhcp/dhcp.h"
@@ -23,60 +24,24 @@
 
 #define SWEEP_MS 30000
 
-/* ---- interfaces */
+/* ---- interfaces: the served LAN's table (core/lan.h) */
 
-static int collect_if(const char *ifname, int ifindex, uint32_t addr, unsigned prefix, void *data)
+static const struct lan_if *if_first(struct dhcp_server *s, int ifindex)
 {
-	struct dhcp_server *s = data;
-	if (s->n_ifs == DHCP_MAX_IFS)
-		return 0;
-	struct dhcp_if *i = &s->ifs[s->n_ifs++];
-	i->ifindex = ifindex;
-	i->addr = addr;
-	i->prefix = prefix;
-	nb_strlcpy(i->name, ifname, sizeof i->name);
-	return 0;
-}
-
-static void refresh_ifs(struct dhcp_server *s)
-{
-	s->n_ifs = 0;
-	s->ifs_refreshed_ms = loop_now_ms(s->svc->loop);
-	int r = net_if_foreach(collect_if, s);
-	if (r < 0)
-		log_warn("dhcp: cannot list interface addresses: %s", strerror(-r));
-}
-
-static const struct dhcp_if *if_first(struct dhcp_server *s, int ifindex)
-{
-	for (size_t i = 0; i < s->n_ifs; i++)
-		if (s->ifs[i].ifindex == ifindex)
-			return &s->ifs[i];
-	/* a new interface or address: look again, at most once a second */
-	if (loop_now_ms(s->svc->loop) - s->ifs_refreshed_ms >= 1000) {
-		refresh_ifs(s);
-		for (size_t i = 0; i < s->n_ifs; i++)
-			if (s->ifs[i].ifindex == ifindex)
-				return &s->ifs[i];
-	}
+	size_t n;
+	const struct lan_if *t = lan_ifs(s->svc->lan, &n);
+	for (size_t i = 0; i < n; i++)
+		if (t[i].ifindex == ifindex)
+			return &t[i];
 	return NULL;
 }
 
 static bool is_our_addr(const struct dhcp_server *s, uint32_t a)
 {
-	for (size_t i = 0; i < s->n_ifs; i++)
-		if (s->ifs[i].addr == a)
-			return true;
-	return false;
-}
-
-static bool if_allowed(const struct dhcp_server *s, const char *ifname)
-{
-	const struct conf *c = s->conf;
-	if (c->server.n_interfaces == 0)
-		return true;
-	for (size_t i = 0; i < c->server.n_interfaces; i++)
-		if (strcmp(c->server.interfaces[i], ifname) == 0)
+	size_t n;
+	const struct lan_if *t = lan_ifs(s->svc->lan, &n);
+	for (size_t i = 0; i < n; i++)
+		if (t[i].addr == a)
 			return true;
 	return false;
 }
@@ -88,9 +53,10 @@ static void find_subnet(struct dhcp_ctx *x)
 {
 	struct dhcp_server *s = x->s;
 	const struct conf *c = s->conf;
-	const struct dhcp_if *first = if_first(s, x->pkt->ifindex);
+	const struct lan_if *first = if_first(s, x->pkt->ifindex);
+	size_t n_ifs;
+	const struct lan_if *ifs = lan_ifs(s->svc->lan, &n_ifs);
 
-	x->ifname = first ? first->name : "?";
 	if (x->m->giaddr) {
 		x->subnet = conf_subnet_find(c, x->m->giaddr);
 		x->server_id = is_our_addr(s, x->pkt->dst_addr) ? x->pkt->dst_addr
@@ -98,8 +64,8 @@ static void find_subnet(struct dhcp_ctx *x)
 		                                                : 0;
 		return;
 	}
-	for (size_t i = 0; i < s->n_ifs; i++) {
-		const struct dhcp_if *f = &s->ifs[i];
+	for (size_t i = 0; i < n_ifs; i++) {
+		const struct lan_if *f = &ifs[i];
 		const struct conf_subnet *n;
 		if (f->ifindex == x->pkt->ifindex && (n = conf_subnet_find(c, f->addr))) {
 			x->subnet = n;
@@ -117,60 +83,11 @@ static void find_subnet(struct dhcp_ctx *x)
 static void find_proxy_server(struct dhcp_ctx *x)
 {
 	struct dhcp_server *s = x->s;
-	const struct dhcp_if *first = if_first(s, x->pkt->ifindex);
-	x->ifname = first ? first->name : "?";
+	const struct lan_if *first = if_first(s, x->pkt->ifindex);
 	if (is_our_addr(s, x->pkt->dst_addr))
 		x->server_id = x->pkt->dst_addr; /* relayed, or unicast to 4011 */
 	else if (first)
 		x->server_id = first->addr;
-}
-
-/* ---- starvation: new clients per interface or relay */
-
-bool dhcp_rate_admit(struct dhcp_ctx *x)
-{
-	struct dhcp_server *s = x->s;
-	const struct conf *c = s->conf;
-	int64_t now = loop_now_ms(s->svc->loop);
-	uint32_t gi = x->m->giaddr;
-	int ifx = gi ? 0 : x->pkt->ifindex;
-	struct dhcp_rate *b = NULL, *lru = &s->rate[0];
-	char a[IP4_STRLEN];
-
-	if (c->dhcp.new_client_rate == 0)
-		return true;
-	for (size_t i = 0; i < DHCP_RATE_BUCKETS && !b; i++) {
-		struct dhcp_rate *r = &s->rate[i];
-		if (r->used && r->giaddr == gi && r->ifindex == ifx)
-			b = r;
-		else if (!r->used || r->last_ms < lru->last_ms)
-			lru = r;
-	}
-	if (!b) {
-		b = lru;
-		*b = (struct dhcp_rate){.giaddr = gi,
-		                        .ifindex = ifx,
-		                        .used = true,
-		                        .tokens = c->dhcp.new_client_burst,
-		                        .last_ms = now};
-	}
-	b->tokens += (double) (now - b->last_ms) * c->dhcp.new_client_rate / 1000.0;
-	if (b->tokens > c->dhcp.new_client_burst)
-		b->tokens = c->dhcp.new_client_burst;
-	b->last_ms = now;
-	if (b->tokens >= 1) {
-		b->tokens -= 1;
-		return true;
-	}
-	b->dropped++;
-	if (now - b->logged_ms >= 10000) {
-		log_warn("dhcp: new clients via %s arrive faster than %u/s (pool starvation?): "
-		         "%llu ignored so far, last %s",
-		         gi ? ip4_fmt(gi, a) : x->ifname, c->dhcp.new_client_rate,
-		         (unsigned long long) b->dropped, x->mac);
-		b->logged_ms = now;
-	}
-	return false;
 }
 
 /* ---- leases: durable, published */
@@ -304,34 +221,38 @@ static void on_turn_end(struct store *st, int r, void *data)
 
 /* ---- reading */
 
-static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool pxe_port)
+/* The packet's header and type are usable; false (logged) when not. */
+static bool well_formed(struct dhcp_server *s, const struct net_pkt *pkt, struct dhcp_msg *m)
 {
-	struct dhcp_msg *m = &s->msg;
 	char a[IP4_STRLEN];
-	struct dhcp_ctx x = {
-	        .s = s, .m = m, .pkt = pkt, .now = nb_wall_sec(), .pxe_port = pxe_port};
-
 	if (pkt->len > DHCP_MAX_PACKET) {
 		log_rl(&s->rl_bad, LOG_LVL_INFO,
 		       "dhcp: oversized datagram (over %d bytes) from %s, dropped", DHCP_MAX_PACKET,
 		       ip4_fmt(pkt->src_addr, a));
-		return;
+		return false;
 	}
 	if (dhcp_msg_parse(pkt->data, pkt->len, m) < 0) {
 		log_rl(&s->rl_bad, LOG_LVL_INFO,
 		       "dhcp: malformed packet (%zu bytes) from %s, dropped", pkt->len,
 		       ip4_fmt(pkt->src_addr, a));
-		return;
+		return false;
 	}
 	if (m->op != DHCP_BOOTREQUEST)
-		return;
+		return false;
 	if (m->htype != 1 || m->hlen != 6 || m->type < DHCP_DISCOVER || m->type > DHCP_INFORM) {
 		log_rl(&s->rl_bad, LOG_LVL_INFO,
 		       "dhcp: unsupported request from %s (htype %u, hlen %u, type %u), dropped",
 		       ip4_fmt(pkt->src_addr, a), m->htype, m->hlen, m->type);
-		return;
+		return false;
 	}
-	memcpy(x.client.mac.b, m->chaddr, 6);
+	return true;
+}
+
+/* Who the client is (RFC 2131 4.2) and what it says about network boot. */
+static void identify_client(struct dhcp_ctx *x)
+{
+	const struct dhcp_msg *m = x->m;
+	memcpy(x->client.mac.b, m->chaddr, 6);
 	const struct dhcp_opt_view *cid = dhcp_opt(m, DHCP_OPT_CLIENT_ID);
 	/* RFC 2132 9.14: at least 2 bytes. A client identifier that is just
 	 * the Ethernet type and chaddr says nothing more than the MAC: treat it
@@ -339,26 +260,53 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 	 * (01:MAC) are one client with one address. */
 	if (cid && cid->len >= 2 &&
 	    !(cid->len == 7 && cid->p[0] == 1 && memcmp(cid->p + 1, m->chaddr, 6) == 0)) {
-		x.client.cid = cid->p;
-		x.client.cid_len = (uint8_t) NB_MIN(cid->len, (uint16_t) 255);
+		x->client.cid = cid->p;
+		x->client.cid_len = (uint8_t) NB_MIN(cid->len, (uint16_t) 255);
 	}
-	hwaddr_fmt(&x.client.mac, x.mac);
-	if (pxe_client_parse(m, &x.pxe) < 0) {
-		log_rl(&s->rl_bad, LOG_LVL_INFO,
-		       "dhcp: %s: malformed PXE options (93 or 97), treated as not booting", x.mac);
-		memset(&x.pxe, 0, sizeof x.pxe);
-		x.pxe.arch = -1;
+	hwaddr_fmt(&x->client.mac, x->mac);
+	if (pxe_client_parse(m, &x->pxe) < 0) {
+		log_rl(&x->s->rl_bad, LOG_LVL_INFO,
+		       "dhcp: %s: malformed PXE options (93 or 97), treated as not booting",
+		       x->mac);
+		memset(&x->pxe, 0, sizeof x->pxe);
+		x->pxe.arch = -1;
 	}
-	dhcp_proto_lookup(&x);
+}
+
+/* The order matters: nothing is recorded about a client (no device, no
+ * lease) before its packet passed the served-interface filter, the relay
+ * check and, in proto.c, the subnet check and the starvation guard. */
+static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool pxe_port)
+{
+	struct dhcp_msg *m = &s->msg;
+	char a[IP4_STRLEN], b[IP4_STRLEN];
+	struct dhcp_ctx x = {
+	        .s = s, .m = m, .pkt = pkt, .now = nb_wall_sec(), .pxe_port = pxe_port};
+
+	if (!well_formed(s, pkt, m))
+		return;
+	/* [server] interfaces, as every service reads it (core/lan.h) */
+	if (!lan_if_served(s->svc->lan, pkt->ifindex)) {
+		log_debug("dhcp: %s from %s on %s, not a served interface",
+		          dhcp_msg_type_name(m->type), ip4_fmt(pkt->src_addr, a),
+		          lan_ifname(s->svc->lan, pkt->ifindex));
+		return;
+	}
+	x.ifname = lan_ifname(s->svc->lan, pkt->ifindex);
+	identify_client(&x);
+	const char *why = m->giaddr ? dhcp_relay_untrusted(s, pkt, m->giaddr, &x.guard_src) : NULL;
+	if (why) {
+		log_rl(&s->rl_relay, LOG_LVL_WARN,
+		       "dhcp: %s: %s with giaddr %s from %s:%u on %s ignored: %s", x.mac,
+		       dhcp_msg_type_name(m->type), ip4_fmt(m->giaddr, a),
+		       ip4_fmt(pkt->src_addr, b), pkt->src_port, x.ifname, why);
+		return;
+	}
 	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
 		find_proxy_server(&x);
 	else
 		find_subnet(&x);
-	if (!if_allowed(s, x.ifname)) {
-		log_debug("dhcp: %s: %s on %s, not a served interface", x.mac,
-		          dhcp_msg_type_name(m->type), x.ifname);
-		return;
-	}
+	dhcp_proto_lookup(&x);
 	log_debug("dhcp: %s: %s via %s%s", x.mac, dhcp_msg_type_name(m->type),
 	          m->giaddr ? ip4_fmt(m->giaddr, a) : x.ifname, pxe_port ? " (port 4011)" : "");
 	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
@@ -524,6 +472,8 @@ static void server_free(struct dhcp_server *s)
 		close(s->fd);
 	if (s->fd_pxe >= 0)
 		close(s->fd_pxe);
+	if (s->fd_route >= 0)
+		close(s->fd_route);
 	net_batch_free(s->batch);
 	dhcp_leases_free(s->leases);
 	free(s);
@@ -544,6 +494,9 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	s->rl_bad = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 	s->rl_info = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 	s->rl_lease = (struct log_ratelimit) LOG_RATELIMIT_INIT(20, 100);
+	s->rl_guard = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	s->rl_relay = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	s->fd_route = -1;
 	s->leases = dhcp_leases_new();
 	s->batch = net_batch_new(NET_BATCH_MAX, DHCP_MAX_PACKET);
 	s->sweep = loop_timer_new(svc->loop, on_sweep, s);
@@ -561,7 +514,6 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	}
 	log_info("dhcp: %zu leases loaded in %lld ms", dhcp_leases_count(s->leases),
 	         (long long) (nb_now_ms() - t0));
-	refresh_ifs(s);
 	s->fd = net_udp_socket(0, DHCP_SERVER_PORT, NULL,
 	                       NET_REUSEADDR | NET_BROADCAST | NET_PKTINFO);
 	if (s->fd < 0) {
@@ -614,7 +566,7 @@ static int server_reload(void *m, const struct conf *c)
 		return r;
 	}
 	s->conf = c;
-	refresh_ifs(s);
+	memset(s->relay_memo, 0, sizeof s->relay_memo); /* [dhcp] relays may have changed */
 	return 0;
 }
 

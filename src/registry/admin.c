@@ -216,8 +216,9 @@ int registry_update(struct registry *r, uint64_t id, const struct registry_chang
 		unpublish(r, d);
 	int was = d->state;
 	*d = next;
-	if (c->fields & REGISTRY_F_MACS)
-		(void) registry_reindex(r);
+	/* MACs, the UUID or the state may have changed: the indexes and the
+	 * pending count follow (an admin's pace: a rebuild is fine) */
+	(void) registry_reindex(r);
 	registry_publish(r, d);
 	if (d->state != was && d->n_macs)
 		journal_event(r->journal, &d->macs[0], d->ip, "registry.state", "%s, was %s",
@@ -243,7 +244,6 @@ int registry_remove(struct registry *r, uint64_t id, char *err, size_t errlen)
 	struct registry_device *d = r->dev[i];
 	unpublish(r, d);
 	r->dev[i] = r->dev[r->n - 1];
-	r->persisted[i] = r->persisted[r->n - 1];
 	r->n--;
 	free(d);
 	return registry_reindex(r);

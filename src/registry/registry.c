@@ -134,46 +134,7 @@ int registry_state_parse(const char *s)
 	return -EINVAL;
 }
 
-/* ---- the MAC index */
-
-static size_t mac_slot(const struct hwaddr *m, size_t n)
-{
-	return nb_hash(m->b, sizeof m->b, 0x52) & (n - 1);
-}
-
-int registry_reindex(struct registry *r)
-{
-	size_t macs = 0, n = 64;
-	for (size_t i = 0; i < r->n; i++)
-		macs += r->dev[i]->n_macs;
-	while (n < 2 * macs + 2)
-		n *= 2;
-	void *idx = calloc(n, sizeof *r->idx);
-	if (!idx)
-		return -ENOMEM;
-	free(r->idx);
-	r->idx = idx;
-	r->idx_n = n;
-	for (size_t i = 0; i < r->n; i++)
-		for (size_t k = 0; k < r->dev[i]->n_macs; k++) {
-			size_t s = mac_slot(&r->dev[i]->macs[k], n);
-			while (r->idx[s].d)
-				s = (s + 1) & (n - 1);
-			r->idx[s].mac = r->dev[i]->macs[k];
-			r->idx[s].d = r->dev[i];
-		}
-	return 0;
-}
-
-const struct registry_device *registry_get(const struct registry *r, const struct hwaddr *mac)
-{
-	if (!r->idx_n)
-		return NULL;
-	for (size_t s = mac_slot(mac, r->idx_n); r->idx[s].d; s = (s + 1) & (r->idx_n - 1))
-		if (memcmp(&r->idx[s].mac, mac, sizeof *mac) == 0)
-			return r->idx[s].d;
-	return NULL;
-}
+/* ---- lookups (the MAC and UUID indexes are in index.c) */
 
 const struct registry_device *registry_get_id(const struct registry *r, uint64_t id)
 {
@@ -189,23 +150,6 @@ struct registry_device *registry_by_name(const struct registry *r, const char *n
 		if (r->dev[i]->name[0] && nb_streq_nocase(r->dev[i]->name, name))
 			return r->dev[i];
 	return NULL;
-}
-
-struct registry_device *registry_by_uuid(const struct registry *r, const char *uuid,
-                                         const struct registry_device *except)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (r->dev[i] != except && strcmp(r->dev[i]->uuid, uuid) == 0)
-			return r->dev[i];
-	return NULL;
-}
-
-bool registry_uuid_conflicting(const struct registry *r, const char *uuid)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (r->dev[i]->uuid_conflict && strcmp(r->dev[i]->uuid, uuid) == 0)
-			return true;
-	return false;
 }
 
 const struct registry_device *registry_find(const struct registry *r, const char *key)
@@ -345,16 +289,12 @@ int registry_add_slot(struct registry *r, struct registry_device *d)
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 32;
 		struct registry_device **dev = realloc(r->dev, cap * sizeof *dev);
-		int64_t *p = realloc(r->persisted, cap * sizeof *p);
-		if (dev)
-			r->dev = dev;
-		if (p)
-			r->persisted = p;
-		if (!dev || !p)
+		if (!dev)
 			return -ENOMEM;
+		r->dev = dev;
 		r->cap = cap;
 	}
-	r->persisted[r->n] = d->last_seen;
+	d->seen_stored = d->last_seen;
 	r->dev[r->n++] = d;
 	if (d->id >= r->next_id)
 		r->next_id = d->id + 1;
@@ -418,6 +358,7 @@ int registry_open(struct store *store, struct hosts *hosts, struct journal *jour
 	r->hosts = hosts;
 	r->journal = journal;
 	r->next_id = 1;
+	r->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
 	int e = store ? store_device_foreach(store, load_one, r) : 0;
 	if (e == 0)
 		e = registry_reindex(r);
@@ -438,14 +379,15 @@ void registry_free(struct registry *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->dev[i]);
 	free(r->dev);
-	free(r->persisted);
-	free(r->idx);
+	free(r->by_mac.s);
+	free(r->by_uuid.s);
 	free(r);
 }
 
 void registry_set_conf(struct registry *r, const struct conf *c)
 {
 	r->conf = c;
+	r->new_last_ms = 0; /* [dhcp] new-device-limit may have changed: a full minute's worth */
 }
 
 /* ---- boot decisions */
@@ -570,7 +512,7 @@ static void conflict(struct registry *r, const char *uuid, struct registry_devic
 		if (!both[i] || both[i]->uuid_conflict)
 			continue;
 		both[i]->uuid_conflict = true;
-		nb_strlcpy(both[i]->uuid, uuid, sizeof both[i]->uuid);
+		(void) registry_index_set_uuid(r, both[i], uuid); /* kept unindexed on -ENOMEM */
 		both[i]->version++;
 		(void) registry_persist(r, both[i]);
 	}
@@ -579,10 +521,46 @@ static void conflict(struct registry *r, const char *uuid, struct registry_devic
 		ev_uuid_conflict(r, &a->macs[0], a->ip, uuid, mac, 0);
 	if (b)
 		ev_uuid_conflict(r, mac, b->ip, uuid, a->n_macs ? &a->macs[0] : NULL, a->id);
-	log_warn("registry: SMBIOS UUID %s seen on %s and on device #%llu (%s): a cloned or "
-	         "placeholder UUID; these devices are matched by MAC only from now on",
-	         uuid, hwaddr_fmt(mac, m1), (unsigned long long) a->id,
-	         a->n_macs ? hwaddr_fmt(&a->macs[0], m2) : "no MAC");
+	log_rl(&r->rl, LOG_LVL_WARN,
+	       "registry: SMBIOS UUID %s seen on %s and on device #%llu (%s): a cloned or "
+	       "placeholder UUID; these devices are matched by MAC only from now on",
+	       uuid, hwaddr_fmt(mac, m1), (unsigned long long) a->id,
+	       a->n_macs ? hwaddr_fmt(&a->macs[0], m2) : "no MAC");
+}
+
+/* Whether a booting client never seen may be recorded now: at most
+ * [dhcp] new-device-limit a minute (a token bucket holding a minute's
+ * worth), and no more pending devices than [dhcp] max-pending-devices.
+ * When not, the client is answered by the policy as an unknown device and
+ * recorded when it asks again once there is room; logged, rate-limited. */
+static bool may_create(struct registry *r, const struct hwaddr *mac)
+{
+	const struct conf *c = r->conf;
+	char m[HWADDR_STRLEN];
+	if (!c)
+		return true;
+	int64_t now = nb_now_ms();
+	double per_min = c->dhcp.new_device_limit;
+	r->new_tokens += (double) (now - r->new_last_ms) * per_min / 60000.0;
+	if (r->new_tokens > per_min || r->new_last_ms == 0)
+		r->new_tokens = per_min;
+	r->new_last_ms = now;
+	if (policy(r) == CONF_UNKNOWN_PENDING && r->n_pending >= c->dhcp.max_pending_devices) {
+		log_rl(&r->rl, LOG_LVL_WARN,
+		       "registry: %s: not recorded: %zu devices are pending approval "
+		       "([dhcp] max-pending-devices); approve or remove some",
+		       hwaddr_fmt(mac, m), r->n_pending);
+		return false;
+	}
+	if (r->new_tokens < 1) {
+		log_rl(&r->rl, LOG_LVL_WARN,
+		       "registry: %s: not recorded yet: more than %u new devices a minute "
+		       "([dhcp] new-device-limit)",
+		       hwaddr_fmt(mac, m), c->dhcp.new_device_limit);
+		return false;
+	}
+	r->new_tokens -= 1;
+	return true;
 }
 
 static struct registry_device *create(struct registry *r, const struct hwaddr *mac,
@@ -606,12 +584,17 @@ static struct registry_device *create(struct registry *r, const struct hwaddr *m
 	} else {
 		d->state = REGISTRY_PENDING;
 	}
-	if (registry_add_slot(r, d) < 0 || registry_reindex(r) < 0) {
-		if (r->n && r->dev[r->n - 1] == d)
-			r->n--;
+	if (registry_index_add(r, d) < 0) {
 		free(d);
 		return NULL;
 	}
+	if (registry_add_slot(r, d) < 0) {
+		registry_index_del(r, d);
+		free(d);
+		return NULL;
+	}
+	r->n_pending += d->state == REGISTRY_PENDING;
+	d->seen_stored = 0; /* stored below, whatever the time */
 	return d;
 }
 
@@ -629,8 +612,7 @@ static struct registry_device *identify(struct registry *r, const struct hwaddr 
 		if (other) {
 			conflict(r, uuid, other, d, mac);
 			*ret_conflict = true;
-		} else if (strcmp(d->uuid, uuid) != 0) {
-			nb_strlcpy(d->uuid, uuid, sizeof d->uuid);
+		} else if (strcmp(d->uuid, uuid) != 0 && registry_index_set_uuid(r, d, uuid) == 0) {
 			d->version++;
 			(void) registry_persist(r, d);
 		}
@@ -638,11 +620,15 @@ static struct registry_device *identify(struct registry *r, const struct hwaddr 
 	}
 	if (other && other->n_macs == 0) {
 		/* registered by UUID: this is its first MAC */
+		if (registry_index_mac_add(r, other, mac) < 0) {
+			log_rl(&r->rl, LOG_LVL_WARN,
+			       "registry: could not record the MAC of device #%llu",
+			       (unsigned long long) other->id);
+			return NULL;
+		}
 		other->macs[other->n_macs++] = *mac;
 		other->version++;
-		if (registry_reindex(r) < 0 || registry_persist(r, other) < 0)
-			log_warn("registry: could not record the MAC of device #%llu",
-			         (unsigned long long) other->id);
+		(void) registry_persist(r, other);
 		return other;
 	}
 	if (other) {
@@ -652,31 +638,43 @@ static struct registry_device *identify(struct registry *r, const struct hwaddr 
 	return NULL;
 }
 
+/* A new device for a booting client, when the limits allow; journaled and
+ * logged (rate-limited). NULL when not recorded. */
+static struct registry_device *record_new(struct registry *r, const struct hwaddr *mac, uint32_t ip,
+                                          const char *uuid, bool conflicting, int64_t now)
+{
+	char m[HWADDR_STRLEN];
+	if (!may_create(r, mac))
+		return NULL;
+	struct registry_device *d = create(r, mac, uuid, conflicting, now);
+	if (!d) {
+		log_rl(&r->rl, LOG_LVL_ERR, "registry: %s: out of memory recording a new device",
+		       hwaddr_fmt(mac, m));
+		return NULL;
+	}
+	journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
+	              (unsigned long long) d->id, registry_state_name(d->state));
+	const struct registry_device *holder = conflicting ? registry_by_uuid(r, uuid, d) : NULL;
+	if (holder)
+		ev_uuid_conflict(r, mac, ip, uuid, holder->n_macs ? &holder->macs[0] : NULL,
+		                 holder->id);
+	log_rl(&r->rl, LOG_LVL_INFO, "registry: %s: new device #%llu (%s)", hwaddr_fmt(mac, m),
+	       (unsigned long long) d->id, registry_state_name(d->state));
+	return d;
+}
+
 int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip, int arch,
                        const uint8_t uuid16[16], struct registry_boot *out)
 {
-	char uuid[REGISTRY_UUID_STRLEN] = "", m[HWADDR_STRLEN];
+	char uuid[REGISTRY_UUID_STRLEN] = "";
 	int64_t now = nb_wall_sec();
 	bool conflicting;
 
 	if (uuid16 && !registry_uuid_placeholder(uuid16))
 		registry_uuid_fmt(uuid16, uuid);
 	struct registry_device *d = identify(r, mac, uuid, &conflicting);
-	if (!d && policy(r) != CONF_UNKNOWN_IGNORE) {
-		d = create(r, mac, uuid, conflicting, now);
-		if (!d)
-			return -ENOMEM;
-		journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
-		              (unsigned long long) d->id, registry_state_name(d->state));
-		const struct registry_device *holder =
-		        conflicting ? registry_by_uuid(r, uuid, d) : NULL;
-		if (holder)
-			ev_uuid_conflict(r, mac, ip, uuid, holder->n_macs ? &holder->macs[0] : NULL,
-			                 holder->id);
-		log_info("registry: %s: new device #%llu (%s)", hwaddr_fmt(mac, m),
-		         (unsigned long long) d->id, registry_state_name(d->state));
-		r->persisted[r->n - 1] = 0;
-	}
+	if (!d && policy(r) != CONF_UNKNOWN_IGNORE)
+		d = record_new(r, mac, ip, uuid, conflicting, now);
 	if (d) {
 		bool changed = (arch >= 0 && arch != d->arch) || (ip && ip != d->ip);
 		d->last_seen = now;
@@ -684,12 +682,9 @@ int registry_boot_seen(struct registry *r, const struct hwaddr *mac, uint32_t ip
 			d->arch = arch;
 		if (ip)
 			d->ip = ip;
-		size_t slot = 0;
-		while (slot < r->n && r->dev[slot] != d)
-			slot++;
-		if (changed || now - r->persisted[slot] >= SEEN_PERSIST_SEC) {
+		if (changed || now - d->seen_stored >= SEEN_PERSIST_SEC) {
 			if (registry_persist(r, d) == 0)
-				r->persisted[slot] = now;
+				d->seen_stored = now;
 			if (ip && changed)
 				registry_publish(r, d);
 		}

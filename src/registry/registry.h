@@ -67,6 +67,7 @@ struct registry_device {
 	uint32_t ip;                     /* last address seen; 0 unknown */
 	int64_t first_seen, last_seen;   /* wall seconds; 0 never */
 	struct registry_profile profile; /* the device's own overrides */
+	int64_t seen_stored;             /* the registry's own: when last_seen was last stored */
 };
 
 /* Fields of an add or update: what is set is applied, the rest kept. */

@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf_helpers.h"
 #include "core/conf.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
+#include "registry/internal.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -600,6 +602,146 @@ static void test_arch_names(void **state)
 	assert_string_equal(registry_arch_name(65535), "other");
 }
 
+/* ---- growth: a flood of new booting clients */
+
+static struct hwaddr mac_big(uint32_t n)
+{
+	struct hwaddr m = {{0x02, 0x42, (uint8_t) (n >> 24), (uint8_t) (n >> 16),
+	                    (uint8_t) (n >> 8), (uint8_t) n}};
+	return m;
+}
+
+static double now_sec(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
+}
+
+/* Adds n new devices (with UUIDs, as PXE clients send) from first on;
+ * returns the seconds it took. */
+static double add_new(struct registry *r, uint32_t first, uint32_t n)
+{
+	struct registry_boot b;
+	double t0 = now_sec();
+	for (uint32_t i = first; i < first + n; i++) {
+		struct hwaddr m = mac_big(i);
+		uint8_t u[16] = {0xaa,
+		                 (uint8_t) (i >> 24),
+		                 (uint8_t) (i >> 16),
+		                 (uint8_t) (i >> 8),
+		                 (uint8_t) i,
+		                 1,
+		                 2,
+		                 3,
+		                 4,
+		                 5,
+		                 6,
+		                 7,
+		                 8,
+		                 9,
+		                 10,
+		                 11};
+		assert_int_equal(registry_boot_seen(r, &m, 0, 7, u, &b), 0);
+		assert_non_null(b.dev);
+	}
+	return now_sec() - t0;
+}
+
+/* Recording a new device costs the same whatever the registry holds: the
+ * index work per device stays flat (a rebuild per device would make it
+ * grow with the count), and so, within a wide margin, does the time. */
+static void test_insertion_does_not_grow_with_size(void **state)
+{
+	(void) state;
+	struct conf *c = conf_ok("[dhcp]\nmode = off\nunknown-devices = pending\n"
+	                         "new-device-limit = 1000000\nmax-pending-devices = 1000000\n");
+	struct registry *r;
+	assert_int_equal(registry_open(NULL, NULL, NULL, &r), 0);
+	registry_set_conf(r, c);
+	uint64_t w0 = r->idx_work;
+	double t_small = add_new(r, 0, 2000);
+	uint64_t w_small = r->idx_work - w0;
+	(void) add_new(r, 2000, 18000);
+	w0 = r->idx_work;
+	double t_big = add_new(r, 20000, 2000); /* into 20,000 devices */
+	uint64_t w_big = r->idx_work - w0;
+	assert_int_equal(registry_count(r), 22000);
+	assert_int_equal(r->n_pending, 22000);
+	/* 2,000 devices into 20,000 cost about what 2,000 into none did (growth
+	 * doublings included); a rebuild per device would be 20,000 times more */
+	assert_true(w_big < 3 * w_small + 1000);
+	assert_true(w_big < 20 * 2000);
+	assert_true(t_big < 10 * t_small + 0.05);
+	/* and every device is still found, by MAC and by UUID */
+	for (uint32_t i = 0; i < 22000; i += 997) {
+		struct hwaddr m = mac_big(i);
+		const struct registry_device *d = registry_get(r, &m);
+		assert_non_null(d);
+		assert_ptr_equal(registry_by_uuid(r, d->uuid, NULL), d);
+	}
+	registry_free(r);
+	conf_free(c);
+}
+
+/* Removing devices keeps the others reachable (the index shifts entries
+ * back into the hole instead of leaving tombstones). */
+static void test_index_survives_removals(void **state)
+{
+	struct fx *f = *state;
+	char err[128];
+	load_conf(f, "[dhcp]\nmode = off\nunknown-devices = approve\nnew-device-limit = 1000\n");
+	(void) add_new(f->r, 0, 300);
+	for (uint32_t i = 0; i < 300; i += 3) {
+		struct hwaddr m = mac_big(i);
+		assert_int_equal(registry_remove(f->r, registry_get(f->r, &m)->id, err, sizeof err),
+		                 0);
+	}
+	for (uint32_t i = 0; i < 300; i++) {
+		struct hwaddr m = mac_big(i);
+		if (i % 3 == 0)
+			assert_null(registry_get(f->r, &m));
+		else
+			assert_non_null(registry_get(f->r, &m));
+	}
+}
+
+/* [dhcp] new-device-limit: past it, a new booting client is answered by the
+ * policy but not recorded; [dhcp] max-pending-devices bounds the pending. */
+static void test_new_devices_are_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct registry_boot b;
+	char err[128];
+	load_conf(f, "[dhcp]\nmode = off\nunknown-devices = pending\nnew-device-limit = 3\n");
+	for (int i = 1; i <= 5; i++) {
+		struct hwaddr m = mac(i);
+		assert_int_equal(registry_boot_seen(f->r, &m, 0, 7, NULL, &b), 0);
+		assert_int_equal(b.verdict, REGISTRY_WAIT); /* the policy's answer either way */
+		if (i <= 3)
+			assert_non_null(b.dev);
+		else
+			assert_null(b.dev);
+	}
+	assert_int_equal(registry_count(f->r), 3);
+	/* a known device is never limited */
+	struct hwaddr m1 = mac(1);
+	assert_int_equal(registry_boot_seen(f->r, &m1, 0, 7, NULL, &b), 0);
+	assert_non_null(b.dev);
+
+	load_conf(f, "[dhcp]\nmode = off\nunknown-devices = pending\nmax-pending-devices = 3\n");
+	struct hwaddr m6 = mac(6);
+	assert_int_equal(registry_boot_seen(f->r, &m6, 0, 7, NULL, &b), 0);
+	assert_null(b.dev); /* three are pending already */
+	/* approving one makes room */
+	struct registry_change c = {.fields = REGISTRY_F_STATE, .d.state = REGISTRY_APPROVED};
+	assert_int_equal(registry_update(f->r, registry_get(f->r, &m1)->id, &c, err, sizeof err),
+	                 0);
+	assert_int_equal(registry_boot_seen(f->r, &m6, 0, 7, NULL, &b), 0);
+	assert_non_null(b.dev);
+	assert_int_equal(registry_count(f->r), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +760,9 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_import_checks_scale, setup, teardown),
 	        cmocka_unit_test(test_arch_names),
+	        cmocka_unit_test(test_insertion_does_not_grow_with_size),
+	        cmocka_unit_test_setup_teardown(test_index_survives_removals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_new_devices_are_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
