@@ -444,11 +444,19 @@ static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 	const struct conf_host *h = find_reservation(x);
 	if (h && h->addr == l->addr)
 		snprintf(host, sizeof host, "%s", h->name); /* the admin's name wins */
+	else if (x->reg.dev && x->reg.dev->name[0])
+		snprintf(host, sizeof host, "%s", x->reg.dev->name); /* so does a device's */
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_BOUND, lease_end(x));
 	l->ifindex = x->pkt->ifindex; /* where RELEASE and DECLINE must come from */
 	(void) dhcp_lease_set_names(l, host, fqdn);
 	if (dhcp_lease_persist(s, l) < 0)
 		return; /* logged; no ACK without a durable lease */
+	/* a registered device's address is where its name is published */
+	if (x->reg.dev && x->reg.dev->ip != l->addr &&
+	    registry_boot_seen(s->svc->registry, &x->client.mac, l->addr, x->pxe.arch,
+	                       x->pxe.has_uuid ? x->pxe.uuid : NULL, &x->reg) < 0)
+		log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: %s: could not record the device's address",
+		       x->mac);
 	reply_lease(x, DHCP_ACK, l->addr, lease_sec(x), true);
 	ip4_fmt(l->addr, a);
 	DHCP_JOURNAL(x, l->addr, "dhcp.ack", "%s for %us%s%s", a, lease_sec(x),

@@ -159,7 +159,7 @@ static void unpublish(struct registry *r, const struct registry_device *d)
 	if (!d->name[0] || !d->ip || !r->hosts)
 		return;
 	const struct hosts_entry *h = hosts_by_addr(r->hosts, d->ip, nb_wall_sec());
-	if (h && h->source == HOSTS_STATIC && strcmp(h->name, d->name) == 0)
+	if (h && h->source == HOSTS_DEVICE && strcmp(h->name, d->name) == 0)
 		hosts_remove_addr(r->hosts, d->ip);
 }
 

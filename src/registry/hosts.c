@@ -218,7 +218,7 @@ int hosts_set(struct hosts *h, const struct hwaddr *mac, uint32_t addr, const ch
 		struct entry *o = &h->e[i];
 		bool same = memcmp(&o->pub.mac, mac, sizeof *mac) == 0;
 		if (!same && live(o, now) &&
-		    (o->pub.source == HOSTS_STATIC || source == HOSTS_LEASE)) {
+		    (o->pub.source != HOSTS_LEASE || source == HOSTS_LEASE)) {
 			publish = false;
 			char a[HWADDR_STRLEN], b[HWADDR_STRLEN];
 			uint32_t prev = find_mac(h, mac);

@@ -22,7 +22,8 @@
 
 enum hosts_source {
 	HOSTS_LEASE = 1,  /* a bound DHCP lease */
-	HOSTS_STATIC = 2, /* a [host] reservation or a registry device */
+	HOSTS_STATIC = 2, /* a [host] reservation (the config's: replaced on reload) */
+	HOSTS_DEVICE = 3, /* a named registry device (the registry's: kept on reload) */
 };
 
 struct hosts_entry {

@@ -345,7 +345,7 @@ void registry_publish(struct registry *r, const struct registry_device *d)
 {
 	/* named devices with a known address are names on the LAN */
 	if (r->hosts && d->name[0] && d->ip && d->n_macs)
-		(void) hosts_set(r->hosts, &d->macs[0], d->ip, d->name, HOSTS_STATIC, 0);
+		(void) hosts_set(r->hosts, &d->macs[0], d->ip, d->name, HOSTS_DEVICE, 0);
 }
 
 int registry_open(struct store *store, struct hosts *hosts, struct journal *journal,

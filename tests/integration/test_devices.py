@@ -2,8 +2,10 @@
 (pxeclient.py) against netbay in namespaces, changed through `netbay
 device`, each change taking effect on the client's next request."""
 import json
+import signal
 from pathlib import Path
 
+from conftest import wait_for
 from lan import Lan, server_conf
 
 PXE = Path(__file__).resolve().parent / "pxeclient.py"
@@ -198,3 +200,23 @@ def test_import_with_bad_rows_imports_nothing(netns, netbay, tmp_path):
     r = lan.nb.cli("device", "import", smb, check=False)  # read as wire order: another UUID
     assert r.returncode == 0
     assert devices(lan.nb)[1]["uuid"] == "4c4c4544-0038-3410-8052-b4c04f4b4e32"
+
+
+def test_device_name_survives_a_reload(netns, netbay, tmp_path):
+    """A named device's DNS name is the registry's, not the config's: a
+    SIGHUP that reloads [host] names must not withdraw it."""
+    lan = Lan(netns, netbay, tmp_path, conf=boot_conf(tmp_path, "approve"))
+    lan.nb.start()
+    mac = "52:54:00:d0:00:09"
+    ip = pxe(lan, mac)["ack"]["yiaddr"]
+    lan.nb.cli("device", "set", mac, "--name", "lab9")
+
+    def answer():
+        return lan.cli.run("dig", "+short", "+time=2", "+tries=1", "@10.77.0.1",
+                           "lab9.lan").stdout.strip()
+
+    assert answer() == ip
+    before = lan.nb.log().count("configuration applied")
+    lan.nb.signal(signal.SIGHUP)
+    wait_for(lambda: lan.nb.log().count("configuration applied") > before, what="the reload")
+    assert answer() == ip
