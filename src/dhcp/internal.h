@@ -19,6 +19,7 @@
 
 struct conf;
 struct conf_subnet;
+struct dhcp_probe;
 struct dhcp_sync;
 struct nb_services;
 struct loop_io;
@@ -88,6 +89,7 @@ struct dhcp_server {
 	size_t n_ifs;
 	int64_t ifs_refreshed_ms;
 	struct dhcp_rate rate[DHCP_RATE_BUCKETS];
+	struct dhcp_probe *probe; /* mode = auto: the probe for other servers (probe.h) */
 	struct log_ratelimit rl_bad, rl_info;
 	struct log_ratelimit rl_lease; /* routine lines: ACK, RELEASE, proxy answers */
 	struct dhcp_decline_bucket decline[DHCP_DECLINE_KEYS], decline_all;
