@@ -138,6 +138,11 @@ static unsigned get_leases(const struct api_call *c, json_t **ret, char *err, si
 	return call_ctl(c, "lease.list", NULL, ret, err, errlen);
 }
 
+static unsigned get_dhcp_servers(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	return call_ctl(c, "dhcp.servers", NULL, ret, err, errlen);
+}
+
 static unsigned post_lease_release(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	uint32_t addr;
@@ -197,6 +202,7 @@ static const struct api_route routes[] = {
         {"GET", "/api/v1/leases", get_leases, false},
         {"POST", "/api/v1/leases/import", post_leases_import, false},
         {"POST", "/api/v1/leases/{addr}/release", post_lease_release, false},
+        {"GET", "/api/v1/dhcp/servers", get_dhcp_servers, false},
         {"GET", "/api/v1/devices/{key}/journal", get_device_journal, false},
         {"GET", "/api/v1/devices", api_devices_list, false},
         {"POST", "/api/v1/devices", api_devices_create, false},
