@@ -195,6 +195,8 @@ int dhcp_probe_read(const uint8_t *pkt, size_t len, const struct dhcp_probe_id *
 	uint32_t sid;
 	if (dhcp_opt_u32(m, DHCP_OPT_SERVER_ID, &sid) == 0 && sid)
 		a.server_id = sid;
+	if (!a.server_id)
+		return -ENOENT; /* from 0.0.0.0 and naming no server: no server at all */
 	*ret = a;
 	return 0;
 }
@@ -379,6 +381,8 @@ static int if_open(struct dhcp_probe *p, struct probe_if *e)
 	int r = fd < 0 ? fd : loop_io_add(p->s->svc->loop, fd, EPOLLIN, on_readable, p, &e->io);
 	if (r >= 0) {
 		e->fd = fd;
+		if (e->state == PROBE_BROKEN)
+			e->state = PROBE_PENDING; /* it can probe now: decided by this probe */
 		return 0;
 	}
 	if (fd >= 0)

@@ -49,7 +49,8 @@ struct dhcp_probe_answer {
 /* Reads an IPv4 datagram as a packet socket received it. Returns 0 and
  * fills *ret when it is a DHCPOFFER of an address answering id; -ENOENT
  * for anything else that parses (not UDP to port 68, a fragment, another
- * exchange, a proxyDHCP offer without an address); -EBADMSG when a header
+ * exchange, a proxyDHCP offer without an address, an offer from 0.0.0.0
+ * without a server identifier); -EBADMSG when a header
  * is truncated or lies about its length. m is the caller's scratch (the
  * DHCP message is parsed into it). */
 int dhcp_probe_read(const uint8_t *pkt, size_t len, const struct dhcp_probe_id *id,

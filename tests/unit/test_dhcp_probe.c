@@ -212,6 +212,19 @@ static void test_what_is_not_an_answer(void **state)
 	wrap(&d, &p, 0x0a4d0002, IPPROTO_UDP, DHCP_CLIENT_PORT);
 	d.b[28] = DHCP_BOOTREQUEST;
 	assert_int_equal(dhcp_probe_read(d.b, d.n, &id, &m, &a), -ENOENT);
+	/* from 0.0.0.0 with no server identifier, or a zero one: nobody to name
+	 * (found by fuzz_dhcp_probe: corpus/dhcp_probe/from-nobody) */
+	offer(&p, &id, DHCP_OFFER, 0x0a4d0032, 0);
+	wrap(&d, &p, 0, IPPROTO_UDP, DHCP_CLIENT_PORT);
+	assert_int_equal(dhcp_probe_read(d.b, d.n, &id, &m, &a), -ENOENT);
+	pkt_init(&p, id.chaddr, id.xid);
+	p.b[0] = DHCP_BOOTREPLY;
+	pkt_u32_at(&p, 16, 0x0a4d0032);
+	pkt_type(&p, DHCP_OFFER);
+	pkt_opt_u32(&p, DHCP_OPT_SERVER_ID, 0);
+	pkt_end(&p);
+	wrap(&d, &p, 0, IPPROTO_UDP, DHCP_CLIENT_PORT);
+	assert_int_equal(dhcp_probe_read(d.b, d.n, &id, &m, &a), -ENOENT);
 	/* a fragment: more fragments, or an offset */
 	wrap(&d, &p, 0x0a4d0002, IPPROTO_UDP, DHCP_CLIENT_PORT);
 	d.b[6] = 0x20;
