@@ -19,9 +19,9 @@ def lan(netns, tmp_path):
     lan.close()
 
 
-def healthy(lan, netbay):
+def healthy(lan, netbay, extra=""):
     shutil.copy("/usr/lib/ipxe/undionly.kpxe", lan.boot / "undionly.kpxe")
-    nb = netbay(lan.srv, netbay_conf(lan.boot, dns=NETBAY_DNS))  # the LAN's DNS is netbay's
+    nb = netbay(lan.srv, netbay_conf(lan.boot, dns=NETBAY_DNS, extra=extra))  # the LAN's DNS is netbay's
     nb.start()
     return nb
 
@@ -214,7 +214,9 @@ def test_server_on_another_subnet_with_a_mismatched_mask(netns, tmp_path):
 
 
 def test_port_dropped_by_firewall_versus_closed(lan, netbay):
-    healthy(lan, netbay)
+    # full mode has no proxyDHCP port: the closed UDP port this test needs
+    # (auto, the default, keeps 4011 open for the interfaces it may serve as a proxy)
+    healthy(lan, netbay, extra="[dhcp]\nmode = full\n")
     lan.nft(lan.srv, """table inet doctortest {
         chain input { type filter hook input priority 0;
             tcp dport 80 drop
