@@ -119,8 +119,10 @@ static unsigned call_ctl(const struct api_call *c, const char *cmd, json_t *args
 
 static unsigned get_health(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
-	static const char *const dhcp_modes[] = {
-	        [DHCP_MODE_FULL] = "full", [DHCP_MODE_PROXY] = "proxy", [DHCP_MODE_OFF] = "off"};
+	static const char *const dhcp_modes[] = {[DHCP_MODE_FULL] = "full",
+	                                         [DHCP_MODE_PROXY] = "proxy",
+	                                         [DHCP_MODE_OFF] = "off",
+	                                         [DHCP_MODE_AUTO] = "auto"};
 	const struct http_api *a = c->api;
 	int m = a->conf->dhcp.mode;
 	/* instance and dhcp.mode: what `netbay doctor` tells one server from another
