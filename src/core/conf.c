@@ -82,7 +82,7 @@ enum conf_restart {
 	CONF_RESTART_OFF, /* an enum: a change to or from "off" needs a restart */
 };
 
-static const char *const mode_names[] = {"full", "proxy", "off", NULL};
+static const char *const mode_names[] = {"full", "proxy", "off", "auto", NULL};
 static const char *const unknown_names[] = {"ignore", "pending", "approve", NULL};
 static const char *const pending_boot_names[] = {"none", "wait", NULL};
 
@@ -119,9 +119,15 @@ static const struct conf_key keys[] = {
          "error | warning | info | debug"},
 
         /* [dhcp] */
-        {"dhcp", "mode", CT_ENUM, S(dhcp.mode), 0, 0, 0, 0, mode_names, NULL, "full", false,
+        {"dhcp", "mode", CT_ENUM, S(dhcp.mode), 0, 0, 0, 0, mode_names, NULL, "auto", false,
+         "auto (probe each interface: proxy where another DHCP server answers, else full) | "
          "full (addresses and boot) | proxy (PXE only, beside another DHCP server) | off",
          .restart = CONF_RESTART},
+        {"dhcp", "probe-interval", CT_DURATION, S(dhcp.probe_interval_sec), 0, 0, 10, 86400, NULL,
+         NULL, "5m", false,
+         "mode = auto: how often each interface is probed for other DHCP servers"},
+        {"dhcp", "probe-wait", CT_DURATION, S(dhcp.probe_wait_sec), 0, 0, 1, 5, NULL, NULL, "2s",
+         false, "mode = auto: how long a probe listens for answers (DISCOVERs wait on the first)"},
         {"dhcp", "authoritative", CT_BOOL, S(dhcp.authoritative), 0, 0, 0, 0, NULL, NULL, "yes",
          false, "NAK requests for addresses this server does not know in its own subnets"},
         {"dhcp", "offer-hold", CT_DURATION, S(dhcp.offer_hold_sec), 0, 0, 1, 3600, NULL, NULL,

@@ -25,7 +25,8 @@
 #define CONF_SOCKET_MAX    108 /* sun_path */
 #define CONF_TOKEN_MAX     129
 
-enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF };
+/* auto: full or proxy per interface, as a probe for other DHCP servers finds (dhcp/probe.h) */
+enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF, DHCP_MODE_AUTO };
 enum conf_unknown { CONF_UNKNOWN_IGNORE, CONF_UNKNOWN_PENDING, CONF_UNKNOWN_APPROVE };
 enum conf_pending_boot { CONF_PENDING_NONE, CONF_PENDING_WAIT };
 
@@ -124,7 +125,9 @@ struct conf {
 		int log_level;       /* enum log_level */
 	} server;
 	struct {
-		int mode; /* enum dhcp_mode */
+		int mode;                    /* enum dhcp_mode */
+		uint32_t probe_interval_sec; /* auto: time between probes for other servers */
+		uint32_t probe_wait_sec;     /* auto: how long a probe waits for answers */
 		bool authoritative;
 		uint32_t offer_hold_sec;
 		uint32_t decline_hold_sec;

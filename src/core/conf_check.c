@@ -90,7 +90,9 @@ static void check_hosts(struct conf_state *st)
 			continue;
 		}
 		const struct conf_subnet *s = conf_subnet_find(c, h->addr);
-		if (!s && c->dhcp.mode == DHCP_MODE_FULL)
+		bool leasing = c->dhcp.mode == DHCP_MODE_FULL ||
+		               (c->dhcp.mode == DHCP_MODE_AUTO && c->n_subnets > 0);
+		if (!s && leasing)
 			diag(st, "host %s: %s is in no [subnet]", h->name, ip4_fmt(h->addr, a));
 		else if (host_in_pool(c, h->addr))
 			diag(st,

@@ -19,6 +19,7 @@
 
 struct conf;
 struct conf_subnet;
+struct dhcp_probe;
 struct dhcp_sync;
 struct nb_services;
 struct loop_io;
@@ -109,7 +110,8 @@ struct dhcp_server {
 	struct dhcp_rate rate[DHCP_RATE_BUCKETS];
 	struct dhcp_waiter wait[DHCP_WAIT_SETS * DHCP_WAIT_WAYS];
 	struct dhcp_relay_memo relay_memo[DHCP_RELAY_MEMO];
-	int fd_route; /* rtnetlink, for relay checks; -1 until needed */
+	int fd_route;             /* rtnetlink, for relay checks; -1 until needed */
+	struct dhcp_probe *probe; /* mode = auto: the probe for other servers (probe.h) */
 	struct log_ratelimit rl_bad, rl_info, rl_guard, rl_relay;
 	struct log_ratelimit rl_lease; /* routine lines: ACK, RELEASE, proxy answers */
 	struct dhcp_decline_bucket decline[DHCP_DECLINE_KEYS], decline_all;

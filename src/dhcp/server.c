@@ -17,6 +17,7 @@
 #include "core/services.h"
 #include "dhcp/dhcp.h"
 #include "dhcp/internal.h"
+#include "dhcp/probe.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
 #include "registry/registry.h"
@@ -302,14 +303,18 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 		       ip4_fmt(pkt->src_addr, b), pkt->src_port, x.ifname, why);
 		return;
 	}
-	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
+	/* a read-only lookup: the journal follows registered devices (probe.c too) */
+	dhcp_proto_lookup(&x);
+	enum dhcp_if_mode mode = dhcp_if_mode(&x); /* per interface in auto mode (probe.c) */
+	if (mode == DHCP_IF_SILENT)
+		return;
+	if (mode == DHCP_IF_PROXY)
 		find_proxy_server(&x);
 	else
 		find_subnet(&x);
-	dhcp_proto_lookup(&x);
 	log_debug("dhcp: %s: %s via %s%s", x.mac, dhcp_msg_type_name(m->type),
 	          m->giaddr ? ip4_fmt(m->giaddr, a) : x.ifname, pxe_port ? " (port 4011)" : "");
-	if (s->conf->dhcp.mode == DHCP_MODE_PROXY)
+	if (mode == DHCP_IF_PROXY)
 		dhcp_proto_proxy(&x);
 	else
 		dhcp_proto_handle(&x);
@@ -460,6 +465,7 @@ static void server_free(struct dhcp_server *s)
 {
 	if (!s)
 		return;
+	dhcp_probe_free(s->probe);
 	ctl_unregister(s->svc->ctl, "lease.list");
 	ctl_unregister(s->svc->ctl, "lease.release");
 	ctl_unregister(s->svc->ctl, "lease.import");
@@ -523,7 +529,8 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	}
 	int big = 4 << 20;
 	(void) setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-	if (c->dhcp.mode == DHCP_MODE_PROXY) {
+	/* auto: any interface may turn out to need the boot server port */
+	if (c->dhcp.mode == DHCP_MODE_PROXY || c->dhcp.mode == DHCP_MODE_AUTO) {
 		s->fd_pxe = net_udp_socket(0, DHCP_PXE_PORT, NULL,
 		                           NET_REUSEADDR | NET_BROADCAST | NET_PKTINFO);
 		if (s->fd_pxe < 0) {
@@ -534,15 +541,13 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 		if ((r = loop_io_add(svc->loop, s->fd_pxe, EPOLLIN, on_readable_pxe, s,
 		                     &s->io_pxe)) < 0)
 			goto fail;
-		log_info("dhcp: proxy mode: answering network-boot clients on UDP %d and %d, "
-		         "leasing no addresses",
-		         DHCP_SERVER_PORT, DHCP_PXE_PORT);
 	}
 	if ((r = loop_io_add(svc->loop, s->fd, EPOLLIN, on_readable, s, &s->io)) < 0 ||
 	    (r = loop_hook_add(svc->loop, flush, s)) < 0 ||
 	    (r = ctl_register(svc->ctl, "lease.list", ctl_lease_list, s)) < 0 ||
 	    (r = ctl_register(svc->ctl, "lease.release", ctl_lease_release, s)) < 0 ||
-	    (r = ctl_register(svc->ctl, "lease.import", dhcp_ctl_lease_import, s)) < 0)
+	    (r = ctl_register(svc->ctl, "lease.import", dhcp_ctl_lease_import, s)) < 0 ||
+	    (r = dhcp_probe_new(s, &s->probe)) < 0)
 		goto fail;
 	loop_timer_arm(s->sweep, SWEEP_MS);
 	*ret = s;

@@ -119,8 +119,10 @@ static unsigned call_ctl(const struct api_call *c, const char *cmd, json_t *args
 
 static unsigned get_health(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
-	static const char *const dhcp_modes[] = {
-	        [DHCP_MODE_FULL] = "full", [DHCP_MODE_PROXY] = "proxy", [DHCP_MODE_OFF] = "off"};
+	static const char *const dhcp_modes[] = {[DHCP_MODE_FULL] = "full",
+	                                         [DHCP_MODE_PROXY] = "proxy",
+	                                         [DHCP_MODE_OFF] = "off",
+	                                         [DHCP_MODE_AUTO] = "auto"};
 	const struct http_api *a = c->api;
 	int m = a->conf->dhcp.mode;
 	/* instance and dhcp.mode: what `netbay doctor` tells one server from another
@@ -136,6 +138,11 @@ static unsigned get_health(const struct api_call *c, json_t **ret, char *err, si
 static unsigned get_leases(const struct api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	return call_ctl(c, "lease.list", NULL, ret, err, errlen);
+}
+
+static unsigned get_dhcp_servers(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+{
+	return call_ctl(c, "dhcp.servers", NULL, ret, err, errlen);
 }
 
 static unsigned post_lease_release(const struct api_call *c, json_t **ret, char *err, size_t errlen)
@@ -197,6 +204,7 @@ static const struct api_route routes[] = {
         {"GET", "/api/v1/leases", get_leases, false},
         {"POST", "/api/v1/leases/import", post_leases_import, false},
         {"POST", "/api/v1/leases/{addr}/release", post_lease_release, false},
+        {"GET", "/api/v1/dhcp/servers", get_dhcp_servers, false},
         {"GET", "/api/v1/devices/{key}/journal", get_device_journal, false},
         {"GET", "/api/v1/devices", api_devices_list, false},
         {"POST", "/api/v1/devices", api_devices_create, false},

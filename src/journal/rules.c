@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/types.h>
 
+#include "dhcp/probe.h"
 #include "dhcp/pxe.h"
 #include "registry/registry.h"
 
@@ -959,12 +960,42 @@ static void rule_no_address(struct diag *d)
 	            "lease list, netbay lease release).");
 }
 
+/* ---- rule: another DHCP server on the device's segment (mode = auto) */
+
+static void rule_foreign_server(struct diag *d)
+{
+	ssize_t at = -1;
+	char srv[IP4_STRLEN + 8], ifn[24];
+	for (size_t i = 0; i < d->n; i++)
+		if (is(&d->ev[i], "dhcp.foreign_server"))
+			at = (ssize_t) i;
+		else if (is(&d->ev[i], "dhcp.ack"))
+			at = -1; /* netbay leased to it since: history */
+	if (at < 0 || !field(d->ev[at].detail, "server", srv, sizeof srv) ||
+	    !field(d->ev[at].detail, "interface", ifn, sizeof ifn))
+		return;
+	struct journal_finding *x = finding(d, "foreign_server", JOURNAL_INFO);
+	if (!x)
+		return;
+	cite(x, (size_t) at);
+	say(x->finding,
+	    "Another DHCP server, %s, answers on %s, so netbay ([dhcp] mode = auto) serves only "
+	    "network boot there: the device's address comes from that server, its boot "
+	    "information from netbay.",
+	    srv, ifn);
+	say(x->fix,
+	    "Nothing, if %s belongs there (mode = proxy says so for good). If it does not, turn "
+	    "its DHCP off on this segment: netbay leases addresses there again once %d of its "
+	    "probes in a row ([dhcp] probe-interval) go unanswered.",
+	    srv, DHCP_PROBE_MISSES);
+}
+
 /* ---- all together */
 
 static void (*const rules[])(struct diag *d) = {
-        rule_pending,          rule_rejected,      rule_no_boot,       rule_no_address,
-        rule_offer_unanswered, rule_missing_file,  rule_arch_mismatch, rule_transfer_stall,
-        rule_boot_loop,        rule_uuid_conflict,
+        rule_pending,          rule_rejected,      rule_no_boot,        rule_no_address,
+        rule_offer_unanswered, rule_missing_file,  rule_arch_mismatch,  rule_transfer_stall,
+        rule_boot_loop,        rule_uuid_conflict, rule_foreign_server,
 };
 _Static_assert(NB_ARRAY_SIZE(rules) <= RULES_MAX, "a finding per rule must fit");
 

@@ -151,6 +151,10 @@ class Netbay:
             wait_for(lambda: "ready" in self.log() or self.proc.poll() is not None,
                      timeout=15, what="netbay to be ready")
             assert self.proc.poll() is None, f"netbay exited:\n{self.log()}"
+            # [dhcp] mode = auto (the default) answers no DISCOVER before its first probe
+            if "dhcp: auto mode: probing" in self.log():
+                wait_for(lambda: "first probe done" in self.log() or self.proc.poll() is not None,
+                         timeout=15, what="netbay's first probe for other DHCP servers")
         return self
 
     def log(self):

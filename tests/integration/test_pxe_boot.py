@@ -6,8 +6,8 @@ boot ends with the machine fetching its own /boot/MAC.ipxe from netbay."""
 import pytest
 
 from conftest import have
-from lan import server_conf
-from vm import Segment, boot_root, wait_booted
+from lan import leases, server_conf
+from vm import Segment, boot_root, start_dnsmasq, wait_booted
 
 pytestmark = pytest.mark.skipif(not have("qemu-system-x86_64"), reason="needs QEMU")
 
@@ -17,15 +17,6 @@ SUBNET = "range = 10.77.0.100-10.77.0.199\nrouter = 10.77.0.1\nlease-time = 1h"
 def boot_conf(tmp, subnets, extra=""):
     root = boot_root(tmp)
     return server_conf(subnets, extra=f"[tftp]\nroot = {root}\n" + extra)
-
-
-def start_dnsmasq(ns, tmp_path):
-    """The network's own DHCP server for the proxy-mode tests: addresses only."""
-    ns.popen("dnsmasq", "--keep-in-foreground", "--port=0", "--no-resolv", "--no-hosts",
-             "--interface=eth0", "--bind-interfaces", "--no-ping", "--log-dhcp",
-             "--dhcp-range=10.77.0.50,10.77.0.60,1h",
-             f"--dhcp-leasefile={tmp_path / 'dnsmasq.leases'}",
-             f"--pid-file={tmp_path / 'dnsmasq.pid'}", log=tmp_path / "dnsmasq.log")
 
 
 def names(evs):
@@ -48,15 +39,15 @@ def test_bios_full_mode(netns, netbay, tmp_path):
     assert any(e["name"] == "http.fetch" and "default.ipxe" in e["detail"] for e in evs)
 
 
-def proxy_lan(netns, netbay, tmp_path):
+def proxy_lan(netns, netbay, tmp_path, conf=None):
     """A segment where dnsmasq (10.77.0.2) leases the addresses and netbay
-    (10.77.0.1) runs in proxy mode."""
+    (10.77.0.1) runs in proxy mode (or with conf)."""
     seg = Segment(netns)
     srv, other = netns("srv"), netns("dnsm")
     seg.attach(srv, "eth0", "10.77.0.1/24")
     seg.attach(other, "eth0", "10.77.0.2/24")
     start_dnsmasq(other, tmp_path)
-    nb = netbay(srv, boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
+    nb = netbay(srv, conf or boot_conf(tmp_path, {}, extra="[dhcp]\nmode = proxy\n"))
     nb.start()
     return seg, nb
 
@@ -130,3 +121,22 @@ def test_uefi_proxy_mode_beside_dnsmasq(netns, netbay, tmp_path):
     assert any(e["name"] == "tftp.complete" and "ipxe.efi" in e["detail"] for e in evs)
     assert "http.ipxe_script" in n
     assert mac in (tmp_path / "dnsmasq.leases").read_text()
+
+
+def test_uefi_auto_mode_beside_dnsmasq(netns, netbay, tmp_path):
+    """The default mode, with a [subnet] for the segment, started beside
+    dnsmasq: netbay finds it, leases nothing, and the machine still boots."""
+    conf = boot_conf(tmp_path, {"10.77.0.0/24": SUBNET})  # no mode: auto
+    seg, nb = proxy_lan(netns, netbay, tmp_path, conf=conf)
+    assert "first probe done: proxy on eth0 (beside 10.77.0.2)" in nb.log()
+    mac = "52:54:00:e0:00:03"
+    evs = wait_booted(nb, mac, seg.vm("uefi", mac, tmp_path), timeout=300)
+    n = names(evs)
+    assert "dhcp.ack" not in n and "dhcp.offer" not in n  # no address from netbay
+    assert "dhcp.foreign_server" in n and "dhcp.proxy_request" in n
+    assert any(e["name"] == "tftp.complete" and "ipxe.efi" in e["detail"] for e in evs)
+    assert "http.ipxe_script" in n
+    assert mac in (tmp_path / "dnsmasq.leases").read_text()
+    assert leases(nb) == []
+    why = nb.cli("why", mac).stdout
+    assert "Another DHCP server, 10.77.0.2, answers on eth0" in why, why

@@ -73,6 +73,24 @@ def boot_root(tmp):
     return root
 
 
+def start_dnsmasq(ns, tmp_path, wait=True):
+    """The network's own DHCP server beside netbay (10.77.0.0/24 on eth0):
+    addresses only, from 10.77.0.50-60. Returns its process once it serves."""
+    tmp_path = Path(tmp_path)
+    log = tmp_path / "dnsmasq.log"
+    p = ns.popen("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--port=0",
+                 "--no-resolv", "--no-hosts",
+                 "--interface=eth0", "--bind-interfaces", "--no-ping", "--log-dhcp",
+                 "--dhcp-range=10.77.0.50,10.77.0.60,1h",
+                 f"--dhcp-leasefile={tmp_path / 'dnsmasq.leases'}",
+                 f"--pid-file={tmp_path / 'dnsmasq.pid'}", log=log)
+    if wait:
+        wait_for(lambda: "DHCP, IP range" in (log.read_text() if log.exists() else "")
+                 or p.poll() is not None, timeout=10, what="dnsmasq to serve")
+        assert p.poll() is None, log.read_text()
+    return p
+
+
 def events(nb, mac):
     """The device's journal events, through the API socket."""
     out = sh("curl", "-s", "--unix-socket", nb.sock,

@@ -18,7 +18,9 @@ static void test_defaults(void **state)
 	(void) state;
 	struct conf *c = conf_ok(SUBNET);
 	assert_string_equal(c->server.name, "netbay");
-	assert_int_equal(c->dhcp.mode, DHCP_MODE_FULL);
+	assert_int_equal(c->dhcp.mode, DHCP_MODE_AUTO);
+	assert_int_equal(c->dhcp.probe_interval_sec, 300);
+	assert_int_equal(c->dhcp.probe_wait_sec, 2);
 	assert_true(c->dhcp.authoritative);
 	assert_int_equal(c->dhcp.offer_hold_sec, 30);
 	assert_int_equal(c->n_subnets, 1);
@@ -70,8 +72,24 @@ static void test_errors_carry_lines(void **state)
 	                            "t.conf:5: mode is already set on line 4"));
 	assert_true(conf_fails_with("[dhcp]\nmode = full\n", "needs at least one [subnet]"));
 	assert_true(conf_fails_with(SUBNET "garbage\n", "t.conf:3: expected 'key = value'"));
+	/* auto probes: an interval too short to be a probe, a wait too long to hold DISCOVERs */
+	assert_true(conf_fails_with(SUBNET "[dhcp]\nprobe-interval = 5s\n",
+	                            "t.conf:4: probe-interval: '5s' is not a duration from 10s"));
+	assert_true(conf_fails_with(SUBNET "[dhcp]\nprobe-wait = 6s\n",
+	                            "t.conf:4: probe-wait: '6s' is not a duration from 1s to 5s"));
 	assert_true(
 	        conf_fails_with("x = 1\n" SUBNET, "t.conf:1: 'x' appears before any [section]"));
+}
+
+/* auto without any [subnet] has nothing to lease: it is proxy everywhere, not an error */
+static void test_auto_without_subnets(void **state)
+{
+	(void) state;
+	struct conf *c = conf_ok("[dhcp]\nprobe-interval = 10s\nprobe-wait = 1s\n");
+	assert_int_equal(c->dhcp.mode, DHCP_MODE_AUTO);
+	assert_int_equal(c->dhcp.probe_interval_sec, 10);
+	assert_int_equal(c->dhcp.probe_wait_sec, 1);
+	conf_free(c);
 }
 
 static void test_every_problem_reported(void **state)
@@ -210,7 +228,7 @@ static void test_restart_keys_kept_on_reload(void **state)
 	assert_string_equal(k.names[0], "[dhcp] mode");
 	assert_string_equal(k.names[1], "[dns] mode");
 	assert_int_equal(next->dns.mode, DNS_MODE_FULL);
-	assert_int_equal(next->dhcp.mode, DHCP_MODE_FULL);
+	assert_int_equal(next->dhcp.mode, DHCP_MODE_AUTO); /* the running default, kept */
 	/* nothing changed: nothing to say */
 	k.n = 0;
 	assert_int_equal(conf_keep_restart_keys(run, run, note_kept, &k), 0);
@@ -227,6 +245,7 @@ int main(void)
 	        cmocka_unit_test(test_defaults),
 	        cmocka_unit_test(test_full_subnet),
 	        cmocka_unit_test(test_errors_carry_lines),
+	        cmocka_unit_test(test_auto_without_subnets),
 	        cmocka_unit_test(test_every_problem_reported),
 	        cmocka_unit_test(test_pools),
 	        cmocka_unit_test(test_reservations),

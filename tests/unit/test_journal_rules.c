@@ -560,6 +560,30 @@ static void test_another_server_chosen(void **state)
 	assert_null(find(&s, "offer_unanswered"));
 }
 
+/* auto mode: netbay stepped back beside another server (written as probe.c writes it) */
+static void test_foreign_server(void **state)
+{
+	(void) state;
+	struct seq s;
+	reset(&s);
+	size_t fs = add(&s, 0, "dhcp.foreign_server", "server=10.0.0.254 interface=eth0");
+	add(&s, 1, "dhcp.proxy_request", "DISCOVER on port 67");
+	add(&s, 1, "pxe.boot", "x64 UEFI: ipxe.efi (PXE: the loader over TFTP)");
+	const struct journal_finding *f = find(&s, "foreign_server");
+	assert_non_null(f);
+	assert_int_equal(f->severity, JOURNAL_INFO);
+	assert_has(f->finding, "Another DHCP server, 10.0.0.254, answers on eth0");
+	assert_has(f->fix, "3 of its probes");
+	assert_true(cited(f, fs));
+	/* the server went away and netbay leased to the device since: history */
+	rom_dhcp(&s, "x64 UEFI", "ipxe.efi");
+	assert_null(find(&s, "foreign_server"));
+	/* a detail without its fields is not guessed at */
+	reset(&s);
+	add(&s, 0, "dhcp.foreign_server", "garbled");
+	assert_null(find(&s, "foreign_server"));
+}
+
 /* ---- transfer stalls */
 
 static void test_transfer_stall_same_block(void **state)
@@ -790,6 +814,7 @@ int main(void)
 	        cmocka_unit_test(test_arch_mismatch_judges_the_latest_offer),
 	        cmocka_unit_test(test_offers_not_taken),
 	        cmocka_unit_test(test_another_server_chosen),
+	        cmocka_unit_test(test_foreign_server),
 	        cmocka_unit_test(test_transfer_stall_same_block),
 	        cmocka_unit_test(test_transfer_stall_negatives),
 	        cmocka_unit_test(test_pending_approval),
