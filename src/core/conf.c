@@ -143,6 +143,17 @@ static const struct conf_key keys[] = {
          "retransmissions without an answer before a transfer is given up"},
         {"tftp", "max-transfers", CT_UINT, S(tftp.max_transfers), 0, 0, 1, 65535, NULL, NULL,
          "1000", false, "concurrent transfers; requests beyond are answered 'server busy'"},
+        {"tftp", "max-transfers-per-client", CT_UINT, S(tftp.max_transfers_per_client), 0, 0, 1,
+         65535, NULL, NULL, "32", false,
+         "concurrent transfers to one client address; requests beyond are answered 'server busy'"},
+        {"tftp", "memory", CT_SIZE, S(tftp.memory_bytes), 0, 0, 2ull << 20, 16ull << 30, NULL, NULL,
+         "64M", false,
+         "memory for file data and transfers in total; the file cache every transfer shares "
+         "gets what transfers do not hold"},
+        {"tftp", "first-retries", CT_UINT, S(tftp.first_retries), 0, 0, 0, 100, NULL, NULL, "2",
+         false,
+         "retransmissions of a transfer's first packet before the client has answered once (at "
+         "most retries)"},
 
         /* [http] */
         {"http", "enable", CT_BOOL, S(http.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
