@@ -154,6 +154,10 @@ static const struct conf_key keys[] = {
          false,
          "retransmissions of a transfer's first packet before the client has answered once (at "
          "most retries)"},
+        {"tftp", "busy-poll-us", CT_UINT, S(tftp.busy_poll_us), 0, 0, 0, 1000, NULL, NULL, "50",
+         false,
+         "while 8 or more transfers run, poll up to this many microseconds before sleeping "
+         "(0: never)"},
 
         /* [http] */
         {"http", "enable", CT_BOOL, S(http.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,

@@ -149,6 +149,7 @@ struct conf {
 		uint32_t max_transfers_per_client; /* concurrent transfers to one address */
 		uint64_t memory_bytes;             /* file data and transfers in total */
 		uint32_t first_retries; /* retransmissions before the client's first answer */
+		uint32_t busy_poll_us;  /* loop busy polling during a storm; 0: off */
 	} tftp;
 	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
 	struct {

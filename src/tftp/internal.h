@@ -92,7 +92,7 @@ struct tftp_server {
 		char root[CONF_PATH_MAX];
 		bool enable, single_port, case_insensitive;
 		uint32_t listen, port, max_blksize, max_windowsize, timeout_sec, retries,
-		        first_retries, max_transfers, max_per_client;
+		        first_retries, max_transfers, max_per_client, busy_poll_us;
 		uint64_t memory;
 	} cfg;
 	int root_fd;

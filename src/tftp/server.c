@@ -32,6 +32,7 @@
 #define LISTEN_BATCH  32
 #define LISTEN_ROUNDS 4    /* batches per wakeup before others get a turn */
 #define TRIM_AFTER_MS 1000 /* idle this long after the last transfer: memory back */
+#define STORM_XFERS   8    /* transfers at once from which the loop busy-polls */
 
 /* ---- the demux table: transfers by peer address (and port) */
 
@@ -83,6 +84,13 @@ static int table_grow(struct tftp_server *s)
 	return 0;
 }
 
+/* A storm (many transfers in lock-step or small windows): the loop polls
+ * briefly before it sleeps, so each ACK does not have to wake it. */
+static void storm_update(struct tftp_server *s)
+{
+	loop_set_busy_poll(s->svc.loop, s->n_xfers >= STORM_XFERS ? s->cfg.busy_poll_us : 0);
+}
+
 int tftp_xfer_link(struct tftp_server *s, struct xfer *x)
 {
 	if (s->n_xfers >= s->table_size && table_grow(s) < 0)
@@ -95,6 +103,7 @@ int tftp_xfer_link(struct tftp_server *s, struct xfer *x)
 		s->all->prev = x;
 	s->all = x;
 	s->n_xfers++;
+	storm_update(s);
 	return 0;
 }
 
@@ -113,6 +122,7 @@ void tftp_xfer_unlink(struct tftp_server *s, struct xfer *x)
 	if (x->next)
 		x->next->prev = x->prev;
 	s->n_xfers--;
+	storm_update(s);
 }
 
 /* ---- the memory budget */
@@ -419,6 +429,7 @@ static void copy_conf(struct tftp_server *s, const struct conf *c)
 	s->cfg.max_transfers = c->tftp.max_transfers;
 	s->cfg.max_per_client = c->tftp.max_transfers_per_client;
 	s->cfg.memory = c->tftp.memory_bytes;
+	s->cfg.busy_poll_us = c->tftp.busy_poll_us;
 }
 
 /* Two descriptors per transfer (socket, file): raise the soft limit to fit. */
@@ -520,6 +531,7 @@ int tftp_server_reload(struct tftp_server *s, const struct conf *c)
 		return r;
 	copy_conf(s, c);
 	cache_fit(s);
+	storm_update(s);
 	if (s->cfg.enable) {
 		ensure_fd_limit(s->cfg.max_transfers);
 		if (reopen)

@@ -911,6 +911,7 @@ static void test_conf_keys(void **state)
 	assert_int_equal(c->tftp.max_transfers_per_client, 32);
 	assert_int_equal(c->tftp.memory_bytes, 64 << 20);
 	assert_int_equal(c->tftp.first_retries, 2);
+	assert_int_equal(c->tftp.busy_poll_us, 50);
 	conf_free(c);
 	assert_int_equal(
 	        conf_load_string("[dhcp]\nmode = off\n[tftp]\nmemory = 512k\n", "t.conf", &d, &c),
@@ -932,6 +933,7 @@ static void test_conf_keys(void **state)
 	        "memory = 17G\n",          "memory = -1M\n",
 	        "memory = 17179869185G\n", /* wraps past 2^64 to 1G if multiplied first */
 	        "first-retries = 101\n",   "max-transfers-per-client = 0\n",
+	        "busy-poll-us = 1001\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char text[256];
