@@ -154,7 +154,7 @@ static const struct conf_key keys[] = {
          false,
          "retransmissions of a transfer's first packet before the client has answered once (at "
          "most retries)"},
-        {"tftp", "busy-poll-us", CT_UINT, S(tftp.busy_poll_us), 0, 0, 0, 1000, NULL, NULL, "50",
+        {"tftp", "busy-poll-us", CT_UINT, S(tftp.busy_poll_us), 0, 0, 0, 1000, NULL, NULL, "0",
          false,
          "while 8 or more transfers run, poll up to this many microseconds before sleeping "
          "(0: never)"},

@@ -911,7 +911,7 @@ static void test_conf_keys(void **state)
 	assert_int_equal(c->tftp.max_transfers_per_client, 32);
 	assert_int_equal(c->tftp.memory_bytes, 64 << 20);
 	assert_int_equal(c->tftp.first_retries, 2);
-	assert_int_equal(c->tftp.busy_poll_us, 50);
+	assert_int_equal(c->tftp.busy_poll_us, 0);
 	conf_free(c);
 	assert_int_equal(
 	        conf_load_string("[dhcp]\nmode = off\n[tftp]\nmemory = 512k\n", "t.conf", &d, &c),
