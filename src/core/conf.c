@@ -6,6 +6,7 @@
 #include "core/conf.h"
 #include "core/conf_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -51,6 +52,7 @@ enum conf_type {
 	CT_BOOL,
 	CT_UINT,
 	CT_DURATION,
+	CT_SIZE, /* bytes, with an optional K, M or G suffix; a uint64_t field */
 	CT_IP4,
 	CT_IP4_LIST,
 	CT_ENUM,
@@ -177,6 +179,21 @@ static const struct conf_key keys[] = {
          "retransmissions without an answer before a transfer is given up"},
         {"tftp", "max-transfers", CT_UINT, S(tftp.max_transfers), 0, 0, 1, 65535, NULL, NULL,
          "1000", false, "concurrent transfers; requests beyond are answered 'server busy'"},
+        {"tftp", "max-transfers-per-client", CT_UINT, S(tftp.max_transfers_per_client), 0, 0, 1,
+         65535, NULL, NULL, "32", false,
+         "concurrent transfers to one client address; requests beyond are answered 'server busy'"},
+        {"tftp", "memory", CT_SIZE, S(tftp.memory_bytes), 0, 0, 2ull << 20, 16ull << 30, NULL, NULL,
+         "64M", false,
+         "memory for file data and transfers in total; the file cache every transfer shares "
+         "gets what transfers do not hold"},
+        {"tftp", "first-retries", CT_UINT, S(tftp.first_retries), 0, 0, 0, 100, NULL, NULL, "2",
+         false,
+         "retransmissions of a transfer's first packet before the client has answered once (at "
+         "most retries)"},
+        {"tftp", "busy-poll-us", CT_UINT, S(tftp.busy_poll_us), 0, 0, 0, 1000, NULL, NULL, "0",
+         false,
+         "while 8 or more transfers run, poll up to this many microseconds before sleeping "
+         "(0: never)"},
 
         /* [http] */
         {"http", "enable", CT_BOOL, S(http.enable), 0, 0, 0, 0, NULL, NULL, "yes", false,
@@ -252,7 +269,7 @@ static const struct conf_key keys[] = {
          "a static record: NAME [TTL] TYPE DATA (A AAAA CNAME TXT MX SRV PTR; repeatable)"},
         {"dns", "local-ttl", CT_DURATION, S(dns.local_ttl_sec), 0, 0, 0, 604800, NULL, NULL, "60s",
          false, "TTL of local answers and of negative local answers (SOA minimum)"},
-        {"dns", "cache-size", CT_CUSTOM, 0, 0, 0, 0, 0, NULL, conf_parse_dns_cache_size, "32M",
+        {"dns", "cache-size", CT_SIZE, S(dns.cache_bytes), 0, 0, 0, 64ull << 30, NULL, NULL, "32M",
          false, "memory for cached answers (K, M, G suffixes; 0: no cache)"},
         {"dns", "cache-max-ttl", CT_DURATION, S(dns.cache_max_ttl_sec), 0, 0, 1, 604800, NULL, NULL,
          "1d", false, "longest time an answer is cached"},
@@ -358,6 +375,41 @@ static int add_ip4(const char *item, void *data)
 	return 0;
 }
 
+/* "64M" for sizes that are whole K, M or G (error messages). */
+static const char *size_str(uint64_t v, char buf[static 24])
+{
+	static const char units[] = "GMK";
+	for (int i = 0; i < 3; i++) {
+		uint64_t u = 1ull << (10 * (3 - i));
+		if (v && v % u == 0) {
+			snprintf(buf, 24, "%llu%c", (unsigned long long) (v / u), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, 24, "%llu", (unsigned long long) v);
+	return buf;
+}
+
+/* CT_SIZE: "65536", "512K", "64M", "2G" (powers of 1024) within k's range. */
+static int set_size(const struct conf_key *k, uint8_t *base, char *value, char *err, size_t errlen)
+{
+	char lo[24], hi[24];
+	size_t n = strlen(value);
+	uint64_t mult = 1, v;
+	if (n > 1 && strchr("kKmMgG", value[n - 1])) {
+		char u = (char) tolower((unsigned char) value[n - 1]);
+		mult = u == 'k' ? 1ull << 10 : u == 'm' ? 1ull << 20 : 1ull << 30;
+		value[n - 1] = 0;
+	}
+	if (nb_parse_uint(value, 0, k->max / mult, &v) < 0 || v * mult < k->min) {
+		snprintf(err, errlen, "not a size from %s to %s (e.g. 32M, 512K)",
+		         size_str(k->min, lo), size_str(k->max, hi));
+		return -EINVAL;
+	}
+	*(uint64_t *) (base + k->off) = v * mult;
+	return 0;
+}
+
 static int set_value(struct conf_state *st, const struct conf_key *k, void *obj, char *value)
 {
 	uint8_t *base = obj;
@@ -406,6 +458,9 @@ static int set_value(struct conf_state *st, const struct conf_key *k, void *obj,
 			         "'%s' is not a duration from %llus to %llus (e.g. 90s, 15m, 12h, "
 			         "7d)",
 			         value, (unsigned long long) k->min, (unsigned long long) k->max);
+		break;
+	case CT_SIZE:
+		r = set_size(k, base, value, err, sizeof err);
 		break;
 	case CT_IP4:
 		r = ip4_parse(value, (uint32_t *) (base + k->off));
@@ -845,6 +900,8 @@ static size_t field_size(const struct conf_key *k)
 		return sizeof(uint32_t);
 	case CT_ENUM:
 		return sizeof(int);
+	case CT_SIZE:
+		return sizeof(uint64_t);
 	case CT_IP4_LIST:
 	case CT_CUSTOM:
 		return k->type == CT_CUSTOM ? k->size : 0; /* lists: a count elsewhere */

@@ -156,6 +156,10 @@ struct conf {
 		uint32_t timeout_sec;    /* first retransmission timeout; doubles per retry */
 		uint32_t retries;        /* retransmissions before a transfer is given up */
 		uint32_t max_transfers;  /* concurrent transfers */
+		uint32_t max_transfers_per_client; /* concurrent transfers to one address */
+		uint64_t memory_bytes;             /* file data and transfers in total */
+		uint32_t first_retries; /* retransmissions before the client's first answer */
+		uint32_t busy_poll_us;  /* loop busy polling during a storm; 0: off */
 	} tftp;
 	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
 	struct {

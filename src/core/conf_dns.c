@@ -102,24 +102,6 @@ int conf_parse_dns_reserved(void *obj, char *value, int line, char *err, size_t 
 	return 0;
 }
 
-int conf_parse_dns_cache_size(void *obj, char *value, int line, char *err, size_t errlen)
-{
-	struct conf *c = obj;
-	size_t n = strlen(value);
-	uint64_t mult = 1, v;
-	if (n > 1 && strchr("kKmMgG", value[n - 1])) {
-		char u = (char) tolower((unsigned char) value[n - 1]);
-		mult = u == 'k' ? 1ull << 10 : u == 'm' ? 1ull << 20 : 1ull << 30;
-		value[n - 1] = 0;
-	}
-	if (nb_parse_uint(value, 0, 64ull << 30, &v) < 0 || v * mult > (64ull << 30)) {
-		snprintf(err, errlen, "not a size up to 64G (e.g. 32M, 512K, 0)");
-		return -EINVAL;
-	}
-	c->dns.cache_bytes = v * mult;
-	return 0;
-}
-
 static const struct {
 	const char *name;
 	uint16_t type;

@@ -72,7 +72,6 @@ int conf_parse_dhcp_relays(void *obj, char *value, int line, char *err, size_t e
 int conf_parse_dns_allow(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_dns_reserved(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_dns_record(void *obj, char *value, int line, char *err, size_t errlen);
-int conf_parse_dns_cache_size(void *obj, char *value, int line, char *err, size_t errlen);
 
 /* ---- checks over the whole file, once every line is read; each problem
  * goes through diag() at the line it concerns */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -61,6 +62,8 @@ struct loop {
 
 	struct loop_io *dead_io;
 	struct loop_timer *dead_timers;
+
+	unsigned spin_max_us, spin_us; /* busy polling: the bound, the next spin */
 };
 
 struct loop *loop_new(void)
@@ -315,6 +318,40 @@ int loop_hook_add(struct loop *l, loop_hook_fn fn, void *data)
 
 /* ---- running */
 
+#define SPIN_MIN_US 4
+
+void loop_set_busy_poll(struct loop *l, unsigned max_us)
+{
+	if (l->spin_max_us == max_us)
+		return;
+	l->spin_max_us = max_us;
+	l->spin_us = max_us;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Polls without sleeping for the current spin (at most timeout_ms); returns
+ * what epoll_wait returned last, and adapts the next spin. */
+static int spin(struct loop *l, struct epoll_event *evs, int timeout_ms)
+{
+	int64_t span = NB_MIN((int64_t) l->spin_us, (int64_t) timeout_ms * 1000);
+	int64_t until = now_us() + (timeout_ms < 0 ? (int64_t) l->spin_us : span);
+	int n;
+	do
+		n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, 0);
+	while (n == 0 && now_us() < until);
+	if (n == 0)
+		l->spin_us = NB_MAX(l->spin_us / 2, (unsigned) SPIN_MIN_US);
+	else
+		l->spin_us = NB_MIN(l->spin_us * 2, l->spin_max_us);
+	return n;
+}
+
 static void run_timers(struct loop *l)
 {
 	/* bounded: a timer re-armed for "now" runs next turn, not forever here */
@@ -339,7 +376,9 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		if (timeout_ms < 0 || wait < timeout_ms)
 			timeout_ms = (int) NB_MIN(wait, (int64_t) 1 << 30);
 	}
-	int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, timeout_ms);
+	int n = l->spin_max_us && timeout_ms != 0 ? spin(l, evs, timeout_ms) : 0;
+	if (n == 0)
+		n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, timeout_ms);
 	if (n < 0 && errno != EINTR)
 		return -errno;
 	l->now_ms = nb_now_ms();

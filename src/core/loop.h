@@ -31,6 +31,14 @@ int loop_run_once(struct loop *l, int timeout_ms);
 void loop_quit(struct loop *l, int code);
 /* Monotonic time cached at the start of the turn. */
 int64_t loop_now_ms(const struct loop *l);
+/* Busy polling: with max_us > 0, a turn that would sleep first polls the
+ * fds without sleeping, for up to max_us microseconds (never past the next
+ * timer), so a storm of small packets is not one wake-up per packet (on a
+ * virtual machine each costs an interrupt and an exit on both sides). The
+ * spin adapts: one that ends with nothing to do halves the next, one that
+ * finds work doubles it again, so sparse traffic costs a few microseconds
+ * a turn. 0 (the default) sleeps at once. One module uses it (TFTP). */
+void loop_set_busy_poll(struct loop *l, unsigned max_us);
 
 /* Watches fd for events (EPOLLIN/EPOLLOUT...); the loop does not own fd. */
 int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_fn fn, void *data,

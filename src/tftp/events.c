@@ -83,15 +83,14 @@ void tftp_ev_refused(struct tftp_server *s, uint32_t peer, const char *name, con
 	       why);
 }
 
-void tftp_ev_busy(struct tftp_server *s, uint32_t peer, const char *name)
+void tftp_ev_busy(struct tftp_server *s, uint32_t peer, const char *name, const char *why)
 {
 	char n[PNAME_MAX], w[40];
 	tftp_printable(name, n);
-	journal_event(s->svc.journal, NULL, peer, "tftp.busy", "file=\"%s\" transfers=%zu", n,
-	              s->n_xfers);
-	log_rl(&s->rl_req, LOG_LVL_WARN,
-	       "tftp: %s: \"%s\": server busy (%zu transfers, max-transfers = %u)",
-	       tftp_who(s, peer, w), n, s->n_xfers, s->cfg.max_transfers);
+	journal_event(s->svc.journal, NULL, peer, "tftp.busy", "file=\"%s\" transfers=%zu (%s)", n,
+	              s->n_xfers, why);
+	log_rl(&s->rl_req, LOG_LVL_WARN, "tftp: %s: \"%s\": server busy (%s)", tftp_who(s, peer, w),
+	       n, why);
 }
 
 /* A request or transfer that failed for another reason; name is printable. */
@@ -133,7 +132,7 @@ void tftp_ev_complete(struct xfer *x, uint64_t bytes)
 	              "file=\"%s\" bytes=%llu ms=%lld blksize=%u windowsize=%u timeouts=%u",
 	              x->name, (unsigned long long) bytes, (long long) ms, x->blksize, x->window,
 	              x->timeouts);
-	log_rl(&s->rl_req, LOG_LVL_INFO,
+	log_rl(&s->rl_done, LOG_LVL_INFO,
 	       "tftp: %s: sent \"%s\", %llu bytes in %.3f s (blksize %u, window %u%s)",
 	       tftp_who(s, x->peer, w), x->name, (unsigned long long) bytes, (double) ms / 1000.0,
 	       x->blksize, x->window, x->timeouts ? ", resent after timeouts" : "");

@@ -3,8 +3,10 @@
  * - server.c: the listening socket, reading and judging requests (the
  *   interface filter, the jail, refusals), the demux table, configuration
  *   and the server's lifecycle;
- * - xfer.c: one transfer from its first packet to its end (read-ahead ring,
- *   windows sent as GSO trains or batches, ACKs, retransmission, freeing);
+ * - xfer.c: one transfer from its first packet to its end (its blocks from
+ *   the file cache or its netascii ring, windows sent as GSO trains or
+ *   batches, ACKs, retransmission, freeing);
+ * - cache.c: file bytes shared by every transfer of a file, in one bound;
  * - events.c: names made printable for log lines, and the journal events,
  *   each raised in one function. */
 #pragma once
@@ -23,6 +25,8 @@
 #define PNAME_MAX      (TFTP_NAME_MAX * 4 + 1) /* a name with every byte escaped */
 
 struct net_batch;
+struct tftp_cache;
+struct tftp_cfile;
 struct tftp_server;
 
 /* The socket requests arrive on (and single-port transfers run from). */
@@ -48,6 +52,8 @@ struct xfer {
 	struct loop_io *io;
 	struct loop_timer *timer;
 	int file;
+	struct tftp_cfile *cf; /* octet: the file in the server's cache */
+	size_t mem;            /* bytes of the memory budget this transfer holds */
 
 	uint32_t peer, local;
 	uint16_t peer_port;
@@ -62,13 +68,14 @@ struct xfer {
 	int64_t start_ms;
 
 	bool gso;                    /* windows go out as UDP GSO trains */
+	bool answered;               /* the client has acknowledged something */
 	bool oack;                   /* an OACK is out, waiting for ACK 0 */
 	bool dup_resent;             /* a duplicate ACK already restarted this window */
 	uint64_t acked, sent;        /* highest block acknowledged, highest handed to the kernel */
 	uint64_t next_send, send_to; /* the window being sent (blocked sends resume here) */
 	uint64_t last;               /* the final block; 0 while unknown (netascii) */
 
-	/* read-ahead ring: blocks [cache_first, cache_end), block b in slot b % n_slots */
+	/* netascii's ring: blocks [cache_first, cache_end), block b in slot b % n_slots */
 	uint8_t *buf;
 	uint32_t *slot_len;
 	size_t slot_size;
@@ -85,10 +92,9 @@ struct tftp_server {
 		char root[CONF_PATH_MAX];
 		bool enable, single_port, case_insensitive;
 		uint32_t listen, port, max_blksize, max_windowsize, timeout_sec, retries,
-		        max_transfers;
+		        first_retries, max_transfers, max_per_client, busy_poll_us;
+		uint64_t memory;
 	} cfg;
-	int ifindex[CONF_MAX_LIST];
-	size_t n_ifindex; /* 0: every interface */
 	int root_fd;
 	struct listener *lst;
 	struct net_batch *batch;
@@ -98,7 +104,16 @@ struct tftp_server {
 	size_t table_size, n_xfers;
 	struct xfer *all;
 
-	struct log_ratelimit rl_bad, rl_req;
+	/* memory: the budget's share held by transfers (mem_fixed), the rest
+	 * is the cache's; given back to the system a second after the last
+	 * transfer ends (trim) */
+	struct tftp_cache *cache;
+	size_t mem_fixed;
+	struct loop_timer *trim;
+
+	/* client-triggered log lines: malformed packets, requests from outside
+	 * the served LAN, refusals and failures, completions */
+	struct log_ratelimit rl_bad, rl_lan, rl_req, rl_done;
 };
 
 /* The loop's clock, which a transfer's times are measured on. */
@@ -125,8 +140,9 @@ void tftp_ev_file_missing(struct tftp_server *s, uint32_t peer, const char *name
 /* tftp.refused: a request refused by policy (a write, a path leaving the
  * root, a name too long); name as the client sent it. */
 void tftp_ev_refused(struct tftp_server *s, uint32_t peer, const char *name, const char *why);
-/* tftp.busy: a request refused at max-transfers; name as the client sent it. */
-void tftp_ev_busy(struct tftp_server *s, uint32_t peer, const char *name);
+/* tftp.busy: a request refused for want of room (why: which limit); name as
+ * the client sent it. */
+void tftp_ev_busy(struct tftp_server *s, uint32_t peer, const char *name, const char *why);
 /* tftp.error: a request or transfer that failed for another reason; pname
  * is already printable. */
 void tftp_ev_error(struct tftp_server *s, uint32_t peer, const char *pname, const char *why);
@@ -142,6 +158,15 @@ void tftp_ev_complete(struct xfer *x, uint64_t bytes);
 int tftp_xfer_link(struct tftp_server *s, struct xfer *x);
 /* Takes a linked x out of both again. */
 void tftp_xfer_unlink(struct tftp_server *s, struct xfer *x);
+
+/* ---- server.c: the memory budget ([tftp] memory) */
+
+/* Takes bytes of the budget for a transfer, shrinking the cache's share.
+ * Returns 0, or -ENOBUFS when the budget (less the cache's minimum) has no
+ * room. */
+int tftp_mem_reserve(struct tftp_server *s, size_t bytes);
+/* Gives bytes back (0: nothing); the last transfer's end schedules a trim. */
+void tftp_mem_release(struct tftp_server *s, size_t bytes);
 
 /* ---- xfer.c: transfers */
 

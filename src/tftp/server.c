@@ -1,13 +1,15 @@
 /* The TFTP server's request side and lifecycle: the listening socket,
  * each datagram read from it (a running single-port transfer's, or a
- * request), requests judged and refused or answered (interface, mode,
- * max-transfers, the name resolved through the jail), the demux table of
- * running transfers, the config copy, new/reload/free and the module
- * table entry. The transfers themselves are xfer.c's. */
+ * request), requests judged and refused or answered (the served LAN, mode,
+ * max-transfers and the per-client limit, the name resolved through the
+ * jail), the demux table of running transfers, the memory budget, the
+ * config copy, new/reload/free and the module table entry. The transfers
+ * themselves are xfer.c's. */
 #include "tftp/tftp.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +20,29 @@
 
 #include "core/conf.h"
 #include "core/jail.h"
+#include "core/lan.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/util.h"
 #include "core/wire.h"
+#include "tftp/cache.h"
 #include "tftp/internal.h"
 
 #define LISTEN_BATCH  32
-#define LISTEN_ROUNDS 4 /* batches per wakeup before others get a turn */
+#define LISTEN_ROUNDS 4    /* batches per wakeup before others get a turn */
+#define TRIM_AFTER_MS 1000 /* idle this long after the last transfer: memory back */
+#define STORM_XFERS   8    /* transfers at once from which the loop busy-polls */
 
-/* ---- the demux table: transfers by peer address and port */
+/* ---- the demux table: transfers by peer address (and port) */
 
+/* Hashed by address only: one chain holds every transfer of a client, so
+ * counting them (the per-client limit) is a walk along it. */
 static size_t slot_of_peer(const struct tftp_server *s, uint32_t addr, uint16_t port)
 {
-	uint8_t k[6] = {(uint8_t) (addr >> 24), (uint8_t) (addr >> 16), (uint8_t) (addr >> 8),
-	                (uint8_t) addr,         (uint8_t) (port >> 8),  (uint8_t) port};
+	(void) port;
+	uint8_t k[4] = {(uint8_t) (addr >> 24), (uint8_t) (addr >> 16), (uint8_t) (addr >> 8),
+	                (uint8_t) addr};
 	return (size_t) nb_hash(k, sizeof k, 69) & (s->table_size - 1);
 }
 
@@ -43,6 +52,14 @@ static struct xfer *xfer_find(const struct tftp_server *s, uint32_t addr, uint16
 		if (x->peer == addr && x->peer_port == port)
 			return x;
 	return NULL;
+}
+
+static size_t peer_transfers(const struct tftp_server *s, uint32_t addr)
+{
+	size_t n = 0;
+	for (struct xfer *x = s->table[slot_of_peer(s, addr, 0)]; x; x = x->hnext)
+		n += x->peer == addr;
+	return n;
 }
 
 static int table_grow(struct tftp_server *s)
@@ -67,6 +84,13 @@ static int table_grow(struct tftp_server *s)
 	return 0;
 }
 
+/* A storm (many transfers in lock-step or small windows): the loop polls
+ * briefly before it sleeps, so each ACK does not have to wake it. */
+static void storm_update(struct tftp_server *s)
+{
+	loop_set_busy_poll(s->svc.loop, s->n_xfers >= STORM_XFERS ? s->cfg.busy_poll_us : 0);
+}
+
 int tftp_xfer_link(struct tftp_server *s, struct xfer *x)
 {
 	if (s->n_xfers >= s->table_size && table_grow(s) < 0)
@@ -79,6 +103,7 @@ int tftp_xfer_link(struct tftp_server *s, struct xfer *x)
 		s->all->prev = x;
 	s->all = x;
 	s->n_xfers++;
+	storm_update(s);
 	return 0;
 }
 
@@ -97,6 +122,46 @@ void tftp_xfer_unlink(struct tftp_server *s, struct xfer *x)
 	if (x->next)
 		x->next->prev = x->prev;
 	s->n_xfers--;
+	storm_update(s);
+}
+
+/* ---- the memory budget */
+
+/* What the cache may hold: the budget less what transfers hold. */
+static void cache_fit(struct tftp_server *s)
+{
+	size_t budget = (size_t) s->cfg.memory;
+	tftp_cache_set_limit(s->cache, budget > s->mem_fixed ? budget - s->mem_fixed : 0);
+}
+
+int tftp_mem_reserve(struct tftp_server *s, size_t bytes)
+{
+	size_t floor = TFTP_CACHE_MIN_CHUNKS * TFTP_CHUNK_SIZE;
+	if (s->mem_fixed + bytes + floor > s->cfg.memory)
+		return -ENOBUFS;
+	s->mem_fixed += bytes;
+	cache_fit(s);
+	return 0;
+}
+
+void tftp_mem_release(struct tftp_server *s, size_t bytes)
+{
+	if (!bytes)
+		return;
+	s->mem_fixed -= NB_MIN(bytes, s->mem_fixed);
+	cache_fit(s);
+	if (s->n_xfers == 0)
+		loop_timer_arm(s->trim, TRIM_AFTER_MS);
+}
+
+/* A second without transfers: the heap's free pages go back to the system
+ * (the cache's chunks went with their files, transfers' memory with them). */
+static void on_trim(struct loop_timer *t, void *data)
+{
+	struct tftp_server *s = data;
+	(void) t;
+	if (s->n_xfers == 0)
+		(void) malloc_trim(0);
 }
 
 /* ---- requests */
@@ -181,9 +246,18 @@ static void on_request(struct tftp_server *s, struct listener *l, const struct n
 		              "unsupported transfer mode");
 		return;
 	}
-	if (s->n_xfers >= s->cfg.max_transfers) {
+	char why[80];
+	if (s->n_xfers >= s->cfg.max_transfers)
+		snprintf(why, sizeof why, "%zu transfers, max-transfers = %u", s->n_xfers,
+		         s->cfg.max_transfers);
+	else if (peer_transfers(s, p->src_addr) >= s->cfg.max_per_client)
+		snprintf(why, sizeof why, "max-transfers-per-client = %u from this address",
+		         s->cfg.max_per_client);
+	else
+		why[0] = 0;
+	if (why[0]) {
 		reply_error(l, p, TFTP_EUNDEF, "Server busy, try again later");
-		tftp_ev_busy(s, p->src_addr, m->name);
+		tftp_ev_busy(s, p->src_addr, m->name, why);
 		return;
 	}
 	int fd = open_file(s, l, p, m, rel, sizeof rel);
@@ -205,21 +279,30 @@ static void on_request(struct tftp_server *s, struct listener *l, const struct n
 		x->local = p->dst_addr;
 	tftp_printable(rel, x->name);
 	int r = tftp_xfer_start(s, x, &m->opts, s->cfg.single_port ? l : NULL);
-	if (r < 0) {
-		char why[80];
+	if (r == -ENOBUFS) {
+		reply_error(l, p, TFTP_EUNDEF, "Server busy, try again later");
+		snprintf(why, sizeof why, "the memory budget is in use ([tftp] memory = %lluM)",
+		         (unsigned long long) (s->cfg.memory >> 20));
+		tftp_ev_busy(s, p->src_addr, m->name, why);
+	} else if (r < 0) {
 		reply_error(l, p, TFTP_EUNDEF, "Server error");
 		snprintf(why, sizeof why, "cannot start the transfer: %s", strerror(-r));
 		tftp_ev_error(s, p->src_addr, tftp_printable(rel, n), why);
 	}
 }
 
-static bool iface_ok(const struct tftp_server *s, int ifindex)
+/* The served-LAN boundary (core/lan.h): a datagram from elsewhere gets no
+ * answer at all, not even an error (a TFTP reply is a reflection). */
+static bool from_lan(struct tftp_server *s, const struct net_pkt *p)
 {
-	if (s->n_ifindex == 0)
+	char a[IP4_STRLEN];
+	if (!s->svc.lan)
+		return true; /* no boundary given (tests of the protocol alone) */
+	enum lan_verdict v = lan_check(s->svc.lan, p->ifindex, p->src_addr);
+	if (v == LAN_OK)
 		return true;
-	for (size_t i = 0; i < s->n_ifindex; i++)
-		if (s->ifindex[i] == ifindex)
-			return true;
+	log_rl(&s->rl_lan, LOG_LVL_INFO, "tftp: %s on %s: ignored, %s", ip4_fmt(p->src_addr, a),
+	       lan_ifname(s->svc.lan, p->ifindex), lan_verdict_str(v));
 	return false;
 }
 
@@ -228,13 +311,15 @@ static void on_datagram(struct tftp_server *s, struct listener *l, const struct 
 	char w[40];
 	struct tftp_msg m;
 
-	if (p->len > LISTEN_BUFSIZE || !iface_ok(s, p->ifindex))
+	if (p->len > LISTEN_BUFSIZE)
 		return;
 	struct xfer *x = xfer_find(s, p->src_addr, p->src_port);
 	if (x && x->lst == l) { /* single-port: a packet of a running transfer */
 		tftp_xfer_on_packet(x, p->data, p->len);
 		return;
 	}
+	if (!from_lan(s, p))
+		return;
 	int r = tftp_msg_parse(p->data, p->len, &m);
 	if (r == -EOPNOTSUPP) {
 		reply_error(l, p, TFTP_EBADOP, "Illegal TFTP operation");
@@ -340,18 +425,11 @@ static void copy_conf(struct tftp_server *s, const struct conf *c)
 	s->cfg.max_windowsize = c->tftp.max_windowsize;
 	s->cfg.timeout_sec = c->tftp.timeout_sec;
 	s->cfg.retries = c->tftp.retries;
+	s->cfg.first_retries = c->tftp.first_retries;
 	s->cfg.max_transfers = c->tftp.max_transfers;
-	s->n_ifindex = 0;
-	for (size_t i = 0; i < c->server.n_interfaces; i++) {
-		int k = (int) if_nametoindex(c->server.interfaces[i]);
-		if (k > 0)
-			s->ifindex[s->n_ifindex++] = k;
-		else
-			log_warn("tftp: interface %s not found; not serving on it",
-			         c->server.interfaces[i]);
-	}
-	if (c->server.n_interfaces && s->n_ifindex == 0)
-		s->ifindex[s->n_ifindex++] = -1; /* none of them exists: serve nobody */
+	s->cfg.max_per_client = c->tftp.max_transfers_per_client;
+	s->cfg.memory = c->tftp.memory_bytes;
+	s->cfg.busy_poll_us = c->tftp.busy_poll_us;
 }
 
 /* Two descriptors per transfer (socket, file): raise the soft limit to fit. */
@@ -397,16 +475,20 @@ int tftp_server_new(const struct conf *c, const struct nb_services *svc, struct 
 	s->svc = *svc;
 	s->root_fd = -1;
 	s->rl_bad = (struct log_ratelimit) LOG_RATELIMIT_INIT(10, 20);
-	s->rl_req = (struct log_ratelimit) LOG_RATELIMIT_INIT(200, 500);
+	s->rl_lan = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	s->rl_req = (struct log_ratelimit) LOG_RATELIMIT_INIT(20, 100);
+	s->rl_done = (struct log_ratelimit) LOG_RATELIMIT_INIT(50, 200);
 	s->table_size = 64;
 	s->table = calloc(s->table_size, sizeof *s->table);
 	s->batch = net_batch_new(LISTEN_BATCH, LISTEN_BUFSIZE + 1);
 	s->scratch = malloc(TFTP_BLKSIZE_MAX);
-	if (!s->table || !s->batch || !s->scratch) {
+	s->trim = loop_timer_new(svc->loop, on_trim, s);
+	copy_conf(s, c);
+	if (!s->table || !s->batch || !s->scratch || !s->trim ||
+	    tftp_cache_new((size_t) s->cfg.memory, &s->cache) < 0) {
 		tftp_server_free(s);
 		return -ENOMEM;
 	}
-	copy_conf(s, c);
 	if (s->cfg.enable) {
 		ensure_fd_limit(s->cfg.max_transfers);
 		open_root(s);
@@ -448,6 +530,8 @@ int tftp_server_reload(struct tftp_server *s, const struct conf *c)
 	if (r < 0)
 		return r;
 	copy_conf(s, c);
+	cache_fit(s);
+	storm_update(s);
 	if (s->cfg.enable) {
 		ensure_fd_limit(s->cfg.max_transfers);
 		if (reopen)
@@ -466,6 +550,8 @@ void tftp_server_free(struct tftp_server *s)
 	listener_free(s, s->lst);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
+	tftp_cache_free(s->cache);
+	loop_timer_free(s->trim);
 	net_batch_free(s->batch);
 	free(s->scratch);
 	free(s->table);
@@ -475,6 +561,11 @@ void tftp_server_free(struct tftp_server *s)
 size_t tftp_server_transfers(const struct tftp_server *s)
 {
 	return s->n_xfers;
+}
+
+size_t tftp_server_memory(const struct tftp_server *s)
+{
+	return s->mem_fixed + tftp_cache_bytes(s->cache);
 }
 
 /* ---- the module table entry */

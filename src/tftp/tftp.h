@@ -2,8 +2,11 @@
  * files from [tftp] root, every name resolved through core/jail, write
  * requests refused. Each transfer gets its own UDP socket (the RFC 1350 TID)
  * unless single-port mode serves all of them from the listening port. All
- * transfers run in the one event loop; files are read a window (or 64 KiB)
- * at a time, never whole.
+ * transfers run in the one event loop; files are read in 64 KiB chunks into
+ * a cache every transfer of the same file shares, never whole, and what TFTP
+ * holds in memory has one bound ([tftp] memory). Requests are answered only
+ * from the served LAN (core/lan.h), and a client address gets at most
+ * max-transfers-per-client transfers at once.
  *
  * Every request and how it ended is a journal event, each name raised at one
  * place: tftp.request, tftp.complete, tftp.file_missing, tftp.refused,
@@ -34,3 +37,6 @@ void tftp_server_free(struct tftp_server *s);
 
 /* Transfers running now. */
 size_t tftp_server_transfers(const struct tftp_server *s);
+/* Bytes of [tftp] memory in use now: what transfers hold and the file
+ * cache they share (never more than the budget). */
+size_t tftp_server_memory(const struct tftp_server *s);

@@ -1,9 +1,10 @@
-/* A TFTP transfer, from its first packet to its end: its socket and
- * buffers (start), the read-ahead ring filled from the file (octet with one
- * preadv, netascii encoded block by block), windows sent as UDP GSO trains
- * or sendmmsg batches and parked while the socket is full, ACK handling
- * (RFC 1350, 2347, 7440), retransmission with backoff and the timeout, and
- * freeing. The requests that start transfers are server.c's. */
+/* A TFTP transfer, from its first packet to its end: its socket (start),
+ * its blocks (octet: looked up in the server's shared file cache, read
+ * ahead a window at a time; netascii: encoded block by block into a ring of
+ * its own), windows sent as UDP GSO trains or sendmmsg batches and parked
+ * while the socket is full, ACK handling (RFC 1350, 2347, 7440),
+ * retransmission with backoff and the timeout, and freeing. The requests
+ * that start transfers are server.c's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,12 +21,13 @@
 #include "core/net.h"
 #include "core/util.h"
 #include "core/wire.h"
+#include "tftp/cache.h"
 #include "tftp/internal.h"
 
-#define READAHEAD_BYTES  (64 * 1024) /* file bytes read ahead at least */
 #define WINDOW_BYTES_MAX (1024 * 1024)
-#define MAX_SLOTS        1024  /* IOV_MAX: one preadv fills the read-ahead */
+#define MAX_SLOTS        1024  /* a netascii window's blocks */
 #define SEND_BATCH       64    /* datagrams per sendmmsg */
+#define BLOCK_IOV        3     /* a block: its header and at most two chunks' pieces */
 #define GSO_MAX_SEGS     64    /* datagrams per UDP GSO send */
 #define GSO_MAX_BYTES    60000 /* a GSO send stays under the 64 KiB IP limit */
 #define BACKOFF_FACTOR   8     /* the retransmission timeout grows up to 8x */
@@ -77,20 +79,28 @@ static void block_del(struct xfer *x)
 
 /* ---- ending a transfer */
 
-static void xfer_free(struct xfer *x)
+/* Frees what x holds; x is not linked (any more). */
+static void xfer_drop(struct xfer *x)
 {
 	struct tftp_server *s = x->srv;
-	block_del(x);
-	tftp_xfer_unlink(s, x);
 	loop_io_free(x->io);
 	if (!x->lst && x->sock >= 0)
 		close(x->sock);
 	loop_timer_free(x->timer);
 	if (x->file >= 0)
 		close(x->file);
+	tftp_cache_close(s->cache, x->cf);
 	free(x->buf);
 	free(x->slot_len);
+	tftp_mem_release(s, x->mem);
 	free(x);
+}
+
+static void xfer_free(struct xfer *x)
+{
+	block_del(x);
+	tftp_xfer_unlink(x->srv, x);
+	xfer_drop(x);
 }
 
 /* Sends one small packet (OACK, ERROR) to the transfer's peer. */
@@ -116,47 +126,70 @@ static void xfer_fail(struct xfer *x, enum tftp_err code, const char *msg, const
 	xfer_free(x);
 }
 
-/* ---- reading the file into the ring */
+/* ---- a transfer's blocks */
 
 static uint8_t *slot_ptr(const struct xfer *x, uint64_t block)
 {
 	return x->buf + (size_t) (block % x->n_slots) * x->slot_size;
 }
 
-static uint32_t octet_len(const struct xfer *x, uint64_t block)
+/* The data bytes of block b (octet: from the size; netascii: as encoded). */
+static uint32_t block_len(const struct xfer *x, uint64_t b)
 {
-	return block < x->last ? x->blksize
-	                       : (uint32_t) (x->size - (x->last - 1) * (uint64_t) x->blksize);
+	if (x->mode != TFTP_MODE_OCTET)
+		return x->slot_len[b % x->n_slots];
+	return b < x->last ? x->blksize
+	                   : (uint32_t) (x->size - (x->last - 1) * (uint64_t) x->blksize);
 }
+
+/* The file bytes of blocks from..to (octet), for the cache. */
+static void block_span(const struct xfer *x, uint64_t from, uint64_t to, uint64_t *ret_off,
+                       size_t *ret_len)
+{
+	*ret_off = (from - 1) * (uint64_t) x->blksize;
+	*ret_len = (size_t) ((to - from) * (uint64_t) x->blksize + block_len(x, to));
+}
+
+/* Has blocks from..to (as far as the file goes) read into the cache:
+ * read errors show here, before anything is sent. */
+static int octet_prefetch(struct xfer *x, uint64_t from, uint64_t to)
+{
+	uint64_t off;
+	size_t len;
+	to = NB_MIN(to, x->last);
+	if (from > to)
+		return 0;
+	block_span(x, from, to, &off, &len);
+	return tftp_cache_prefetch(x->srv->cache, x->cf, x->file, off, len);
+}
+
+/* Points iov at block b: its header (written into hdr) and its data, in the
+ * cache (pinned until tftp_cache_unpin) or the netascii ring. Returns the
+ * number of iovecs, at most BLOCK_IOV, or -errno from reading. */
+static int block_iov(struct xfer *x, uint64_t b, uint8_t hdr[static TFTP_HDR_LEN],
+                     struct iovec *iov)
+{
+	if (x->mode != TFTP_MODE_OCTET) {
+		iov[0] = (struct iovec){slot_ptr(x, b), TFTP_HDR_LEN + block_len(x, b)};
+		return 1;
+	}
+	struct wbuf w = wbuf_init(hdr, TFTP_HDR_LEN);
+	(void) tftp_write_data_hdr(&w, (uint16_t) b); /* RFC 1350 block numbers wrap to 0 */
+	iov[0] = (struct iovec){hdr, TFTP_HDR_LEN};
+	uint64_t off;
+	size_t len;
+	block_span(x, b, b, &off, &len);
+	int r = tftp_cache_get(x->srv->cache, x->cf, x->file, off, len, iov + 1, BLOCK_IOV - 1);
+	return r < 0 ? r : r + 1;
+}
+
+/* ---- netascii: blocks encoded into the transfer's ring */
 
 static void slot_hdr(struct xfer *x, uint64_t block, uint32_t len)
 {
 	struct wbuf b = wbuf_init(slot_ptr(x, block), TFTP_HDR_LEN);
-	(void) tftp_write_data_hdr(&b, (uint16_t) block); /* RFC 1350 block numbers wrap to 0 */
+	(void) tftp_write_data_hdr(&b, (uint16_t) block);
 	x->slot_len[block % x->n_slots] = len;
-}
-
-/* Reads every free slot ahead (up to the last block) with one preadv. */
-static int fill_octet(struct xfer *x)
-{
-	struct iovec iov[MAX_SLOTS];
-	uint64_t end = NB_MIN(x->cache_first + x->n_slots, x->last + 1);
-	size_t n = 0, want = 0;
-	if (x->cache_end >= end)
-		return 0;
-	for (uint64_t b = x->cache_end; b < end; b++) {
-		uint32_t len = octet_len(x, b);
-		slot_hdr(x, b, len);
-		iov[n++] = (struct iovec){slot_ptr(x, b) + TFTP_HDR_LEN, len};
-		want += len;
-	}
-	ssize_t r = preadv(x->file, iov, (int) n, (off_t) ((x->cache_end - 1) * x->blksize));
-	if (r < 0)
-		return -errno;
-	if ((size_t) r != want)
-		return -ESTALE; /* the file shrank under us */
-	x->cache_end = end;
-	return 0;
 }
 
 /* Encodes the next block in netascii; notes the last block when it is short. */
@@ -187,15 +220,13 @@ static int fill_netascii_one(struct xfer *x)
 }
 
 /* Makes blocks acked+1 .. upto (as far as the file goes) available. */
-static int cache_fill(struct xfer *x, uint64_t upto)
+static int netascii_fill(struct xfer *x, uint64_t upto)
 {
 	if (x->cache_first <= x->acked) {
 		x->cache_first = x->acked + 1; /* acknowledged blocks are never sent again */
 		if (x->cache_end < x->cache_first)
 			x->cache_end = x->cache_first;
 	}
-	if (x->mode == TFTP_MODE_OCTET)
-		return x->cache_end > upto ? 0 : fill_octet(x);
 	while (x->cache_end <= upto && (x->last == 0 || x->cache_end <= x->last) &&
 	       x->cache_end < x->cache_first + x->n_slots) {
 		int r = fill_netascii_one(x);
@@ -253,88 +284,126 @@ static void dest_set(const struct xfer *x, struct dest *d, struct msghdr *h, uin
 		h->msg_control = NULL;
 }
 
-/* How many blocks from next_send can go as one UDP GSO train: consecutive
- * in the ring, every one full but the last. */
+/* How many blocks from next_send can go as one UDP GSO train: every one
+ * full but the last. */
 static size_t gso_run(const struct xfer *x)
 {
 	size_t n = 0;
-	uint64_t b = x->next_send;
 	size_t max = NB_MIN((size_t) GSO_MAX_SEGS, GSO_MAX_BYTES / x->slot_size);
-	while (b <= x->send_to && n < max) {
+	for (uint64_t b = x->next_send; b <= x->send_to && n < max; b++) {
 		n++;
-		if (x->slot_len[b % x->n_slots] != x->blksize || (b + 1) % x->n_slots == 0)
-			break; /* a short block ends a train, and so does the ring's end */
-		b++;
+		if (block_len(x, b) != x->blksize)
+			break; /* a short block ends a train */
 	}
 	return n;
 }
 
-/* Sends n blocks from next_send as one sendmsg the kernel cuts into
- * datagrams (UDP_SEGMENT): one pass through the stack for a window. */
-static int send_gso(struct xfer *x, size_t n)
+/* How many blocks from next_send go in one sendmmsg: SEND_BATCH, and no
+ * more bytes than the cache lets one send pin. */
+static size_t batch_len(const struct xfer *x)
 {
-	struct dest d;
-	uint64_t last = x->next_send + n - 1;
-	struct iovec iov = {slot_ptr(x, x->next_send),
-	                    (n - 1) * x->slot_size + TFTP_HDR_LEN + x->slot_len[last % x->n_slots]};
-	struct msghdr h = {.msg_iov = &iov, .msg_iovlen = 1};
-	dest_set(x, &d, &h, (uint16_t) x->slot_size);
-	return sendmsg(x->sock, &h, MSG_DONTWAIT) < 0 ? -errno : 0;
+	uint64_t left = x->send_to - x->next_send + 1;
+	size_t by_bytes = NB_MAX((size_t) TFTP_SEND_BYTES_MAX / x->slot_size, (size_t) 1);
+	return (size_t) NB_MIN(left, (uint64_t) NB_MIN((size_t) SEND_BATCH, by_bytes));
 }
 
-/* Sends up to n blocks from next_send with one sendmmsg; returns how many
- * went out or -errno. */
-static int send_batch(struct xfer *x, size_t n)
+/* One send put together: n blocks from next_send, their headers and iovecs. */
+struct train {
+	size_t n;
+	uint8_t hdr[SEND_BATCH][TFTP_HDR_LEN];
+	struct iovec iov[SEND_BATCH * BLOCK_IOV];
+	size_t iov_of[SEND_BATCH + 1]; /* block i's iovecs: iov_of[i] .. iov_of[i+1] */
+};
+
+static int train_build(struct xfer *x, struct train *t, size_t n)
+{
+	size_t k = 0;
+	t->n = n;
+	for (size_t i = 0; i < n; i++) {
+		t->iov_of[i] = k;
+		int r = block_iov(x, x->next_send + i, t->hdr[i], t->iov + k);
+		if (r < 0)
+			return r;
+		k += (size_t) r;
+	}
+	t->iov_of[n] = k;
+	return 0;
+}
+
+/* Sends the train as one sendmsg the kernel cuts into datagrams
+ * (UDP_SEGMENT): one pass through the stack for a window. */
+static int send_gso(struct xfer *x, struct train *t)
+{
+	struct dest d;
+	struct msghdr h = {.msg_iov = t->iov, .msg_iovlen = t->iov_of[t->n]};
+	dest_set(x, &d, &h, (uint16_t) x->slot_size);
+	return sendmsg(x->sock, &h, MSG_DONTWAIT) < 0 ? -errno : (int) t->n;
+}
+
+/* Sends the train's blocks as datagrams with one sendmmsg; returns how
+ * many went out or -errno. */
+static int send_batch(struct xfer *x, struct train *t)
 {
 	struct mmsghdr msgs[SEND_BATCH];
-	struct iovec iov[SEND_BATCH];
 	struct dest d;
-	n = NB_MIN(n, (size_t) SEND_BATCH);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t b = x->next_send + i;
-		iov[i] = (struct iovec){slot_ptr(x, b), TFTP_HDR_LEN + x->slot_len[b % x->n_slots]};
-		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	for (size_t i = 0; i < t->n; i++) {
+		msgs[i] = (struct mmsghdr){
+		        .msg_hdr = {.msg_iov = t->iov + t->iov_of[i],
+		                    .msg_iovlen = t->iov_of[i + 1] - t->iov_of[i]}};
 		dest_set(x, &d, &msgs[i].msg_hdr, 0); /* the same address for all */
 	}
-	int r = sendmmsg(x->sock, msgs, (unsigned) n, MSG_DONTWAIT);
+	int r = sendmmsg(x->sock, msgs, (unsigned) t->n, MSG_DONTWAIT);
 	return r < 0 ? -errno : r;
 }
 
 /* Sends blocks next_send .. send_to; parks the transfer when the socket is
- * full and resumes from the same block when it drains. */
-static void xfer_flush(struct xfer *x)
+ * full and resumes from the same block when it drains. Returns 0, or -errno
+ * when the file could not be read (x is left for the caller to end). */
+static int xfer_flush(struct xfer *x)
 {
+	struct tftp_cache *c = x->srv->cache;
+	struct train t;
 	while (x->next_send <= x->send_to) {
-		size_t left = (size_t) NB_MIN(x->send_to - x->next_send + 1, (uint64_t) SEND_BATCH);
 		size_t run = x->gso ? gso_run(x) : 0;
-		int r;
-		if (run >= 2) {
-			r = send_gso(x, run);
-			if (r == -EINVAL || r == -EIO || r == -EOPNOTSUPP || r == -EMSGSIZE) {
-				/* no GSO on this path (old kernel, no checksum offload, MTU) */
-				log_debug(
-				        "tftp: UDP GSO refused (%s), sending datagrams one by one",
-				        strerror(-r));
-				x->gso = false;
-				continue;
-			}
-			r = r < 0 ? r : (int) run;
-		} else {
-			r = send_batch(x, x->gso ? 1 : left);
+		bool gso = run >= 2;
+		int r = train_build(x, &t, gso ? run : x->gso ? 1 : batch_len(x));
+		if (r == 0)
+			r = gso ? send_gso(x, &t) : send_batch(x, &t);
+		else if (r != -ENOBUFS) {
+			tftp_cache_unpin(c);
+			return r;
+		}
+		tftp_cache_unpin(c);
+		if (gso && (r == -EINVAL || r == -EIO || r == -EOPNOTSUPP || r == -EMSGSIZE)) {
+			/* no GSO on this path (old kernel, no checksum offload, MTU) */
+			log_debug("tftp: UDP GSO refused (%s), sending datagrams one by one",
+			          strerror(-r));
+			x->gso = false;
+			continue;
 		}
 		if (r == -EAGAIN || r == -EWOULDBLOCK) {
 			block_add(x);
-			return;
+			return 0;
 		}
 		if (r <= 0) {
 			/* dropped (ENOBUFS, a pending ICMP error...): the timer resends */
 			log_debug("tftp: send: %s", r < 0 ? strerror(-r) : "nothing sent");
-			r = (int) (run >= 2 ? run : 1);
+			r = (int) t.n;
 		}
 		x->next_send += (uint64_t) r;
 		x->sent = NB_MAX(x->sent, x->next_send - 1);
 	}
 	block_del(x);
+	return 0;
+}
+
+/* The file could not be read: the client is told, the transfer ends. */
+static void xfer_read_failed(struct xfer *x, int r)
+{
+	char why[96];
+	snprintf(why, sizeof why, "reading the file failed: %s",
+	         r == -ESTALE ? "it shrank during the transfer" : strerror(-r));
+	xfer_fail(x, TFTP_EUNDEF, "read error", why);
 }
 
 void tftp_xfer_resume_blocked(struct listener *l)
@@ -342,8 +411,10 @@ void tftp_xfer_resume_blocked(struct listener *l)
 	while (l->blocked) {
 		struct xfer *x = l->blocked;
 		block_del(x);
-		xfer_flush(x);
-		if (x->blocked)
+		int r = xfer_flush(x);
+		if (r < 0)
+			xfer_read_failed(x, r);
+		else if (x->blocked)
 			break; /* full again */
 	}
 	if (!l->blocked)
@@ -355,26 +426,26 @@ static bool xfer_send_window(struct xfer *x)
 	uint64_t from = x->acked + 1, to = x->acked + x->window;
 	if (x->last)
 		to = NB_MIN(to, x->last);
-	int r = cache_fill(x, to);
-	if (r < 0) {
-		char why[96];
-		snprintf(why, sizeof why, "reading the file failed: %s",
-		         r == -ESTALE ? "it shrank during the transfer" : strerror(-r));
-		xfer_fail(x, TFTP_EUNDEF, "read error", why);
-		return false;
+	int r = x->mode == TFTP_MODE_OCTET ? octet_prefetch(x, from, to) : netascii_fill(x, to);
+	if (r == 0 && x->mode != TFTP_MODE_OCTET) {
+		if (x->last)
+			to = NB_MIN(to, x->last);
+		to = NB_MIN(to, x->cache_end - 1);
 	}
-	if (x->last)
-		to = NB_MIN(to, x->last);
-	to = NB_MIN(to, x->cache_end - 1);
 	x->next_send = from;
 	x->send_to = to;
-	xfer_flush(x);
+	if (r == 0)
+		r = xfer_flush(x);
+	if (r < 0) {
+		xfer_read_failed(x, r);
+		return false;
+	}
 	loop_timer_arm(x->timer, x->rto_ms);
 	/* read the next window while the client works through this one, so
 	 * its ACK is answered without touching the file (an error here shows
 	 * again, and is reported, when the blocks are needed) */
-	if (x->mode == TFTP_MODE_OCTET && x->cache_end <= x->send_to + x->window)
-		(void) fill_octet(x);
+	if (x->mode == TFTP_MODE_OCTET)
+		(void) octet_prefetch(x, to + 1, to + x->window);
 	return true;
 }
 
@@ -420,6 +491,7 @@ static void xfer_on_ack(struct xfer *x, uint16_t block)
 			return; /* not a block in flight: stale or bogus */
 		x->acked += delta;
 	}
+	x->answered = true;
 	x->dup_resent = false;
 	x->retries = 0;
 	x->rto_ms = x->rto_base_ms;
@@ -457,7 +529,11 @@ static void xfer_on_io(struct loop_io *io, int fd, uint32_t events, void *data)
 	struct xfer *x = data;
 	uint8_t buf[LISTEN_BUFSIZE];
 	if (events & EPOLLOUT) {
-		xfer_flush(x);
+		int r = xfer_flush(x);
+		if (r < 0) {
+			xfer_read_failed(x, r);
+			return;
+		}
 		if (!(events & EPOLLIN))
 			return;
 	}
@@ -475,7 +551,11 @@ static void xfer_on_timer(struct loop_timer *t, void *data)
 	struct xfer *x = data;
 	struct tftp_server *s = x->srv;
 	char w[40];
-	if (x->retries++ >= s->cfg.retries) {
+	/* until the client has answered once, its address is only claimed: a
+	 * spoofed request draws its first packet and few repeats */
+	unsigned retries =
+	        x->answered ? s->cfg.retries : NB_MIN(s->cfg.retries, s->cfg.first_retries);
+	if (x->retries++ >= retries) {
 		tftp_ev_timeout(x);
 		xfer_free(x);
 		return;
@@ -529,15 +609,23 @@ static int xfer_socket(struct xfer *x)
 	return 0;
 }
 
-static int xfer_buffers(struct xfer *x)
+/* What x needs besides its socket: a share of the memory budget (itself,
+ * and for netascii the ring its window is encoded into) and, for octet, the
+ * file in the shared cache. */
+static int xfer_buffers(struct xfer *x, const struct stat *st)
 {
-	uint64_t slots = x->window;
-	if (x->mode == TFTP_MODE_OCTET) {
-		/* the window in flight and the next one, or 64 KiB ahead */
-		slots = NB_MAX(2 * slots, (uint64_t) (READAHEAD_BYTES / x->slot_size));
-		slots = NB_MIN(slots, x->last); /* never more than the file has */
+	struct tftp_server *s = x->srv;
+	size_t ring = 0;
+	if (x->mode != TFTP_MODE_OCTET) {
+		x->n_slots = (uint32_t) NB_MAX(NB_MIN(x->window, (uint32_t) MAX_SLOTS), 1u);
+		ring = (size_t) x->n_slots * (x->slot_size + sizeof *x->slot_len);
 	}
-	x->n_slots = (uint32_t) NB_MAX(NB_MIN(slots, (uint64_t) MAX_SLOTS), 1);
+	int r = tftp_mem_reserve(s, sizeof *x + ring);
+	if (r < 0)
+		return r;
+	x->mem = sizeof *x + ring;
+	if (x->mode == TFTP_MODE_OCTET)
+		return tftp_cache_open(s->cache, st, &x->cf);
 	x->buf = malloc((size_t) x->n_slots * x->slot_size);
 	x->slot_len = calloc(x->n_slots, sizeof *x->slot_len);
 	return x->buf && x->slot_len ? 0 : -ENOMEM;
@@ -573,7 +661,7 @@ int tftp_xfer_start(struct tftp_server *s, struct xfer *x, const struct tftp_opt
 	x->na_carry = -1;
 	x->start_ms = now_ms(s);
 
-	if ((r = xfer_buffers(x)) < 0)
+	if ((r = xfer_buffers(x, &st)) < 0)
 		goto fail;
 	if (via) {
 		x->lst = via;
@@ -597,14 +685,7 @@ int tftp_xfer_start(struct tftp_server *s, struct xfer *x, const struct tftp_opt
 	}
 	return 0;
 fail:
-	loop_io_free(x->io);
-	if (!x->lst && x->sock >= 0)
-		close(x->sock);
-	loop_timer_free(x->timer);
-	close(x->file);
-	free(x->buf);
-	free(x->slot_len);
-	free(x);
+	xfer_drop(x);
 	return r;
 }
 

@@ -2,6 +2,9 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/loop.h"
@@ -127,6 +130,60 @@ static void test_rearm_zero_does_not_spin(void **state)
 	loop_free(l);
 }
 
+static void on_tick(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	uint64_t n;
+	(void) io, (void) events, (void) data;
+	if (read(fd, &n, sizeof n) == sizeof n)
+		reads++;
+}
+
+/* Runs turns until a timerfd set 200 us ahead fires; returns how often this
+ * thread slept (voluntary context switches) meanwhile. */
+static long turn_until_tick(struct loop *l, int tfd)
+{
+	struct rusage a, b;
+	struct itimerspec its = {.it_value.tv_nsec = 200 * 1000};
+	int before = reads;
+	getrusage(RUSAGE_THREAD, &a);
+	assert_int_equal(timerfd_settime(tfd, 0, &its, NULL), 0);
+	while (reads == before)
+		loop_run_once(l, 1000);
+	getrusage(RUSAGE_THREAD, &b);
+	return b.ru_nvcsw - a.ru_nvcsw;
+}
+
+static void test_busy_poll(void **state)
+{
+	(void) state;
+	struct loop *l = loop_new();
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	assert_true(tfd >= 0);
+	assert_int_equal(loop_io_add(l, tfd, EPOLLIN, on_tick, NULL, NULL), 0);
+	/* without it the turn sleeps until the timer fires */
+	for (int i = 0; i < 3; i++)
+		assert_true(turn_until_tick(l, tfd) >= 1);
+	/* polling for up to 2 ms catches it awake (a preempted try may sleep:
+	 * one of five is enough) */
+	bool awake = false;
+	for (int i = 0; i < 5 && !awake; i++) {
+		loop_set_busy_poll(l, 0); /* a fresh spin each try */
+		loop_set_busy_poll(l, 2000);
+		awake = turn_until_tick(l, tfd) == 0;
+	}
+	assert_true(awake);
+	/* a turn that may not wait does not spin either */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 100; i++)
+		loop_run_once(l, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) <
+	            100 * 1000000L); /* far below 100 turns of 2 ms */
+	close(tfd);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +191,7 @@ int main(void)
 	        cmocka_unit_test(test_io_and_hooks),
 	        cmocka_unit_test(test_signal_quits),
 	        cmocka_unit_test(test_rearm_zero_does_not_spin),
+	        cmocka_unit_test(test_busy_poll),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

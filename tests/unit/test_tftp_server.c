@@ -16,6 +16,7 @@
 
 #include "conf_helpers.h"
 #include "core/conf.h"
+#include "core/lan.h"
 #include "core/loop.h"
 #include "core/services.h"
 #include "core/wire.h"
@@ -100,6 +101,7 @@ static struct env *env_new(const char *extra)
 	e->svc = (struct nb_services){.loop = e->loop, .hosts = e->hosts, .journal = e->journal};
 	e->port = free_port();
 	e->conf = make_conf(e, extra);
+	assert_int_equal(lan_new(e->conf, &e->svc.lan), 0); /* the machine's interfaces */
 	assert_int_equal(tftp_server_new(e->conf, &e->svc, &e->srv), 0);
 	return e;
 }
@@ -108,6 +110,7 @@ static void env_free(struct env *e)
 {
 	char cmd[128];
 	tftp_server_free(e->srv);
+	lan_free(e->svc.lan);
 	conf_free(e->conf);
 	journal_free(e->journal);
 	hosts_free(e->hosts);
@@ -124,12 +127,18 @@ struct client {
 	uint16_t server_port; /* the TID the server answered from */
 };
 
-static struct client client_new(void)
+/* A client on addr (any of 127.0.0.0/8: another client address). */
+static struct client client_at(uint32_t addr)
 {
 	struct client c = {.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)};
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(LOCALHOST)};
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(addr)};
 	assert_int_equal(bind(c.fd, (struct sockaddr *) &sa, sizeof sa), 0);
 	return c;
+}
+
+static struct client client_new(void)
+{
+	return client_at(LOCALHOST);
 }
 
 static void send_to(struct client *c, uint16_t port, const void *buf, size_t len)
@@ -671,7 +680,7 @@ static void test_busy_and_repeats(void **state)
 static void test_interfaces(void **state)
 {
 	(void) state;
-	/* [server] interfaces limits where requests are answered */
+	/* [server] interfaces limits where requests are answered (the served LAN) */
 	struct env *e = env_new("[server]\ninterfaces = lo\n");
 	put_file(e, "f", "abc", 3);
 	struct client c = client_new();
@@ -682,14 +691,170 @@ static void test_interfaces(void **state)
 	close(c.fd);
 	env_free(e);
 
-	e = env_new("[server]\ninterfaces = nbnone0\n");
+	/* the interface requests arrive on is not a served one: not a word back,
+	 * not even to a malformed packet or a bad opcode */
+	e = env_new("[server]\ninterfaces = eth0\n");
+	static const struct lan_if wan[] = {
+	        {.ifindex = 1, .name = "wan0", .addr = LOCALHOST, .prefix = 8}, /* lo, as a WAN */
+	};
+	lan_set_ifs(e->svc.lan, wan, 1);
 	put_file(e, "f", "abc", 3);
 	c = client_new();
 	SEND_LIT(&c, e->port, "\0\1f\0octet\0");
+	SEND_LIT(&c, e->port, "\0\1f\0octet");
+	SEND_LIT(&c, e->port, "\0\11x\0");
 	expect_silence(e, &c, 300);
 	assert_int_equal(events(e, "tftp.request", NULL), 0);
+	assert_int_equal(tftp_server_transfers(e->srv), 0);
 	close(c.fd);
 	env_free(e);
+}
+
+static void test_per_client_limit(void **state)
+{
+	(void) state;
+	struct env *e = env_new("max-transfers-per-client = 2\n");
+	put_file(e, "f", "abc", 3);
+	struct client a = client_new(), b = client_new(), c = client_new();
+	struct client other = client_at(LOCALHOST + 1); /* 127.0.0.2 */
+	SEND_LIT(&a, e->port,
+	         "\0\1f\0octet\0blksize\0"
+	         "8\0");
+	expect_msg(e, &a, TFTP_OACK);
+	SEND_LIT(&b, e->port,
+	         "\0\1f\0octet\0blksize\0"
+	         "8\0");
+	expect_msg(e, &b, TFTP_OACK);
+	/* the third from the same address is turned away, another address is not */
+	SEND_LIT(&c, e->port, "\0\1f\0octet\0");
+	expect_error(e, &c, TFTP_EUNDEF);
+	assert_int_equal(events(e, "tftp.busy", "max-transfers-per-client = 2"), 1);
+	SEND_LIT(&other, e->port, "\0\1f\0octet\0");
+	struct tftp_msg m = expect_msg(e, &other, TFTP_DATA);
+	assert_int_equal(m.data_len, 3);
+	send_ack(&other, 1);
+	settle(e);
+	assert_int_equal(tftp_server_transfers(e->srv), 2);
+	/* one ends: room again */
+	send_ack(&a, 0);
+	expect_msg(e, &a, TFTP_DATA);
+	send_ack(&a, 1);
+	settle(e);
+	SEND_LIT(&c, e->port, "\0\1f\0octet\0");
+	expect_msg(e, &c, TFTP_DATA);
+	send_ack(&c, 1);
+	close(a.fd);
+	close(b.fd);
+	close(c.fd);
+	close(other.fd);
+	env_free(e);
+}
+
+/* Counts the DATA packets of block 1 the client gets within ms. */
+static int count_block1(struct env *e, struct client *c, int ms)
+{
+	uint8_t buf[2048];
+	struct tftp_msg m;
+	int n = 0;
+	int64_t end = nb_now_ms() + ms;
+	while (nb_now_ms() < end)
+		if (recv_msg(e, c, buf, sizeof buf, &m, 50) > 0 && m.op == TFTP_DATA &&
+		    m.block == 1)
+			n++;
+	return n;
+}
+
+static void test_first_retries(void **state)
+{
+	(void) state;
+	/* retries = 1 from make_conf, and none before a first answer */
+	struct env *e = env_new("first-retries = 0\n");
+	uint8_t *data = pattern(2000);
+	put_file(e, "f", data, 2000);
+	/* a request from an address that never answers (a spoofed source):
+	 * one packet, no repeat, and the transfer is given up after a timeout */
+	struct client c = client_new();
+	SEND_LIT(&c, e->port, "\0\1f\0octet\0");
+	assert_int_equal(count_block1(e, &c, 2500), 1);
+	assert_int_equal(tftp_server_transfers(e->srv), 0);
+	assert_int_equal(events(e, "tftp.timeout", "last_acked_block=0"), 1);
+	/* a client that answered once gets every retry */
+	SEND_LIT(&c, e->port, "\0\1f\0octet\0");
+	expect_msg(e, &c, TFTP_DATA);
+	send_ack(&c, 1);
+	int got = 0;
+	uint8_t buf[2048];
+	struct tftp_msg m;
+	int64_t end = nb_now_ms() + 1700; /* the block, and its resend after 1 s */
+	while (nb_now_ms() < end)
+		if (recv_msg(e, &c, buf, sizeof buf, &m, 50) > 0 && m.op == TFTP_DATA &&
+		    m.block == 2)
+			got++;
+	assert_int_equal(got, 2);
+	close(c.fd);
+	free(data);
+	env_free(e);
+}
+
+static void test_memory_budget(void **state)
+{
+	(void) state;
+	/* netascii holds its window in a ring of its own: 16 x 64 KiB here */
+	struct env *e = env_new("memory = 2M\n");
+	uint8_t *text = malloc(4 << 20);
+	memset(text, 'a', 4 << 20);
+	put_file(e, "t", text, 4 << 20);
+	struct client a = client_new(), b = client_new();
+	SEND_LIT(&a, e->port,
+	         "\0\1t\0netascii\0blksize\0"
+	         "65464\0windowsize\0"
+	         "64\0");
+	expect_msg(e, &a, TFTP_OACK);
+	assert_true(tftp_server_memory(e->srv) > (1 << 20));
+	SEND_LIT(&b, e->port,
+	         "\0\1t\0netascii\0blksize\0"
+	         "65464\0windowsize\0"
+	         "64\0");
+	expect_error(e, &b, TFTP_EUNDEF);
+	assert_int_equal(events(e, "tftp.busy", "memory budget"), 1);
+	close(a.fd);
+	close(b.fd);
+	env_free(e);
+
+	/* the attack: many transfers with large windows, one ACK each, from a
+	 * few addresses and files; what is held stays within the budget */
+	e = env_new("memory = 4M\n");
+	for (int f = 0; f < 3; f++) {
+		char name[8];
+		snprintf(name, sizeof name, "f%d", f);
+		put_file(e, name, text, 4 << 20);
+	}
+	struct client cl[48];
+	size_t peak = 0;
+	for (int i = 0; i < 48; i++) {
+		char rrq[64];
+		int n = snprintf(rrq, sizeof rrq, "%c%cf%d%coctet%cblksize%c65464%cwindowsize%c64",
+		                 0, 1, i % 3, 0, 0, 0, 0, 0);
+		cl[i] = client_at(LOCALHOST + (uint32_t) (i % 4));
+		int sz = 16 << 10; /* a small receive buffer: most of each window is lost */
+		setsockopt(cl[i].fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+		send_to(&cl[i], e->port, rrq, (size_t) n + 1);
+		expect_msg(e, &cl[i], TFTP_OACK);
+		send_ack(&cl[i], 0);
+		settle(e);
+		peak = NB_MAX(peak, tftp_server_memory(e->srv));
+	}
+	for (int i = 0; i < 100; i++) { /* retransmissions run on */
+		loop_run_once(e->loop, 20);
+		peak = NB_MAX(peak, tftp_server_memory(e->srv));
+	}
+	assert_int_equal(tftp_server_transfers(e->srv), 48);
+	assert_true(peak <= (4 << 20));
+	assert_true(peak >= (3 << 20)); /* the cache did use its room */
+	for (int i = 0; i < 48; i++)
+		close(cl[i].fd);
+	env_free(e);
+	free(text);
 }
 
 static void test_file_shrinks(void **state)
@@ -743,13 +908,32 @@ static void test_conf_keys(void **state)
 	assert_int_equal(c->tftp.timeout_sec, 1);
 	assert_int_equal(c->tftp.retries, 5);
 	assert_int_equal(c->tftp.max_transfers, 1000);
+	assert_int_equal(c->tftp.max_transfers_per_client, 32);
+	assert_int_equal(c->tftp.memory_bytes, 64 << 20);
+	assert_int_equal(c->tftp.first_retries, 2);
+	assert_int_equal(c->tftp.busy_poll_us, 0);
+	conf_free(c);
+	assert_int_equal(
+	        conf_load_string("[dhcp]\nmode = off\n[tftp]\nmemory = 512k\n", "t.conf", &d, &c),
+	        -EINVAL); /* under the 2M floor */
+	conf_diag_done(&d);
+	c = NULL;
+	assert_int_equal(
+	        conf_load_string("[dhcp]\nmode = off\n[tftp]\nmemory = 3G\n", "t.conf", &d, &c), 0);
+	assert_int_equal(c->tftp.memory_bytes, 3ull << 30);
 	conf_free(c);
 
 	static const char *const bad[] = {
-	        "root = boot\n",        "max-blksize = 7\n",     "max-blksize = 65465\n",
-	        "max-windowsize = 0\n", "timeout = 0\n",         "timeout = 256\n",
-	        "retries = 101\n",      "max-transfers = 0\n",   "listen = 10.0.0\n",
-	        "port = 0\n",           "single-port = maybe\n",
+	        "root = boot\n",           "max-blksize = 7\n",
+	        "max-blksize = 65465\n",   "max-windowsize = 0\n",
+	        "timeout = 0\n",           "timeout = 256\n",
+	        "retries = 101\n",         "max-transfers = 0\n",
+	        "listen = 10.0.0\n",       "port = 0\n",
+	        "single-port = maybe\n",   "memory = 64Q\n",
+	        "memory = 17G\n",          "memory = -1M\n",
+	        "memory = 17179869185G\n", /* wraps past 2^64 to 1G if multiplied first */
+	        "first-retries = 101\n",   "max-transfers-per-client = 0\n",
+	        "busy-poll-us = 1001\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char text[256];
@@ -776,6 +960,9 @@ int main(void)
 	        cmocka_unit_test(test_single_port),
 	        cmocka_unit_test(test_busy_and_repeats),
 	        cmocka_unit_test(test_interfaces),
+	        cmocka_unit_test(test_per_client_limit),
+	        cmocka_unit_test(test_first_retries),
+	        cmocka_unit_test(test_memory_budget),
 	        cmocka_unit_test(test_file_shrinks),
 	        cmocka_unit_test(test_conf_keys),
 	};
