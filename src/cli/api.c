@@ -515,16 +515,11 @@ static int receive(int fd, bool head, int64_t deadline, struct api_response *ret
 		int r = api_response_parse(buf ? buf : "", len, eof, head, API_RESPONSE_MAX, ret);
 		if (r != 0 || eof)
 			return r == 0 ? -EBADMSG : r < 0 ? r : 0;
-		if (len == cap) {
-			if (cap == max)
-				return -EFBIG;
-			cap = cap ? NB_MIN(cap * 2, max) : 16384;
-			char *b = realloc(buf, cap);
-			if (!b)
-				return -ENOMEM;
-			buf = b;
-		}
-		ssize_t k = recv(fd, buf + len, cap - len, 0);
+		if (len == max)
+			return -EFBIG;
+		if (nb_grow(&buf, &cap, len + 1, 1) < 0)
+			return -ENOMEM;
+		ssize_t k = recv(fd, buf + len, NB_MIN(cap, max) - len, 0);
 		if (k < 0 && errno == EAGAIN) {
 			r = wait_fd(fd, POLLIN, deadline);
 			if (r < 0)

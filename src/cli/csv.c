@@ -207,14 +207,8 @@ static int parse_row(char *const f[], size_t n, const struct layout *lay, bool s
 
 static int push(struct csv_devices *out, const struct csv_device *d)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 64;
-		struct csv_device *v = realloc(out->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		out->v = v;
-		out->cap = cap;
-	}
+	if (nb_grow(&out->v, &out->cap, out->n + 1, sizeof *out->v) < 0)
+		return -ENOMEM;
 	out->v[out->n++] = *d;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "cli/api.h"
 #include "cli/cli.h"
 #include "core/conf.h"
+#include "core/util.h"
 #include "store/store.h"
 
 /* A row as read (the transfer form of a lease is 600 bytes; 100,000 rows
@@ -72,14 +73,8 @@ static int add_row(struct rows *rs, const struct store_lease *l, int line)
 	struct row r = {
 	        .addr = l->addr, .mac = l->mac, .expires = (uint32_t) l->expires, .line = line};
 	memcpy(r.hostname, l->hostname, sizeof r.hostname);
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 256;
-		struct row *v = realloc(rs->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		rs->v = v;
-		rs->cap = cap;
-	}
+	if (nb_grow(&rs->v, &rs->cap, rs->n + 1, sizeof *rs->v) < 0)
+		return -ENOMEM;
 	rs->v[rs->n++] = r;
 	return 0;
 }

@@ -18,17 +18,9 @@ static void out_add(struct out *o, const char *s, size_t n)
 {
 	if (o->oom)
 		return;
-	if (o->n + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-		while (cap < o->n + n + 1)
-			cap *= 2;
-		char *p = realloc(o->p, cap);
-		if (!p) {
-			o->oom = true;
-			return;
-		}
-		o->p = p;
-		o->cap = cap;
+	if (nb_grow(&o->p, &o->cap, o->n + n + 1, 1) < 0) {
+		o->oom = true;
+		return;
 	}
 	memcpy(o->p + o->n, s, n);
 	o->n += n;
