@@ -17,7 +17,6 @@
 #include <stdint.h>
 
 #define API_TIMEOUT_MS      10000
-#define API_HEADER_MAX      (16 * 1024)        /* status line and headers */
 #define API_RESPONSE_MAX    (16 * 1024 * 1024) /* body, after de-chunking */
 #define API_TOKEN_MAX       129
 #define API_HOST_MAX        256
@@ -74,26 +73,3 @@ const char *api_error_text(const json_t *j);
 /* Percent-encodes s for one path segment (RFC 3986 unreserved bytes and
  * ':' are kept). Returns 0, or -ENAMETOOLONG when it does not fit in n. */
 int api_escape_segment(const char *s, char *buf, size_t n);
-
-/* ---- the response parser, exposed for its tests */
-
-struct api_response {
-	int status;
-	char *body; /* malloc'd and NUL-terminated (also when empty) */
-	size_t body_len;
-	char content_type[64];
-	char date[64];   /* the Date header ("" when absent or too long) */
-	char server[64]; /* the Server header, cut to fit ("" when absent) */
-};
-
-/* Parses one HTTP/1.x response from the len bytes received so far; eof
- * says the peer has closed. head: the request was HEAD (no body whatever
- * the headers say). 1xx interim responses are skipped. A body is framed
- * by Transfer-Encoding: chunked, else Content-Length, else the end of the
- * connection. Returns 1 when complete (*ret filled; free with
- * api_response_done), 0 when more bytes are needed, -EBADMSG when the
- * bytes are not a valid response (or end too early), -E2BIG when the
- * headers pass API_HEADER_MAX, -EFBIG when the body passes body_max. */
-int api_response_parse(const void *buf, size_t len, bool eof, bool head, size_t body_max,
-                       struct api_response *ret);
-void api_response_done(struct api_response *r);
