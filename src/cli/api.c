@@ -17,20 +17,20 @@
 
 /* ---- targets */
 
-void api_target_init(struct api_target *t)
+void cli_api_target_init(struct cli_api_target *t)
 {
 	memset(t, 0, sizeof *t);
 	snprintf(t->socket, sizeof t->socket, "%s", CLI_DEFAULT_SOCKET);
 	t->port = 80;
-	t->timeout_ms = API_TIMEOUT_MS;
+	t->timeout_ms = CLI_API_TIMEOUT_MS;
 	const char *tok = getenv("NETBAY_TOKEN");
 	if (tok)
 		snprintf(t->token, sizeof t->token, "%s", tok);
 }
 
-static int set_server(struct api_target *t, const char *arg, char *err, size_t errlen)
+static int set_server(struct cli_api_target *t, const char *arg, char *err, size_t errlen)
 {
-	char host[API_HOST_MAX];
+	char host[CLI_API_HOST_MAX];
 	const char *port = NULL;
 	uint64_t p = 80;
 
@@ -65,9 +65,9 @@ static int set_server(struct api_target *t, const char *arg, char *err, size_t e
 	return 0;
 }
 
-static int read_token_file(struct api_target *t, const char *path, char *err, size_t errlen)
+static int read_token_file(struct cli_api_target *t, const char *path, char *err, size_t errlen)
 {
-	char buf[API_TOKEN_MAX + 2];
+	char buf[CLI_API_TOKEN_MAX + 2];
 	FILE *f = fopen(path, "re");
 	if (!f) {
 		int r = -errno;
@@ -81,26 +81,27 @@ static int read_token_file(struct api_target *t, const char *path, char *err, si
 	if (!tok[0] || strlen(tok) >= sizeof t->token || strpbrk(tok, " \t\r\n")) {
 		snprintf(err, errlen,
 		         "--token-file %s: expected one token of at most %d characters", path,
-		         API_TOKEN_MAX - 1);
+		         CLI_API_TOKEN_MAX - 1);
 		return -EINVAL;
 	}
 	snprintf(t->token, sizeof t->token, "%s", tok);
 	return 0;
 }
 
-int api_target_option(struct api_target *t, int opt, const char *arg, char *err, size_t errlen)
+int cli_api_target_option(struct cli_api_target *t, int opt, const char *arg, char *err,
+                          size_t errlen)
 {
 	switch (opt) {
-	case API_OPT_SOCKET:
+	case CLI_API_OPT_SOCKET:
 		if (nb_strlcpy(t->socket, arg, sizeof t->socket) < 0) {
 			snprintf(err, errlen, "--socket: longer than a socket path may be");
 			return -EINVAL;
 		}
 		t->host[0] = 0;
 		return 1;
-	case API_OPT_SERVER:
+	case CLI_API_OPT_SERVER:
 		return set_server(t, arg, err, errlen) < 0 ? -EINVAL : 1;
-	case API_OPT_TOKEN_FILE: {
+	case CLI_API_OPT_TOKEN_FILE: {
 		int r = read_token_file(t, arg, err, errlen);
 		return r < 0 ? r : 1;
 	}
@@ -109,16 +110,16 @@ int api_target_option(struct api_target *t, int opt, const char *arg, char *err,
 	}
 }
 
-bool api_target_take(struct api_target *t, int opt, const char *arg)
+bool cli_api_target_take(struct cli_api_target *t, int opt, const char *arg)
 {
 	char err[256];
-	int r = api_target_option(t, opt, arg, err, sizeof err);
+	int r = cli_api_target_option(t, opt, arg, err, sizeof err);
 	if (r < 0)
 		fprintf(stderr, "netbay: %s\n", err);
 	return r > 0;
 }
 
-const char *api_target_describe(const struct api_target *t, char *buf, size_t n)
+const char *cli_api_target_describe(const struct cli_api_target *t, char *buf, size_t n)
 {
 	if (!t->host[0])
 		snprintf(buf, n, "%s", t->socket);
@@ -129,7 +130,7 @@ const char *api_target_describe(const struct api_target *t, char *buf, size_t n)
 	return buf;
 }
 
-int api_escape_segment(const char *s, char *buf, size_t n)
+int cli_api_escape_segment(const char *s, char *buf, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -153,14 +154,14 @@ int api_escape_segment(const char *s, char *buf, size_t n)
 	return 0;
 }
 
-const char *api_error_text(const json_t *j)
+const char *cli_api_error_text(const json_t *j)
 {
 	return json_string_value(json_object_get(j, "error"));
 }
 
 /* ---- the transport */
 
-static int connect_unix(const struct api_target *t, int64_t deadline)
+static int connect_unix(const struct cli_api_target *t, int64_t deadline)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (nb_strlcpy(sun.sun_path, t->socket, sizeof sun.sun_path) < 0)
@@ -176,7 +177,7 @@ static int connect_unix(const struct api_target *t, int64_t deadline)
 	return fd;
 }
 
-static int connect_tcp(const struct api_target *t, int64_t deadline)
+static int connect_tcp(const struct cli_api_target *t, int64_t deadline)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 	char port[8];
@@ -245,10 +246,10 @@ static bool path_ok(const char *path)
 	return true;
 }
 
-static void reach_error(const struct api_target *t, int r, char *err, size_t errlen)
+static void reach_error(const struct cli_api_target *t, int r, char *err, size_t errlen)
 {
-	char where[API_HOST_MAX + 16];
-	api_target_describe(t, where, sizeof where);
+	char where[CLI_API_HOST_MAX + 16];
+	cli_api_target_describe(t, where, sizeof where);
 	switch (r) {
 	case -ENOENT:
 	case -ECONNREFUSED:
@@ -284,13 +285,13 @@ static void reach_error(const struct api_target *t, int r, char *err, size_t err
 	}
 }
 
-int api_request(const struct api_target *t, const char *method, const char *path, json_t *body,
-                json_t **ret_json, int *ret_status, char *err, size_t errlen)
+int cli_api_request(const struct cli_api_target *t, const char *method, const char *path,
+                    json_t *body, json_t **ret_json, int *ret_status, char *err, size_t errlen)
 {
 	NB_CLEANUP(freep) char *text = NULL, *req = NULL;
-	char auth[API_TOKEN_MAX + 32] = "", clen[80] = "", where[API_HOST_MAX + 16];
+	char auth[CLI_API_TOKEN_MAX + 32] = "", clen[80] = "", where[CLI_API_HOST_MAX + 16];
 	struct httpc_response resp;
-	int64_t deadline = nb_now_ms() + (t->timeout_ms > 0 ? t->timeout_ms : API_TIMEOUT_MS);
+	int64_t deadline = nb_now_ms() + (t->timeout_ms > 0 ? t->timeout_ms : CLI_API_TIMEOUT_MS);
 	bool tcp = t->host[0] != 0;
 
 	if (!path_ok(path) || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method) ||
@@ -312,7 +313,7 @@ int api_request(const struct api_target *t, const char *method, const char *path
 	if (text)
 		snprintf(clen, sizeof clen,
 		         "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(text));
-	api_target_describe(t, where, sizeof where);
+	cli_api_target_describe(t, where, sizeof where);
 	int n = asprintf(&req,
 	                 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: netbay/" NETBAY_VERSION
 	                 "\r\nAccept: application/json\r\nConnection: close\r\n%s%s\r\n%s",
@@ -330,8 +331,8 @@ int api_request(const struct api_target *t, const char *method, const char *path
 	}
 	int r = send_all(fd, req, (size_t) n, deadline);
 	if (r == 0)
-		r = httpc_receive(fd, strcmp(method, "HEAD") == 0, API_RESPONSE_MAX,
-		                  HTTPC_HEADER_MAX + 2 * (size_t) API_RESPONSE_MAX, deadline,
+		r = httpc_receive(fd, strcmp(method, "HEAD") == 0, CLI_API_RESPONSE_MAX,
+		                  HTTPC_HEADER_MAX + 2 * (size_t) CLI_API_RESPONSE_MAX, deadline,
 		                  &resp);
 	close(fd);
 	if (r < 0) {

@@ -22,55 +22,62 @@
 static void test_target_options(void **state)
 {
 	(void) state;
-	struct api_target t;
+	struct cli_api_target t;
 	char err[200], where[300];
 
 	unsetenv("NETBAY_TOKEN");
-	api_target_init(&t);
+	cli_api_target_init(&t);
 	assert_string_equal(t.socket, "/run/netbay/api.sock");
 	assert_string_equal(t.host, "");
-	assert_string_equal(api_target_describe(&t, where, sizeof where), "/run/netbay/api.sock");
-	assert_int_equal(api_target_option(&t, 'x', "a", err, sizeof err), 0);
-	assert_int_equal(api_target_option(&t, API_OPT_SOCKET, "/tmp/a.sock", err, sizeof err), 1);
+	assert_string_equal(cli_api_target_describe(&t, where, sizeof where),
+	                    "/run/netbay/api.sock");
+	assert_int_equal(cli_api_target_option(&t, 'x', "a", err, sizeof err), 0);
+	assert_int_equal(
+	        cli_api_target_option(&t, CLI_API_OPT_SOCKET, "/tmp/a.sock", err, sizeof err), 1);
 	assert_string_equal(t.socket, "/tmp/a.sock");
 
-	assert_int_equal(api_target_option(&t, API_OPT_SERVER, "nb.lan", err, sizeof err), 1);
-	assert_string_equal(api_target_describe(&t, where, sizeof where), "nb.lan:80");
-	assert_int_equal(api_target_option(&t, API_OPT_SERVER, "10.0.0.1:8080", err, sizeof err),
+	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_SERVER, "nb.lan", err, sizeof err),
 	                 1);
-	assert_string_equal(api_target_describe(&t, where, sizeof where), "10.0.0.1:8080");
-	assert_int_equal(api_target_option(&t, API_OPT_SERVER, "[fd00::1]:81", err, sizeof err), 1);
-	assert_string_equal(api_target_describe(&t, where, sizeof where), "[fd00::1]:81");
-	assert_int_equal(api_target_option(&t, API_OPT_SERVER, "fd00::2", err, sizeof err), 1);
-	assert_string_equal(api_target_describe(&t, where, sizeof where), "[fd00::2]:80");
+	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "nb.lan:80");
+	assert_int_equal(
+	        cli_api_target_option(&t, CLI_API_OPT_SERVER, "10.0.0.1:8080", err, sizeof err), 1);
+	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "10.0.0.1:8080");
+	assert_int_equal(
+	        cli_api_target_option(&t, CLI_API_OPT_SERVER, "[fd00::1]:81", err, sizeof err), 1);
+	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "[fd00::1]:81");
+	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_SERVER, "fd00::2", err, sizeof err),
+	                 1);
+	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "[fd00::2]:80");
 	static const char *const bad[] = {"", ":80", "h:0", "h:65536", "h:x", "[fd00::1", "[a]x"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_int_equal(api_target_option(&t, API_OPT_SERVER, bad[i], err, sizeof err),
-		                 -EINVAL);
+		assert_int_equal(
+		        cli_api_target_option(&t, CLI_API_OPT_SERVER, bad[i], err, sizeof err),
+		        -EINVAL);
 
 	char path[] = "/tmp/nbtokXXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "  s3cret-token-0123\n", 20), 20);
 	close(fd);
-	assert_int_equal(api_target_option(&t, API_OPT_TOKEN_FILE, path, err, sizeof err), 1);
+	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_TOKEN_FILE, path, err, sizeof err),
+	                 1);
 	assert_string_equal(t.token, "s3cret-token-0123");
 	unlink(path);
-	assert_true(api_target_option(&t, API_OPT_TOKEN_FILE, path, err, sizeof err) < 0);
+	assert_true(cli_api_target_option(&t, CLI_API_OPT_TOKEN_FILE, path, err, sizeof err) < 0);
 	assert_non_null(strstr(err, "No such file"));
 
 	setenv("NETBAY_TOKEN", "from-the-environment", 1);
-	api_target_init(&t);
+	cli_api_target_init(&t);
 	assert_string_equal(t.token, "from-the-environment");
 	unsetenv("NETBAY_TOKEN");
 
 	char seg[32];
-	assert_int_equal(api_escape_segment("52:54:00:aa:bb:cc", seg, sizeof seg), 0);
+	assert_int_equal(cli_api_escape_segment("52:54:00:aa:bb:cc", seg, sizeof seg), 0);
 	assert_string_equal(seg, "52:54:00:aa:bb:cc");
-	assert_int_equal(api_escape_segment("a/b c%?#\n", seg, sizeof seg), 0);
+	assert_int_equal(cli_api_escape_segment("a/b c%?#\n", seg, sizeof seg), 0);
 	assert_string_equal(seg, "a%2Fb%20c%25%3F%23%0A");
-	assert_int_equal(api_escape_segment("aaaa", seg, 4), -ENAMETOOLONG);
-	assert_int_equal(api_escape_segment("aa/", seg, 5), -ENAMETOOLONG);
+	assert_int_equal(cli_api_escape_segment("aaaa", seg, 4), -ENAMETOOLONG);
+	assert_int_equal(cli_api_escape_segment("aa/", seg, 5), -ENAMETOOLONG);
 }
 
 /* ---- transport against a fake server */
@@ -137,14 +144,14 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* One request against a fake server answering reply; returns api_request's result. */
-static int against(const struct api_target *t, int lfd, const char *reply, bool hang, json_t *body,
-                   json_t **ret, int *status, char *err, char **req)
+/* One request against a fake server answering reply; returns cli_api_request's result. */
+static int against(const struct cli_api_target *t, int lfd, const char *reply, bool hang,
+                   json_t *body, json_t **ret, int *status, char *err, char **req)
 {
 	char reqfile[64];
 	snprintf(reqfile, sizeof reqfile, "/tmp/nbcli-req-%d", (int) getpid());
 	pid_t pid = fake_server(lfd, reply, strlen(reply), hang, reqfile);
-	int r = api_request(t, body ? "POST" : "GET", "/api/v1/x", body, ret, status, err, 300);
+	int r = cli_api_request(t, body ? "POST" : "GET", "/api/v1/x", body, ret, status, err, 300);
 	if (hang)
 		kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
@@ -155,12 +162,12 @@ static int against(const struct api_target *t, int lfd, const char *reply, bool 
 static void test_transport(void **state)
 {
 	(void) state;
-	struct api_target t;
+	struct cli_api_target t;
 	json_t *j = NULL;
 	int status = 0, lfd = unix_listener();
 	char err[300], *req;
 
-	api_target_init(&t);
+	cli_api_target_init(&t);
 	snprintf(t.socket, sizeof t.socket, "%s", sockpath);
 	snprintf(t.token, sizeof t.token, "never-over-unix-0123");
 	t.timeout_ms = 1000;
@@ -187,7 +194,7 @@ static void test_transport(void **state)
 	                 0);
 	json_decref(b);
 	assert_int_equal(status, 409);
-	assert_string_equal(api_error_text(j), "in use");
+	assert_string_equal(cli_api_error_text(j), "in use");
 	json_decref(j);
 	assert_non_null(strstr(req, "POST /api/v1/x HTTP/1.1\r\n"));
 	assert_non_null(strstr(req, "Content-Type: application/json\r\nContent-Length: 9\r\n\r\n"
@@ -226,7 +233,7 @@ static void test_transport(void **state)
 	unlink(sockpath);
 
 	/* nobody there: say what to do about it */
-	assert_int_equal(api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 300),
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 300),
 	                 -ENOENT);
 	char want[200];
 	snprintf(want, sizeof want, "cannot reach netbay at %s: is `netbay serve` running?",
@@ -234,17 +241,17 @@ static void test_transport(void **state)
 	assert_string_equal(err, want);
 	lfd = unix_listener(); /* a socket file nobody accepts on any more */
 	close(lfd);
-	assert_int_equal(api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 300),
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 300),
 	                 -ECONNREFUSED);
 	assert_string_equal(err, want);
 	unlink(sockpath);
 
 	/* bad request lines never leave the process */
-	assert_int_equal(api_request(&t, "GET", "/a b", NULL, &j, &status, err, 300), -EINVAL);
-	assert_int_equal(api_request(&t, "GET", "/a\r\nX: y", NULL, &j, &status, err, 300),
+	assert_int_equal(cli_api_request(&t, "GET", "/a b", NULL, &j, &status, err, 300), -EINVAL);
+	assert_int_equal(cli_api_request(&t, "GET", "/a\r\nX: y", NULL, &j, &status, err, 300),
 	                 -EINVAL);
-	assert_int_equal(api_request(&t, "GET", "api", NULL, &j, &status, err, 300), -EINVAL);
-	assert_int_equal(api_request(&t, "G T", "/a", NULL, &j, &status, err, 300), -EINVAL);
+	assert_int_equal(cli_api_request(&t, "GET", "api", NULL, &j, &status, err, 300), -EINVAL);
+	assert_int_equal(cli_api_request(&t, "G T", "/a", NULL, &j, &status, err, 300), -EINVAL);
 }
 
 static void test_transport_tcp(void **state)
@@ -252,7 +259,7 @@ static void test_transport_tcp(void **state)
 	(void) state;
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
 	socklen_t len = sizeof sin;
-	struct api_target t;
+	struct cli_api_target t;
 	json_t *j;
 	int status, lfd = socket(AF_INET, SOCK_STREAM, 0);
 	char err[300], *req, server[32];
@@ -260,9 +267,9 @@ static void test_transport_tcp(void **state)
 	assert_int_equal(bind(lfd, (struct sockaddr *) &sin, sizeof sin), 0);
 	assert_int_equal(listen(lfd, 4), 0);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *) &sin, &len), 0);
-	api_target_init(&t);
+	cli_api_target_init(&t);
 	snprintf(server, sizeof server, "127.0.0.1:%u", ntohs(sin.sin_port));
-	assert_int_equal(api_target_option(&t, API_OPT_SERVER, server, err, sizeof err), 1);
+	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_SERVER, server, err, sizeof err), 1);
 	snprintf(t.token, sizeof t.token, "tcp-token-0123456789");
 	assert_int_equal(against(&t, lfd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]", false,
 	                         NULL, &j, &status, err, &req),
@@ -277,7 +284,7 @@ static void test_transport_tcp(void **state)
 	close(lfd);
 
 	/* the port is closed now */
-	assert_int_equal(api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 300),
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 300),
 	                 -ECONNREFUSED);
 	assert_non_null(strstr(err, "is `netbay serve` running?"));
 	assert_non_null(strstr(err, server));
