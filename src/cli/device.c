@@ -379,12 +379,12 @@ static void bad_line(int line, const char *why, void *data)
 	b->n++;
 }
 
-static json_t *rows_json(const struct csv_devices *rows)
+static json_t *rows_json(const struct cli_csv_devices *rows)
 {
 	json_t *a = json_array();
 	char m[HWADDR_STRLEN];
 	for (size_t i = 0; a && i < rows->n; i++) {
-		const struct csv_device *c = &rows->v[i];
+		const struct cli_csv_device *c = &rows->v[i];
 		json_t *o = json_object(), *macs = json_array();
 		for (size_t k = 0; k < c->n_macs; k++)
 			json_array_append_new(macs, json_string(hwaddr_fmt(&c->macs[k], m)));
@@ -428,7 +428,7 @@ static char *slurp(const char *path, size_t *ret_len)
 }
 
 /* The server's bad rows, by line. Returns how many. */
-static size_t report_rows(const char *file, const struct csv_devices *rows, const json_t *j)
+static size_t report_rows(const char *file, const struct cli_csv_devices *rows, const json_t *j)
 {
 	size_t i, n = 0;
 	json_t *r;
@@ -453,12 +453,12 @@ static int device_import(const struct cli_api_target *t, const char *file, bool 
                          bool dry_run)
 {
 	struct bad_lines b = {.file = file};
-	struct csv_devices rows;
+	struct cli_csv_devices rows;
 	size_t len;
 	char *buf = slurp(file, &len);
 	if (!buf)
 		return 1;
-	int r = csv_devices_parse(buf, len, smbios, &rows, bad_line, &b);
+	int r = cli_csv_devices_parse(buf, len, smbios, &rows, bad_line, &b);
 	free(buf);
 	if (r == -ENOMEM) {
 		fprintf(stderr, "netbay: out of memory\n");
@@ -474,11 +474,11 @@ static int device_import(const struct cli_api_target *t, const char *file, bool 
 	json_decref(body);
 	if (!body) {
 		fprintf(stderr, "netbay: cannot build the request\n");
-		csv_devices_done(&rows);
+		cli_csv_devices_done(&rows);
 		return 1;
 	}
 	if (st < 0) {
-		csv_devices_done(&rows);
+		cli_csv_devices_done(&rows);
 		return 1;
 	}
 	size_t server_bad = st >= 400 ? report_rows(file, &rows, res) : 0;
@@ -505,7 +505,7 @@ static int device_import(const struct cli_api_target *t, const char *file, bool 
 		printf("%s: no devices in the file\n", file);
 	}
 	json_decref(res);
-	csv_devices_done(&rows);
+	cli_csv_devices_done(&rows);
 	return ret;
 }
 
