@@ -6,8 +6,8 @@
  *   --socket PATH        the API socket (default CLI_DEFAULT_SOCKET)
  *   --server HOST[:PORT] use TCP instead (port 80 by default)
  *   --token-file FILE    the bearer token for TCP (else $NETBAY_TOKEN)
- * Add API_TARGET_LONG_OPTIONS to the subcommand's getopt_long table and
- * pass every option it returns to api_target_take(). */
+ * Add CLI_API_TARGET_LONG_OPTIONS to the subcommand's getopt_long table and
+ * pass every option it returns to cli_api_target_take(). */
 #pragma once
 
 #include <getopt.h>
@@ -16,84 +16,61 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define API_TIMEOUT_MS      10000
-#define API_HEADER_MAX      (16 * 1024)        /* status line and headers */
-#define API_RESPONSE_MAX    (16 * 1024 * 1024) /* body, after de-chunking */
-#define API_TOKEN_MAX       129
-#define API_HOST_MAX        256
-#define API_SOCKET_PATH_MAX 108
+#define CLI_API_TIMEOUT_MS      10000
+#define CLI_API_RESPONSE_MAX    (16 * 1024 * 1024) /* body, after de-chunking */
+#define CLI_API_TOKEN_MAX       129
+#define CLI_API_HOST_MAX        256
+#define CLI_API_SOCKET_PATH_MAX 108
 
-enum { API_OPT_SOCKET = 0x1000, API_OPT_SERVER, API_OPT_TOKEN_FILE };
+enum { CLI_API_OPT_SOCKET = 0x1000, CLI_API_OPT_SERVER, CLI_API_OPT_TOKEN_FILE };
 
 /* clang-format off */
-#define API_TARGET_LONG_OPTIONS                                        \
-	{"socket", required_argument, NULL, API_OPT_SOCKET},           \
-	{"server", required_argument, NULL, API_OPT_SERVER},           \
-	{"token-file", required_argument, NULL, API_OPT_TOKEN_FILE}
+#define CLI_API_TARGET_LONG_OPTIONS                                     \
+	{"socket", required_argument, NULL, CLI_API_OPT_SOCKET},        \
+	{"server", required_argument, NULL, CLI_API_OPT_SERVER},        \
+	{"token-file", required_argument, NULL, CLI_API_OPT_TOKEN_FILE}
 /* clang-format on */
 
 /* Where the API is and how to prove who we are. */
-struct api_target {
-	char socket[API_SOCKET_PATH_MAX]; /* used when host is empty */
-	char host[API_HOST_MAX];          /* TCP: name or address; "": the socket */
-	uint16_t port;                    /* TCP port */
-	char token[API_TOKEN_MAX];        /* sent over TCP only; "": none */
-	int timeout_ms;                   /* for the whole request */
+struct cli_api_target {
+	char socket[CLI_API_SOCKET_PATH_MAX]; /* used when host is empty */
+	char host[CLI_API_HOST_MAX];          /* TCP: name or address; "": the socket */
+	uint16_t port;                        /* TCP port */
+	char token[CLI_API_TOKEN_MAX];        /* sent over TCP only; "": none */
+	int timeout_ms;                       /* for the whole request */
 };
 
 /* The defaults: the socket CLI_DEFAULT_SOCKET, the token from $NETBAY_TOKEN. */
-void api_target_init(struct api_target *t);
+void cli_api_target_init(struct cli_api_target *t);
 
-/* Applies one of the API_TARGET_LONG_OPTIONS (opt as getopt_long returned
+/* Applies one of the CLI_API_TARGET_LONG_OPTIONS (opt as getopt_long returned
  * it). Returns 1 when opt was one of them, 0 when it was not, -EINVAL /
  * -errno with a message in err when its argument is bad. */
-int api_target_option(struct api_target *t, int opt, const char *arg, char *err, size_t errlen);
+int cli_api_target_option(struct cli_api_target *t, int opt, const char *arg, char *err,
+                          size_t errlen);
 
-/* For a subcommand's getopt loop: api_target_option(), with a bad argument
+/* For a subcommand's getopt loop: cli_api_target_option(), with a bad argument
  * reported on stderr. False when opt was not applied (the caller exits 2). */
-bool api_target_take(struct api_target *t, int opt, const char *arg);
+bool cli_api_target_take(struct cli_api_target *t, int opt, const char *arg);
 
 /* "the socket /run/netbay/api.sock" or "netbay.lan:8080", for messages. */
-const char *api_target_describe(const struct api_target *t, char *buf, size_t n);
+const char *cli_api_target_describe(const struct cli_api_target *t, char *buf, size_t n);
 
 /* Sends one request and reads the whole answer (blocking, at most
  * t->timeout_ms). path is "/api/v1/..." with any variable part already
- * escaped (api_escape_segment); body, when not NULL, is sent as JSON.
+ * escaped (cli_api_escape_segment); body, when not NULL, is sent as JSON.
  * Returns 0 when an answer arrived, whatever its status: *ret_status is
  * it, *ret_json the parsed JSON body (a new reference) or NULL when the
  * body was empty. Returns -errno with a one-line reason in err when the
  * server could not be reached ("cannot reach netbay at /run/netbay/
  * api.sock: is `netbay serve` running?"), timed out, broke the protocol,
  * or answered with something that is not JSON (a proxy, not netbay). */
-int api_request(const struct api_target *t, const char *method, const char *path, json_t *body,
-                json_t **ret_json, int *ret_status, char *err, size_t errlen);
+int cli_api_request(const struct cli_api_target *t, const char *method, const char *path,
+                    json_t *body, json_t **ret_json, int *ret_status, char *err, size_t errlen);
 
 /* The "error" string of an error answer, or NULL. */
-const char *api_error_text(const json_t *j);
+const char *cli_api_error_text(const json_t *j);
 
 /* Percent-encodes s for one path segment (RFC 3986 unreserved bytes and
  * ':' are kept). Returns 0, or -ENAMETOOLONG when it does not fit in n. */
-int api_escape_segment(const char *s, char *buf, size_t n);
-
-/* ---- the response parser, exposed for its tests */
-
-struct api_response {
-	int status;
-	char *body; /* malloc'd and NUL-terminated (also when empty) */
-	size_t body_len;
-	char content_type[64];
-	char date[64];   /* the Date header ("" when absent or too long) */
-	char server[64]; /* the Server header, cut to fit ("" when absent) */
-};
-
-/* Parses one HTTP/1.x response from the len bytes received so far; eof
- * says the peer has closed. head: the request was HEAD (no body whatever
- * the headers say). 1xx interim responses are skipped. A body is framed
- * by Transfer-Encoding: chunked, else Content-Length, else the end of the
- * connection. Returns 1 when complete (*ret filled; free with
- * api_response_done), 0 when more bytes are needed, -EBADMSG when the
- * bytes are not a valid response (or end too early), -E2BIG when the
- * headers pass API_HEADER_MAX, -EFBIG when the body passes body_max. */
-int api_response_parse(const void *buf, size_t len, bool eof, bool head, size_t body_max,
-                       struct api_response *ret);
-void api_response_done(struct api_response *r);
+int cli_api_escape_segment(const char *s, char *buf, size_t n);

@@ -14,9 +14,9 @@ int cli_device(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
 int cli_why(int argc, char **argv);
 
-struct api_target;
+struct cli_api_target;
 /* netbay lease import (lease_import.c): through t's API while a server
  * holds the database (t is the config's [api] socket unless target_given),
  * else into the database. Returns the exit status. */
-int cli_lease_import(const char *conf_path, const char *csv, bool dry_run, struct api_target *t,
+int cli_lease_import(const char *conf_path, const char *csv, bool dry_run, struct cli_api_target *t,
                      bool target_given);

@@ -12,7 +12,7 @@ static bool blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-int csv_split(char *line, char *fields[], size_t max, const char **ret_why)
+int cli_csv_split(char *line, char *fields[], size_t max, const char **ret_why)
 {
 	size_t n = 0;
 	char *r = line;
@@ -129,7 +129,7 @@ static int header(char *const f[], size_t n, struct layout *lay, char *why, size
 	return 1;
 }
 
-static int parse_macs(char *s, struct csv_device *d, char *why, size_t whylen)
+static int parse_macs(char *s, struct cli_csv_device *d, char *why, size_t whylen)
 {
 	char *save = NULL, b[64], m[HWADDR_STRLEN];
 	for (char *t = strtok_r(s, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
@@ -153,7 +153,7 @@ static int parse_macs(char *s, struct csv_device *d, char *why, size_t whylen)
 }
 
 static int parse_row(char *const f[], size_t n, const struct layout *lay, bool smbios,
-                     struct csv_device *d, char *why, size_t whylen)
+                     struct cli_csv_device *d, char *why, size_t whylen)
 {
 	char b[64];
 	uint8_t u[16];
@@ -205,27 +205,21 @@ static int parse_row(char *const f[], size_t n, const struct layout *lay, bool s
 	return 0;
 }
 
-static int push(struct csv_devices *out, const struct csv_device *d)
+static int push(struct cli_csv_devices *out, const struct cli_csv_device *d)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 64;
-		struct csv_device *v = realloc(out->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		out->v = v;
-		out->cap = cap;
-	}
+	if (nb_grow(&out->v, &out->cap, out->n + 1, sizeof *out->v) < 0)
+		return -ENOMEM;
 	out->v[out->n++] = *d;
 	return 0;
 }
 
 /* One line that is not blank: a header (first only) or a row. */
 static int one_line(char *line, int lineno, bool *first, struct layout *lay, bool smbios,
-                    struct csv_devices *out, char *why, size_t whylen)
+                    struct cli_csv_devices *out, char *why, size_t whylen)
 {
-	char *f[CSV_FIELDS_MAX];
+	char *f[CLI_CSV_FIELDS_MAX];
 	const char *reason;
-	int n = csv_split(line, f, CSV_FIELDS_MAX, &reason);
+	int n = cli_csv_split(line, f, CLI_CSV_FIELDS_MAX, &reason);
 	if (n < 0) {
 		snprintf(why, whylen, "%s", reason);
 		return -EINVAL;
@@ -236,21 +230,21 @@ static int one_line(char *line, int lineno, bool *first, struct layout *lay, boo
 		if (h != 0)
 			return h < 0 ? h : 0;
 	}
-	struct csv_device d = {.line = lineno};
+	struct cli_csv_device d = {.line = lineno};
 	if (parse_row(f, (size_t) n, lay, smbios, &d, why, whylen) < 0)
 		return -EINVAL;
-	if (out->n == CSV_ROWS_MAX) {
-		snprintf(why, whylen, "more than %d devices in one file", CSV_ROWS_MAX);
+	if (out->n == CLI_CSV_ROWS_MAX) {
+		snprintf(why, whylen, "more than %d devices in one file", CLI_CSV_ROWS_MAX);
 		return -E2BIG;
 	}
 	return push(out, &d);
 }
 
-int csv_devices_parse(const char *buf, size_t len, bool smbios, struct csv_devices *out,
-                      void (*bad)(int line, const char *why, void *data), void *data)
+int cli_csv_devices_parse(const char *buf, size_t len, bool smbios, struct cli_csv_devices *out,
+                          void (*bad)(int line, const char *why, void *data), void *data)
 {
 	struct layout lay = {{COL_MAC, COL_NAME, COL_UUID, COL_GROUP}, N_COLS};
-	char line[CSV_LINE_MAX + 1], why[200];
+	char line[CLI_CSV_LINE_MAX + 1], why[200];
 	bool first = true;
 	int lineno = 0;
 	const char *p = buf, *end = buf + len;
@@ -266,9 +260,10 @@ int csv_devices_parse(const char *buf, size_t len, bool smbios, struct csv_devic
 		p = nl ? nl + 1 : end;
 		if (n && ln[n - 1] == '\r')
 			n--;
-		if (n > CSV_LINE_MAX) {
+		if (n > CLI_CSV_LINE_MAX) {
 			r = -EINVAL;
-			snprintf(why, sizeof why, "the line is longer than %d bytes", CSV_LINE_MAX);
+			snprintf(why, sizeof why, "the line is longer than %d bytes",
+			         CLI_CSV_LINE_MAX);
 		} else if (memchr(ln, 0, n)) {
 			r = -EINVAL;
 			snprintf(why, sizeof why, "the line holds a NUL byte");
@@ -295,7 +290,7 @@ int csv_devices_parse(const char *buf, size_t len, bool smbios, struct csv_devic
 	return 0;
 }
 
-void csv_devices_done(struct csv_devices *d)
+void cli_csv_devices_done(struct cli_csv_devices *d)
 {
 	free(d->v);
 	d->v = NULL;

@@ -24,17 +24,17 @@
 #include "core/util.h"
 #include "registry/registry.h"
 
-#define CSV_LINE_MAX   4096  /* bytes in one line */
-#define CSV_FIELDS_MAX 16    /* fields in one line */
-#define CSV_ROWS_MAX   10000 /* devices in one file: the API's import limit */
+#define CLI_CSV_LINE_MAX   4096  /* bytes in one line */
+#define CLI_CSV_FIELDS_MAX 16    /* fields in one line */
+#define CLI_CSV_ROWS_MAX   10000 /* devices in one file: the API's import limit */
 
 /* Splits one line (without its line break) in place into at most max
  * fields: quotes removed, outer whitespace trimmed. Returns the number of
  * fields, or -EINVAL with *ret_why (a string literal) for bad quoting or
  * more than max fields. */
-int csv_split(char *line, char *fields[], size_t max, const char **ret_why);
+int cli_csv_split(char *line, char *fields[], size_t max, const char **ret_why);
 
-struct csv_device {
+struct cli_csv_device {
 	int line; /* in the file, from 1 */
 	struct hwaddr macs[REGISTRY_MAX_MACS];
 	size_t n_macs;
@@ -43,17 +43,17 @@ struct csv_device {
 	char group[REGISTRY_NAME_MAX];   /* "" : not given */
 };
 
-struct csv_devices {
-	struct csv_device *v; /* the good rows, in file order */
+struct cli_csv_devices {
+	struct cli_csv_device *v; /* the good rows, in file order */
 	size_t n, cap;
 	size_t n_bad; /* bad lines (each reported) */
 };
 
 /* Reads a whole file's bytes. smbios: UUIDs are in SMBIOS order. Calls
  * bad(line, why, data) for every bad line (why is valid during the call)
- * and keeps the good rows in out (free with csv_devices_done). Returns 0
- * (whatever the bad lines), or -ENOMEM, or -E2BIG past CSV_ROWS_MAX rows
+ * and keeps the good rows in out (free with cli_csv_devices_done). Returns 0
+ * (whatever the bad lines), or -ENOMEM, or -E2BIG past CLI_CSV_ROWS_MAX rows
  * (reported as a bad line too). */
-int csv_devices_parse(const char *buf, size_t len, bool smbios, struct csv_devices *out,
-                      void (*bad)(int line, const char *why, void *data), void *data);
-void csv_devices_done(struct csv_devices *d);
+int cli_csv_devices_parse(const char *buf, size_t len, bool smbios, struct cli_csv_devices *out,
+                          void (*bad)(int line, const char *why, void *data), void *data);
+void cli_csv_devices_done(struct cli_csv_devices *d);

@@ -58,18 +58,18 @@ static void usage(FILE *f)
 
 /* One request, with the server's error said plainly (unless quiet).
  * Returns the status, or -1 when there was no answer (reported). */
-static int call(const struct api_target *t, const char *method, const char *path, json_t *body,
+static int call(const struct cli_api_target *t, const char *method, const char *path, json_t *body,
                 json_t **ret, bool quiet)
 {
 	char err[256];
 	int status = 0;
 	*ret = NULL;
-	if (api_request(t, method, path, body, ret, &status, err, sizeof err) < 0) {
+	if (cli_api_request(t, method, path, body, ret, &status, err, sizeof err) < 0) {
 		fprintf(stderr, "netbay: %s\n", err);
 		return -1;
 	}
 	if (status >= 300 && !quiet) {
-		const char *e = api_error_text(*ret);
+		const char *e = cli_api_error_text(*ret);
 		fprintf(stderr, "netbay: %s\n", e ? e : "the server refused");
 	}
 	return status;
@@ -79,7 +79,7 @@ static int call(const struct api_target *t, const char *method, const char *path
 static bool device_path(const char *key, const char *suffix, char *buf, size_t n)
 {
 	char k[PATH_KEY_MAX * 3];
-	if (api_escape_segment(key, k, sizeof k) < 0 || strlen(key) > PATH_KEY_MAX) {
+	if (cli_api_escape_segment(key, k, sizeof k) < 0 || strlen(key) > PATH_KEY_MAX) {
 		fprintf(stderr, "netbay: '%.40s...' is too long for a device key\n", key);
 		return false;
 	}
@@ -117,7 +117,7 @@ static const char *or_dash(const char *s)
 
 /* ---- list and show */
 
-static int device_list(const struct api_target *t, const char *state, const char *group,
+static int device_list(const struct cli_api_target *t, const char *state, const char *group,
                        const char *q, bool as_json)
 {
 	char path[1024] = "/api/v1/devices", v[PATH_KEY_MAX * 3];
@@ -126,7 +126,7 @@ static int device_list(const struct api_target *t, const char *state, const char
 	for (size_t i = 0, k = 0; i < 3; i++) {
 		if (!vals[i])
 			continue;
-		if (api_escape_segment(vals[i], v, sizeof v) < 0) {
+		if (cli_api_escape_segment(vals[i], v, sizeof v) < 0) {
 			fprintf(stderr, "netbay: --%s is too long\n", names[i]);
 			return 2;
 		}
@@ -236,7 +236,7 @@ static void print_device(const json_t *d)
 		print_profile("its own overrides:", json_object_get(d, "profile"));
 }
 
-static int device_show(const struct api_target *t, const char *key, bool as_json)
+static int device_show(const struct cli_api_target *t, const char *key, bool as_json)
 {
 	char path[1024];
 	json_t *d, *jr = NULL;
@@ -335,7 +335,7 @@ static int changed(json_t *d, const char *what, bool as_json)
 	return 0;
 }
 
-static int device_add(const struct api_target *t, const struct fields *f, bool as_json)
+static int device_add(const struct cli_api_target *t, const struct fields *f, bool as_json)
 {
 	json_t *body = fields_json(f), *d;
 	if (!body)
@@ -347,7 +347,7 @@ static int device_add(const struct api_target *t, const struct fields *f, bool a
 	return r;
 }
 
-static int device_change(const struct api_target *t, const char *method, const char *key,
+static int device_change(const struct cli_api_target *t, const char *method, const char *key,
                          const char *suffix, json_t *body, const char *what, bool as_json)
 {
 	char path[1024];
@@ -379,12 +379,12 @@ static void bad_line(int line, const char *why, void *data)
 	b->n++;
 }
 
-static json_t *rows_json(const struct csv_devices *rows)
+static json_t *rows_json(const struct cli_csv_devices *rows)
 {
 	json_t *a = json_array();
 	char m[HWADDR_STRLEN];
 	for (size_t i = 0; a && i < rows->n; i++) {
-		const struct csv_device *c = &rows->v[i];
+		const struct cli_csv_device *c = &rows->v[i];
 		json_t *o = json_object(), *macs = json_array();
 		for (size_t k = 0; k < c->n_macs; k++)
 			json_array_append_new(macs, json_string(hwaddr_fmt(&c->macs[k], m)));
@@ -428,7 +428,7 @@ static char *slurp(const char *path, size_t *ret_len)
 }
 
 /* The server's bad rows, by line. Returns how many. */
-static size_t report_rows(const char *file, const struct csv_devices *rows, const json_t *j)
+static size_t report_rows(const char *file, const struct cli_csv_devices *rows, const json_t *j)
 {
 	size_t i, n = 0;
 	json_t *r;
@@ -449,15 +449,16 @@ static size_t report_rows(const char *file, const struct csv_devices *rows, cons
 	return n;
 }
 
-static int device_import(const struct api_target *t, const char *file, bool smbios, bool dry_run)
+static int device_import(const struct cli_api_target *t, const char *file, bool smbios,
+                         bool dry_run)
 {
 	struct bad_lines b = {.file = file};
-	struct csv_devices rows;
+	struct cli_csv_devices rows;
 	size_t len;
 	char *buf = slurp(file, &len);
 	if (!buf)
 		return 1;
-	int r = csv_devices_parse(buf, len, smbios, &rows, bad_line, &b);
+	int r = cli_csv_devices_parse(buf, len, smbios, &rows, bad_line, &b);
 	free(buf);
 	if (r == -ENOMEM) {
 		fprintf(stderr, "netbay: out of memory\n");
@@ -473,18 +474,18 @@ static int device_import(const struct api_target *t, const char *file, bool smbi
 	json_decref(body);
 	if (!body) {
 		fprintf(stderr, "netbay: cannot build the request\n");
-		csv_devices_done(&rows);
+		cli_csv_devices_done(&rows);
 		return 1;
 	}
 	if (st < 0) {
-		csv_devices_done(&rows);
+		cli_csv_devices_done(&rows);
 		return 1;
 	}
 	size_t server_bad = st >= 400 ? report_rows(file, &rows, res) : 0;
 	if (st >= 400 && !server_bad)
 		fprintf(stderr, "netbay: %s\n",
-		        api_error_text(res) ? api_error_text(res)
-		                            : "the server refused the import");
+		        cli_api_error_text(res) ? cli_api_error_text(res)
+		                                : "the server refused the import");
 	int ret = 0;
 	if (b.n || st >= 400) {
 		size_t total = b.n + server_bad;
@@ -504,11 +505,11 @@ static int device_import(const struct api_target *t, const char *file, bool smbi
 		printf("%s: no devices in the file\n", file);
 	}
 	json_decref(res);
-	csv_devices_done(&rows);
+	cli_csv_devices_done(&rows);
 	return ret;
 }
 
-static int device_export(const struct api_target *t, const char *file, bool smbios)
+static int device_export(const struct cli_api_target *t, const char *file, bool smbios)
 {
 	json_t *j, *d;
 	size_t i;
@@ -562,7 +563,7 @@ struct opts {
 	bool as_json, approve, dry_run, smbios;
 };
 
-static int parse_opts(int argc, char **argv, struct opts *o, struct api_target *t)
+static int parse_opts(int argc, char **argv, struct opts *o, struct cli_api_target *t)
 {
 	static const struct option longopts[] = {
 	        {"json", no_argument, NULL, 'j'},
@@ -577,7 +578,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct api_target *
 	        {"dry-run", no_argument, NULL, 'd'},
 	        {"uuid-order", required_argument, NULL, 'o'},
 	        {"help", no_argument, NULL, 'h'},
-	        API_TARGET_LONG_OPTIONS,
+	        CLI_API_TARGET_LONG_OPTIONS,
 	        {0},
 	};
 	int c;
@@ -628,7 +629,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct api_target *
 			usage(stdout);
 			return 0;
 		default:
-			if (!api_target_take(t, c, optarg))
+			if (!cli_api_target_take(t, c, optarg))
 				return 2;
 		}
 	}
@@ -636,7 +637,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct api_target *
 }
 
 /* The subcommand with its operands (argv[optind..]); -1 for a usage error. */
-static int run(const char *sub, int n, char **args, struct opts *o, const struct api_target *t)
+static int run(const char *sub, int n, char **args, struct opts *o, const struct cli_api_target *t)
 {
 	const char *key = n >= 1 ? args[0] : NULL;
 	if (strcmp(sub, "list") == 0 && n == 0)
@@ -677,8 +678,8 @@ static int run(const char *sub, int n, char **args, struct opts *o, const struct
 int cli_device(int argc, char **argv)
 {
 	struct opts o = {0};
-	struct api_target t;
-	api_target_init(&t);
+	struct cli_api_target t;
+	cli_api_target_init(&t);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

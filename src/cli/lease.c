@@ -34,17 +34,17 @@ static void usage(FILE *f)
 
 /* One request, with the server's error said plainly. Returns the status,
  * or -1 when there was no answer (reported). */
-static int call(const struct api_target *t, const char *method, const char *path, json_t **ret)
+static int call(const struct cli_api_target *t, const char *method, const char *path, json_t **ret)
 {
 	char err[256];
 	int status = 0;
 	*ret = NULL;
-	if (api_request(t, method, path, NULL, ret, &status, err, sizeof err) < 0) {
+	if (cli_api_request(t, method, path, NULL, ret, &status, err, sizeof err) < 0) {
 		fprintf(stderr, "netbay: %s\n", err);
 		return -1;
 	}
 	if (status >= 300) {
-		const char *e = api_error_text(*ret);
+		const char *e = cli_api_error_text(*ret);
 		fprintf(stderr, "netbay: %s %s: %d %s\n", method, path, status, e ? e : "");
 	}
 	return status;
@@ -72,7 +72,7 @@ static const char *str(json_t *o, const char *key)
 	return v ? v : "";
 }
 
-static int lease_list(const struct api_target *t, bool as_json)
+static int lease_list(const struct cli_api_target *t, bool as_json)
 {
 	json_t *j;
 	int st = call(t, "GET", "/api/v1/leases", &j);
@@ -103,7 +103,7 @@ static int lease_list(const struct api_target *t, bool as_json)
 	return 0;
 }
 
-static int release_addr(const struct api_target *t, const char *addr)
+static int release_addr(const struct cli_api_target *t, const char *addr)
 {
 	char path[128];
 	json_t *j;
@@ -116,7 +116,7 @@ static int release_addr(const struct api_target *t, const char *addr)
 	return 0;
 }
 
-static int lease_release(const struct api_target *t, const char *what)
+static int lease_release(const struct cli_api_target *t, const char *what)
 {
 	uint32_t a;
 	struct hwaddr mac;
@@ -158,15 +158,15 @@ int cli_lease(int argc, char **argv)
 	        {"dry-run", no_argument, NULL, 'n'},
 	        {"json", no_argument, NULL, 'j'},
 	        {"help", no_argument, NULL, 'h'},
-	        API_TARGET_LONG_OPTIONS,
+	        CLI_API_TARGET_LONG_OPTIONS,
 	        {0},
 	};
 	const char *conf = CLI_DEFAULT_CONF;
 	bool dry_run = false, as_json = false, target_given = false;
-	struct api_target t;
+	struct cli_api_target t;
 	int c;
 
-	api_target_init(&t);
+	cli_api_target_init(&t);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -189,7 +189,7 @@ int cli_lease(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (!api_target_take(&t, c, optarg))
+			if (!cli_api_target_take(&t, c, optarg))
 				return 2;
 			target_given = true;
 		}

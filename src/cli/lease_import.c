@@ -16,6 +16,7 @@
 #include "cli/api.h"
 #include "cli/cli.h"
 #include "core/conf.h"
+#include "core/util.h"
 #include "store/store.h"
 
 /* A row as read (the transfer form of a lease is 600 bytes; 100,000 rows
@@ -72,14 +73,8 @@ static int add_row(struct rows *rs, const struct store_lease *l, int line)
 	struct row r = {
 	        .addr = l->addr, .mac = l->mac, .expires = (uint32_t) l->expires, .line = line};
 	memcpy(r.hostname, l->hostname, sizeof r.hostname);
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 256;
-		struct row *v = realloc(rs->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		rs->v = v;
-		rs->cap = cap;
-	}
+	if (nb_grow(&rs->v, &rs->cap, rs->n + 1, sizeof *rs->v) < 0)
+		return -ENOMEM;
 	rs->v[rs->n++] = r;
 	return 0;
 }
@@ -210,8 +205,8 @@ static void say_bad_rows(const struct rows *rs, json_t *answer)
 }
 
 /* A server holds the database: through its API. */
-static int import_online(const struct api_target *t, int pid, const char *db, const struct rows *rs,
-                         bool dry_run)
+static int import_online(const struct cli_api_target *t, int pid, const char *db,
+                         const struct rows *rs, bool dry_run)
 {
 	char err[256], where[160];
 	int status = 0;
@@ -220,8 +215,8 @@ static int import_online(const struct api_target *t, int pid, const char *db, co
 		fprintf(stderr, "netbay: out of memory\n");
 		return 1;
 	}
-	int r = api_request(t, "POST", "/api/v1/leases/import", body, &answer, &status, err,
-	                    sizeof err);
+	int r = cli_api_request(t, "POST", "/api/v1/leases/import", body, &answer, &status, err,
+	                        sizeof err);
 	json_decref(body);
 	if (r < 0) {
 		fprintf(stderr,
@@ -230,9 +225,9 @@ static int import_online(const struct api_target *t, int pid, const char *db, co
 		        db, pid, err);
 		return 1;
 	}
-	api_target_describe(t, where, sizeof where);
+	cli_api_target_describe(t, where, sizeof where);
 	if (status != 200) {
-		const char *e = api_error_text(answer);
+		const char *e = cli_api_error_text(answer);
 		say_bad_rows(rs, answer);
 		fprintf(stderr, "%s: the server at %s refused the import: %s\n", rs->path, where,
 		        e ? e : "no reason given");
@@ -249,7 +244,7 @@ static int import_online(const struct api_target *t, int pid, const char *db, co
 	return 0;
 }
 
-int cli_lease_import(const char *conf_path, const char *csv, bool dry_run, struct api_target *t,
+int cli_lease_import(const char *conf_path, const char *csv, bool dry_run, struct cli_api_target *t,
                      bool target_given)
 {
 	struct conf_diag d = {0};

@@ -176,22 +176,22 @@ static void print_findings(const json_t *findings, const json_t *events)
 	}
 }
 
-static int why(const struct api_target *t, const char *key, bool as_json, bool all)
+static int why(const struct cli_api_target *t, const char *key, bool as_json, bool all)
 {
 	char seg[512], path[600], err[256];
 	json_t *j = NULL;
 	int status = 0;
-	if (api_escape_segment(key, seg, sizeof seg) < 0) {
+	if (cli_api_escape_segment(key, seg, sizeof seg) < 0) {
 		fprintf(stderr, "netbay: '%.64s...' is too long to name a device\n", key);
 		return 2;
 	}
 	snprintf(path, sizeof path, "/api/v1/devices/%s/why", seg);
-	if (api_request(t, "GET", path, NULL, &j, &status, err, sizeof err) < 0) {
+	if (cli_api_request(t, "GET", path, NULL, &j, &status, err, sizeof err) < 0) {
 		fprintf(stderr, "netbay: %s\n", err);
 		return 1;
 	}
 	if (status != 200) {
-		const char *e = api_error_text(j);
+		const char *e = cli_api_error_text(j);
 		fprintf(stderr, "netbay: %s\n", e ? e : "the server refused the request");
 		json_decref(j);
 		return status == 404 || status == 400 ? 2 : 1;
@@ -216,14 +216,14 @@ int cli_why(int argc, char **argv)
 	        {"json", no_argument, NULL, 'j'},
 	        {"all", no_argument, NULL, 'a'},
 	        {"help", no_argument, NULL, 'h'},
-	        API_TARGET_LONG_OPTIONS,
+	        CLI_API_TARGET_LONG_OPTIONS,
 	        {0},
 	};
 	bool as_json = false, all = false;
-	struct api_target t;
+	struct cli_api_target t;
 	int c;
 
-	api_target_init(&t);
+	cli_api_target_init(&t);
 	while ((c = getopt_long(argc, argv, "jah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -236,7 +236,7 @@ int cli_why(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (!api_target_take(&t, c, optarg))
+			if (!cli_api_target_take(&t, c, optarg))
 				return 2;
 		}
 	}

@@ -229,15 +229,9 @@ void loop_timer_arm_at(struct loop_timer *t, int64_t at_ms)
 		heap_up(l, (size_t) t->heap_idx);
 		return;
 	}
-	if (l->heap_len == l->heap_cap) {
-		size_t cap = l->heap_cap ? l->heap_cap * 2 : 64;
-		struct loop_timer **h = realloc(l->heap, cap * sizeof *h);
-		if (!h) {
-			log_err("loop: out of memory arming a timer");
-			return;
-		}
-		l->heap = h;
-		l->heap_cap = cap;
+	if (nb_grow(&l->heap, &l->heap_cap, l->heap_len + 1, sizeof *l->heap) < 0) {
+		log_err("loop: out of memory arming a timer");
+		return;
 	}
 	t->at_ms = at_ms;
 	heap_set(l, l->heap_len++, t);

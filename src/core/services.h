@@ -34,8 +34,8 @@ struct nb_services {
 };
 
 /* A module as `netbay serve` runs it: the contract above behind void
- * pointers, so serve holds one table line per module. new() may leave *ret
- * NULL when the config disables the module. */
+ * pointers, so the daemon (daemon/daemon.c) holds one table line per
+ * module. new() may leave *ret NULL when the config disables the module. */
 struct nb_module {
 	const char *name;
 	int (*new)(const struct conf *c, const struct nb_services *svc, void **ret);

@@ -20,6 +20,37 @@ void closep(int *fd)
 	*fd = -1;
 }
 
+size_t nb_grow_cap(size_t cap, size_t need, size_t elem_size)
+{
+	if (elem_size == 0 || need > SIZE_MAX / elem_size)
+		return 0;
+	if (need <= cap)
+		return cap;
+	size_t max = SIZE_MAX / elem_size;
+	size_t n = cap ? cap : NB_MAX(NB_GROW_FIRST / elem_size, 1);
+	while (n < need)
+		n = n > max / 2 ? need : n * 2; /* doubling would overflow: just what is needed */
+	return n;
+}
+
+int nb_grow(void *pptr, size_t *cap, size_t need, size_t elem_size)
+{
+	void **p = pptr;
+	if (elem_size == 0)
+		return -EINVAL;
+	if (need <= *cap)
+		return 0;
+	size_t n = nb_grow_cap(*cap, need, elem_size);
+	if (n == 0)
+		return -ENOMEM;
+	void *v = realloc(*p, n * elem_size);
+	if (!v)
+		return -ENOMEM;
+	*p = v;
+	*cap = n;
+	return 0;
+}
+
 int64_t nb_now_ms(void)
 {
 	struct timespec ts;

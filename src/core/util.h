@@ -27,6 +27,20 @@ static inline void freep(void *pp)
 
 void closep(int *fd);
 
+/* Growable arrays. Makes room for at least need elements of elem_size bytes
+ * in the array *pptr (any T **: malloc'd, or NULL when *cap is 0) that has
+ * room for *cap: nothing happens when it has already; else the capacity
+ * doubles (the first time to about NB_GROW_FIRST bytes) until need fits,
+ * and *pptr and *cap are updated. Returns 0, or -ENOMEM when need elements
+ * do not fit in a size_t or realloc fails (*pptr and *cap are then
+ * unchanged and still valid), -EINVAL when elem_size is 0. */
+#define NB_GROW_FIRST 1024
+int nb_grow(void *pptr, size_t *cap, size_t need, size_t elem_size);
+/* The capacity nb_grow() picks when need passes cap (cap itself when it
+ * does not); 0 when need elements of elem_size bytes overflow a size_t, or
+ * elem_size is 0. */
+size_t nb_grow_cap(size_t cap, size_t need, size_t elem_size);
+
 /* Monotonic and wall clocks. */
 int64_t nb_now_ms(void);
 int64_t nb_wall_sec(void);

@@ -120,14 +120,8 @@ static void heap_fix(struct pool *p, size_t i)
 
 static int heap_add(struct pool *p, struct dhcp_lease *l)
 {
-	if (p->heap_len == p->heap_cap) {
-		size_t cap = p->heap_cap ? p->heap_cap * 2 : 64;
-		struct dhcp_lease **h = realloc(p->heap, cap * sizeof *h);
-		if (!h)
-			return -ENOMEM;
-		p->heap = h;
-		p->heap_cap = cap;
-	}
+	if (nb_grow(&p->heap, &p->heap_cap, p->heap_len + 1, sizeof *p->heap) < 0)
+		return -ENOMEM;
 	heap_set(p, p->heap_len++, l);
 	heap_fix(p, p->heap_len - 1);
 	p->n_leases++;

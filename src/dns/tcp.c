@@ -147,16 +147,8 @@ static bool conn_write(struct dns_tcp_conn *c, int64_t now)
 
 static int conn_append(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 {
-	if (c->wlen + 2 + len > c->wcap) {
-		size_t cap = c->wcap ? c->wcap : 4096;
-		while (cap < c->wlen + 2 + len)
-			cap *= 2;
-		uint8_t *b = realloc(c->wbuf, cap);
-		if (!b)
-			return -ENOMEM;
-		c->wbuf = b;
-		c->wcap = cap;
-	}
+	if (nb_grow(&c->wbuf, &c->wcap, c->wlen + 2 + len, 1) < 0)
+		return -ENOMEM;
 	struct wbuf b = wbuf_init(c->wbuf + c->wlen, 2 + len);
 	wbuf_u16(&b, (uint16_t) len);
 	wbuf_bytes(&b, msg, len);

@@ -106,16 +106,8 @@ static const uint8_t in_addr_arpa[] = {7,   'i', 'n', '-', 'a', 'd', 'd',
 static int pool_add(uint8_t **pool, size_t *len, size_t *cap, const void *p, size_t n,
                     uint32_t *ret_off)
 {
-	if (*len + n > *cap) {
-		size_t c = *cap ? *cap * 2 : 4096;
-		while (c < *len + n)
-			c *= 2;
-		uint8_t *b = realloc(*pool, c);
-		if (!b)
-			return -ENOMEM;
-		*pool = b;
-		*cap = c;
-	}
+	if (nb_grow(pool, cap, *len + n, 1) < 0)
+		return -ENOMEM;
 	memcpy(*pool + *len, p, n);
 	*ret_off = (uint32_t) *len;
 	*len += n;
@@ -150,14 +142,8 @@ static int node_add(struct dns_zone *z, const uint8_t *name, size_t len, uint32_
 		*ret = i;
 		return 0;
 	}
-	if (z->n_nodes == z->cap_nodes) {
-		size_t c = z->cap_nodes ? z->cap_nodes * 2 : 64;
-		struct znode *v = realloc(z->nodes, c * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		z->nodes = v;
-		z->cap_nodes = c;
-	}
+	if (nb_grow(&z->nodes, &z->cap_nodes, z->n_nodes + 1, sizeof *z->nodes) < 0)
+		return -ENOMEM;
 	struct znode *n = &z->nodes[z->n_nodes];
 	*n = (struct znode){.first_rr = 0, .n_rr = 0};
 	if (pool_add(&z->names, &z->names_len, &z->names_cap, name, len, &n->name_off) < 0)

@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cli/api.h"
 #include "core/wire.h"
 #include "doctor/doctor.h"
+#include "httpc/httpc.h"
 #include "tftp/wire.h"
 
 #define TFTP_PORT    69
@@ -173,7 +173,7 @@ int doctor_http_fetch(const char *url, size_t max_bytes, int timeout_ms, struct 
 	char host[256], path[512] = "/", range[64];
 	uint64_t port = 80;
 	uint32_t addr;
-	struct api_response resp = {0};
+	struct httpc_response resp = {0};
 	int64_t start = nb_now_ms();
 
 	memset(f, 0, sizeof *f);
@@ -210,7 +210,7 @@ int doctor_http_fetch(const char *url, size_t max_bytes, int timeout_ms, struct 
 	f->http_status = resp.status;
 	f->bytes = resp.body_len;
 	f->complete = resp.status == 200;
-	api_response_done(&resp);
+	httpc_response_done(&resp);
 	if (f->http_status != 200 && f->http_status != 206)
 		return f->err = -EREMOTEIO;
 	return 0;

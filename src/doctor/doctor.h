@@ -20,7 +20,7 @@
 
 #include "core/util.h"
 
-struct api_response;
+struct httpc_response;
 
 /* Ordered by severity: a check's status only ever rises. */
 enum doctor_status { DOCTOR_SKIP, DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL };
@@ -432,14 +432,14 @@ json_t *doctor_report_json(const struct doctor *d, uint32_t mask, const struct d
 int doctor_tcp_connect(uint32_t addr, uint16_t port, int timeout_ms);
 /* GET path from addr:port (Host: host; extra_headers: whole "K: V\r\n"
  * lines or NULL), the whole answer within timeout_ms, its body at most
- * body_max. Returns 0 with *ret (free with api_response_done) or -errno. */
+ * body_max. Returns 0 with *ret (free with httpc_response_done) or -errno. */
 int doctor_http_get(uint32_t addr, uint16_t port, const char *host, const char *path,
                     const char *extra_headers, int timeout_ms, size_t body_max,
-                    struct api_response *ret);
+                    struct httpc_response *ret);
 /* Reads a health answer (err < 0: none came, resp NULL) into ret: who
  * answered and, when it is netbay, its name, instance, DHCP mode and clock.
  * Never fails: what does not parse is a "not netbay" answer. */
-void doctor_health_read(int err, const struct api_response *resp, struct doctor_health *ret);
+void doctor_health_read(int err, const struct httpc_response *resp, struct doctor_health *ret);
 /* One line for evidence: "netbay 'netbay' 0.1.0 (instance ...)", "an HTML
  * page (HTTP 200, Server: nginx)", "no answer (Connection refused)". */
 void doctor_health_describe(const struct doctor_health *h, char *buf, size_t n);

@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
-#include "cli/api.h"
 #include "doctor/doctor.h"
+#include "httpc/httpc.h"
 
 #define HEALTH_PATH "/api/v1/health"
 #define HEALTH_MAX  (64 * 1024)
@@ -50,7 +50,7 @@ int doctor_tcp_connect(uint32_t addr, uint16_t port, int timeout_ms)
 
 int doctor_http_get(uint32_t addr, uint16_t port, const char *host, const char *path,
                     const char *extra_headers, int timeout_ms, size_t body_max,
-                    struct api_response *ret)
+                    struct httpc_response *ret)
 {
 	int64_t deadline = nb_now_ms() + timeout_ms;
 	char req[1024];
@@ -64,32 +64,9 @@ int doctor_http_get(uint32_t addr, uint16_t port, const char *host, const char *
 	if (fd < 0)
 		return fd;
 	NB_CLEANUP(closep) int cfd = fd;
-	NB_CLEANUP(freep) char *buf = NULL;
-	size_t len = 0, cap = API_HEADER_MAX + body_max + 1;
 	if (send(cfd, req, (size_t) n, MSG_NOSIGNAL) != n)
 		return -errno ? -errno : -EIO;
-	if (!(buf = malloc(cap)))
-		return -ENOMEM;
-	for (bool eof = false;;) {
-		int r = api_response_parse(buf, len, eof, false, body_max, ret);
-		if (r != 0)
-			return r < 0 ? r : 0;
-		if (eof)
-			return -EBADMSG;
-		if (len == cap)
-			return -EFBIG;
-		struct pollfd p = {.fd = cfd, .events = POLLIN};
-		int64_t left = deadline - nb_now_ms();
-		if (left <= 0 || poll(&p, 1, (int) left) == 0)
-			return -ETIMEDOUT;
-		ssize_t k = recv(cfd, buf + len, cap - len, 0);
-		if (k < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (k < 0)
-			return -errno;
-		eof = k == 0;
-		len += (size_t) k;
-	}
+	return httpc_receive(cfd, false, body_max, HTTPC_HEADER_MAX + body_max + 1, deadline, ret);
 }
 
 /* The body's first bytes as one printable line, for evidence. */
@@ -121,7 +98,7 @@ static bool json_str(json_t *j, const char *key, char *buf, size_t n)
 	return v != NULL;
 }
 
-void doctor_health_read(int err, const struct api_response *resp, struct doctor_health *ret)
+void doctor_health_read(int err, const struct httpc_response *resp, struct doctor_health *ret)
 {
 	struct doctor_health h = {.addr = ret->addr, .port = ret->port};
 	if (err < 0 || !resp) {
@@ -236,7 +213,7 @@ const struct doctor_health *doctor_health_at(struct doctor *d, uint32_t addr)
 {
 	static const struct doctor_health not_asked = {.err = -EAGAIN}; /* never: the table fits */
 	char a[IP4_STRLEN];
-	struct api_response resp = {0};
+	struct httpc_response resp = {0};
 	for (size_t i = 0; i < d->n_health; i++)
 		if (d->health[i].addr == addr)
 			return &d->health[i];
@@ -252,7 +229,7 @@ const struct doctor_health *doctor_health_at(struct doctor *d, uint32_t addr)
 	doctor_health_read(e, e < 0 ? NULL : &resp, h);
 	h->local = local;
 	if (e >= 0)
-		api_response_done(&resp);
+		httpc_response_done(&resp);
 	return h;
 }
 

@@ -27,13 +27,13 @@
 struct api_route {
 	const char *method;
 	const char *pattern; /* "/api/v1/leases/{addr}/release" */
-	api_fn fn;
+	http_api_fn fn;
 	bool open; /* answered without a token (health: the doctor's probe) */
 };
 
 /* ---- helpers */
 
-void api_error(struct http_reply *rp, unsigned status, const char *fmt, ...)
+void http_api_error(struct http_reply *rp, unsigned status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -71,14 +71,14 @@ static void reply_json(struct http_reply *rp, unsigned status, json_t *j)
 		return;
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!s) {
-		api_error(rp, 500, "out of memory");
+		http_api_error(rp, 500, "out of memory");
 		return;
 	}
 	size_t n = strlen(s);
 	char *b = realloc(s, n + 2);
 	if (!b) {
 		free(s);
-		api_error(rp, 500, "out of memory");
+		http_api_error(rp, 500, "out of memory");
 		return;
 	}
 	rp->body = b;
@@ -88,7 +88,7 @@ static void reply_json(struct http_reply *rp, unsigned status, json_t *j)
 }
 
 /* Calls a ctl command; the module that registers it may not be running. */
-static unsigned call_ctl(const struct api_call *c, const char *cmd, json_t *args, json_t **ret,
+static unsigned call_ctl(const struct http_api_call *c, const char *cmd, json_t *args, json_t **ret,
                          char *err, size_t errlen)
 {
 	json_t *res = NULL;
@@ -117,7 +117,7 @@ static unsigned call_ctl(const struct api_call *c, const char *cmd, json_t *args
 
 /* ---- routes */
 
-static unsigned get_health(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+static unsigned get_health(const struct http_api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	static const char *const dhcp_modes[] = {[DHCP_MODE_FULL] = "full",
 	                                         [DHCP_MODE_PROXY] = "proxy",
@@ -135,17 +135,19 @@ static unsigned get_health(const struct api_call *c, json_t **ret, char *err, si
 	return *ret ? 200 : 500;
 }
 
-static unsigned get_leases(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+static unsigned get_leases(const struct http_api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	return call_ctl(c, "lease.list", NULL, ret, err, errlen);
 }
 
-static unsigned get_dhcp_servers(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+static unsigned get_dhcp_servers(const struct http_api_call *c, json_t **ret, char *err,
+                                 size_t errlen)
 {
 	return call_ctl(c, "dhcp.servers", NULL, ret, err, errlen);
 }
 
-static unsigned post_lease_release(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+static unsigned post_lease_release(const struct http_api_call *c, json_t **ret, char *err,
+                                   size_t errlen)
 {
 	uint32_t addr;
 	char a[IP4_STRLEN];
@@ -161,13 +163,14 @@ static unsigned post_lease_release(const struct api_call *c, json_t **ret, char 
 	return st;
 }
 
-static unsigned post_leases_import(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+static unsigned post_leases_import(const struct http_api_call *c, json_t **ret, char *err,
+                                   size_t errlen)
 {
 	return call_ctl(c, "lease.import", c->body, ret, err, errlen);
 }
 
 /* The device a route's {key} names (MAC, name or #ID: journal/report.h). */
-static unsigned find_subject(const struct api_call *c, struct journal_sources *src,
+static unsigned find_subject(const struct http_api_call *c, struct journal_sources *src,
                              struct journal_subject *s, char *err, size_t errlen)
 {
 	const struct nb_services *svc = c->api->svc;
@@ -179,7 +182,8 @@ static unsigned find_subject(const struct api_call *c, struct journal_sources *s
 	return r == -EINVAL ? 400 : r < 0 ? 404 : 200;
 }
 
-static unsigned get_device_journal(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+static unsigned get_device_journal(const struct http_api_call *c, json_t **ret, char *err,
+                                   size_t errlen)
 {
 	struct journal_sources src;
 	struct journal_subject s;
@@ -189,7 +193,8 @@ static unsigned get_device_journal(const struct api_call *c, json_t **ret, char 
 	return journal_events_json(&src, &s, ret) < 0 ? 500 : 200;
 }
 
-static unsigned get_device_why(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+static unsigned get_device_why(const struct http_api_call *c, json_t **ret, char *err,
+                               size_t errlen)
 {
 	struct journal_sources src;
 	struct journal_subject s;
@@ -206,26 +211,26 @@ static const struct api_route routes[] = {
         {"POST", "/api/v1/leases/{addr}/release", post_lease_release, false},
         {"GET", "/api/v1/dhcp/servers", get_dhcp_servers, false},
         {"GET", "/api/v1/devices/{key}/journal", get_device_journal, false},
-        {"GET", "/api/v1/devices", api_devices_list, false},
-        {"POST", "/api/v1/devices", api_devices_create, false},
-        {"POST", "/api/v1/devices/import", api_devices_import, false},
-        {"GET", "/api/v1/devices/{key}", api_device_get, false},
-        {"PATCH", "/api/v1/devices/{key}", api_device_patch, false},
-        {"DELETE", "/api/v1/devices/{key}", api_device_delete, false},
-        {"POST", "/api/v1/devices/{key}/approve", api_device_approve, false},
-        {"POST", "/api/v1/devices/{key}/reject", api_device_reject, false},
-        {"GET", "/api/v1/groups", api_groups_list, false},
-        {"GET", "/api/v1/groups/{name}", api_group_get, false},
+        {"GET", "/api/v1/devices", http_api_devices_list, false},
+        {"POST", "/api/v1/devices", http_api_devices_create, false},
+        {"POST", "/api/v1/devices/import", http_api_devices_import, false},
+        {"GET", "/api/v1/devices/{key}", http_api_device_get, false},
+        {"PATCH", "/api/v1/devices/{key}", http_api_device_patch, false},
+        {"DELETE", "/api/v1/devices/{key}", http_api_device_delete, false},
+        {"POST", "/api/v1/devices/{key}/approve", http_api_device_approve, false},
+        {"POST", "/api/v1/devices/{key}/reject", http_api_device_reject, false},
+        {"GET", "/api/v1/groups", http_api_groups_list, false},
+        {"GET", "/api/v1/groups/{name}", http_api_group_get, false},
         {"GET", "/api/v1/devices/{key}/why", get_device_why, false},
 };
 
-/* Routes that take more than API_BODY_MAX. */
+/* Routes that take more than HTTP_API_BODY_MAX. */
 static const struct {
-	api_fn fn;
+	http_api_fn fn;
 	size_t max;
 } big_bodies[] = {
-        {api_devices_import, API_IMPORT_BODY_MAX},
-        {post_leases_import, API_LEASES_IMPORT_BODY_MAX},
+        {http_api_devices_import, HTTP_API_IMPORT_BODY_MAX},
+        {post_leases_import, HTTP_API_LEASES_IMPORT_BODY_MAX},
 };
 
 static size_t body_max(const struct api_route *r)
@@ -233,7 +238,7 @@ static size_t body_max(const struct api_route *r)
 	for (size_t i = 0; r && i < NB_ARRAY_SIZE(big_bodies); i++)
 		if (big_bodies[i].fn == r->fn)
 			return big_bodies[i].max;
-	return API_BODY_MAX;
+	return HTTP_API_BODY_MAX;
 }
 
 /* ---- routing */
@@ -259,7 +264,7 @@ static int split(const char *path, char *buf, size_t n, char *seg[API_SEGMENTS_M
 
 /* Whether path matches pattern; captures the {param} segments. */
 static bool match(const char *pattern, char *const seg[], int n_seg,
-                  const char *param[API_PARAMS_MAX])
+                  const char *param[HTTP_API_PARAMS_MAX])
 {
 	const char *p = pattern + 1;
 	size_t n_param = 0;
@@ -267,7 +272,7 @@ static bool match(const char *pattern, char *const seg[], int n_seg,
 		const char *end = strchr(p, '/');
 		size_t len = end ? (size_t) (end - p) : strlen(p);
 		if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
-			if (!seg[i][0] || n_param == API_PARAMS_MAX)
+			if (!seg[i][0] || n_param == HTTP_API_PARAMS_MAX)
 				return false;
 			param[n_param++] = seg[i];
 		} else if (strlen(seg[i]) != len || memcmp(seg[i], p, len) != 0) {
@@ -286,19 +291,20 @@ static bool method_is(const struct api_route *r, const char *method)
 	       (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
 }
 
-static bool auth_refused(enum api_auth auth, struct http_reply *rp)
+static bool auth_refused(enum http_api_auth auth, struct http_reply *rp)
 {
 	switch (auth) {
-	case API_AUTH_OK:
+	case HTTP_API_AUTH_OK:
 		return false;
-	case API_AUTH_MISSING:
-		api_error(rp, 401, "this route needs Authorization: Bearer TOKEN");
+	case HTTP_API_AUTH_MISSING:
+		http_api_error(rp, 401, "this route needs Authorization: Bearer TOKEN");
 		break;
-	case API_AUTH_WRONG:
-		api_error(rp, 401, "wrong token");
+	case HTTP_API_AUTH_WRONG:
+		http_api_error(rp, 401, "wrong token");
 		break;
-	case API_AUTH_CLOSED:
-		api_error(rp, 403, "the API is not served over TCP here ([api] token is not set)");
+	case HTTP_API_AUTH_CLOSED:
+		http_api_error(rp, 403,
+		               "the API is not served over TCP here ([api] token is not set)");
 		return true;
 	}
 	rp->challenge = true;
@@ -308,11 +314,11 @@ static bool auth_refused(enum api_auth auth, struct http_reply *rp)
 /* The route for method and path (params captured), or NULL; allow gets
  * the methods the path has when none is method. */
 static const struct api_route *route_find(const char *method, const char *path, char *buf,
-                                          const char *param[API_PARAMS_MAX], char *allow,
+                                          const char *param[HTTP_API_PARAMS_MAX], char *allow,
                                           size_t allow_len)
 {
 	char *seg[API_SEGMENTS_MAX];
-	const char *p[API_PARAMS_MAX];
+	const char *p[HTTP_API_PARAMS_MAX];
 	int n_seg = split(path, buf, API_PATH_MAX + 1, seg);
 	for (size_t i = 0; n_seg > 0 && i < NB_ARRAY_SIZE(routes); i++) {
 		if (!match(routes[i].pattern, seg, n_seg, p))
@@ -329,19 +335,19 @@ static const struct api_route *route_find(const char *method, const char *path, 
 	return NULL;
 }
 
-size_t api_body_max(const char *method, const char *path)
+size_t http_api_body_max(const char *method, const char *path)
 {
 	char buf[API_PATH_MAX + 1], allow[64] = "";
-	const char *param[API_PARAMS_MAX];
+	const char *param[HTTP_API_PARAMS_MAX];
 	const struct api_route *r = route_find(method, path, buf, param, allow, sizeof allow);
 	return body_max(r);
 }
 
-void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth auth,
-                struct http_reply *rp)
+void http_api_handle(struct http_api *a, const struct http_req *rq, enum http_api_auth auth,
+                     struct http_reply *rp)
 {
 	char buf[API_PATH_MAX + 1], allow[sizeof rp->allow] = "";
-	struct api_call c = {.api = a, .rq = rq, .etag = rp->etag};
+	struct http_api_call c = {.api = a, .rq = rq, .etag = rp->etag};
 	const struct api_route *route =
 	        route_find(rq->method, rq->path, buf, c.param, allow, sizeof allow);
 
@@ -349,26 +355,26 @@ void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth aut
 		return;
 	if (!route && allow[0]) {
 		char m[16];
-		api_error(rp, 405, "%s is not allowed here (%s)",
-		          http_printable(rq->method, m, sizeof m), allow);
+		http_api_error(rp, 405, "%s is not allowed here (%s)",
+		               http_printable(rq->method, m, sizeof m), allow);
 		memcpy(rp->allow, allow, sizeof allow);
 		return;
 	}
 	if (!route) {
-		api_error(rp, 404, "no such route");
+		http_api_error(rp, 404, "no such route");
 		return;
 	}
 	size_t max = body_max(route);
 	if (rq->body_len > max) {
-		api_error(rp, 413, "the body is over %zu bytes", max);
+		http_api_error(rp, 413, "the body is over %zu bytes", max);
 		return;
 	}
 	if (rq->body_len) {
 		json_error_t je;
 		c.body = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
 		if (!c.body) {
-			api_error(rp, 400, "bad JSON at line %d, column %d: %s", je.line, je.column,
-			          je.text);
+			http_api_error(rp, 400, "bad JSON at line %d, column %d: %s", je.line,
+			               je.column, je.text);
 			return;
 		}
 	}
@@ -377,7 +383,7 @@ void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth aut
 	unsigned st = route->fn(&c, &res, err, sizeof err);
 	json_decref(c.body);
 	if (st >= 400) {
-		api_error(rp, st, "%s", err[0] ? err : "failed");
+		http_api_error(rp, st, "%s", err[0] ? err : "failed");
 		/* the route's details beside the error: {"error": ..., "rows": [...]} */
 		if (json_is_object(res) && rp->body &&
 		    json_object_set_new(res, "error", json_string(rp->why)) == 0) {
@@ -395,7 +401,7 @@ void api_handle(struct http_api *a, const struct http_req *rq, enum api_auth aut
 
 /* ---- lifecycle */
 
-struct http_api *api_new(const struct nb_services *svc, const struct conf *c)
+struct http_api *http_api_new(const struct nb_services *svc, const struct conf *c)
 {
 	struct http_api *a = calloc(1, sizeof *a);
 	if (!a)
@@ -411,12 +417,12 @@ struct http_api *api_new(const struct nb_services *svc, const struct conf *c)
 	return a;
 }
 
-void api_reload(struct http_api *a, const struct conf *c)
+void http_api_reload(struct http_api *a, const struct conf *c)
 {
 	a->conf = c;
 }
 
-void api_free(struct http_api *a)
+void http_api_free(struct http_api *a)
 {
 	free(a);
 }

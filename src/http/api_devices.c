@@ -26,7 +26,7 @@
 
 #define IMPORT_ROWS_MAX 10000
 
-static struct registry *reg(const struct api_call *c)
+static struct registry *reg(const struct http_api_call *c)
 {
 	return c->api->svc->registry;
 }
@@ -83,13 +83,13 @@ static json_t *device_json(const struct registry *r, const struct registry_devic
 	                 registry_profile_json(&d->profile), "boot", boot);
 }
 
-static unsigned reply_device(const struct api_call *c, const struct registry_device *d,
+static unsigned reply_device(const struct http_api_call *c, const struct registry_device *d,
                              unsigned status, json_t **ret)
 {
 	*ret = device_json(reg(c), d);
 	if (!*ret)
 		return 500;
-	snprintf(c->etag, API_ETAG_MAX, "\"%llu\"", (unsigned long long) d->version);
+	snprintf(c->etag, HTTP_API_ETAG_MAX, "\"%llu\"", (unsigned long long) d->version);
 	return status;
 }
 
@@ -106,8 +106,8 @@ static void hunt_uuid(const struct registry_device *d, void *data)
 	h->conflict |= d->uuid_conflict && strcmp(d->uuid, h->uuid) == 0;
 }
 
-const struct registry_device *api_device_lookup(const struct api_call *c, const char *key,
-                                                char *err, size_t errlen)
+const struct registry_device *http_api_device_lookup(const struct http_api_call *c, const char *key,
+                                                     char *err, size_t errlen)
 {
 	char k[80], us[REGISTRY_UUID_STRLEN];
 	uint8_t u[16];
@@ -353,7 +353,8 @@ static unsigned status_of(int e)
 
 /* If-Match: "N" (the ETag of GET), N, or *. Sets *ret_version (0 for *
  * or no header); 400 when it is not one of those. */
-static unsigned if_match(const struct api_call *c, uint64_t *ret_version, char *err, size_t errlen)
+static unsigned if_match(const struct http_api_call *c, uint64_t *ret_version, char *err,
+                         size_t errlen)
 {
 	const char *h = c->rq->if_match;
 	char buf[32];
@@ -384,8 +385,8 @@ static unsigned if_match(const struct api_call *c, uint64_t *ret_version, char *
 
 /* The version a change must apply to: the body's and If-Match's, which
  * must agree when both are given. */
-static unsigned expected_version(const struct api_call *c, struct registry_change *ch, char *err,
-                                 size_t errlen)
+static unsigned expected_version(const struct http_api_call *c, struct registry_change *ch,
+                                 char *err, size_t errlen)
 {
 	uint64_t h;
 	unsigned st = if_match(c, &h, err, errlen);
@@ -450,7 +451,8 @@ static int by_id(const void *a, const void *b)
 }
 
 /* The query's filters; 400 for an unknown, repeated or bad argument. */
-static unsigned list_filters(const struct api_call *c, struct list *l, char *err, size_t errlen)
+static unsigned list_filters(const struct http_api_call *c, struct list *l, char *err,
+                             size_t errlen)
 {
 	const struct http_req *rq = c->rq;
 	char k[40];
@@ -480,7 +482,8 @@ static unsigned list_filters(const struct api_call *c, struct list *l, char *err
 	return 0;
 }
 
-unsigned api_devices_list(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_devices_list(const struct http_api_call *c, json_t **ret, char *err,
+                               size_t errlen)
 {
 	struct list l = {.r = reg(c), .state = -1};
 	unsigned st = list_filters(c, &l, err, errlen);
@@ -508,13 +511,14 @@ unsigned api_devices_list(const struct api_call *c, json_t **ret, char *err, siz
 	return *ret ? 200 : 500;
 }
 
-unsigned api_device_get(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_device_get(const struct http_api_call *c, json_t **ret, char *err, size_t errlen)
 {
-	const struct registry_device *d = api_device_lookup(c, c->param[0], err, errlen);
+	const struct registry_device *d = http_api_device_lookup(c, c->param[0], err, errlen);
 	return d ? reply_device(c, d, 200, ret) : 404;
 }
 
-unsigned api_devices_create(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_devices_create(const struct http_api_call *c, json_t **ret, char *err,
+                                 size_t errlen)
 {
 	struct registry_change ch;
 	uint64_t id;
@@ -532,10 +536,10 @@ unsigned api_devices_create(const struct api_call *c, json_t **ret, char *err, s
 }
 
 /* One change of the device the path names, after If-Match. */
-static unsigned change(const struct api_call *c, struct registry_change *ch, json_t **ret,
+static unsigned change(const struct http_api_call *c, struct registry_change *ch, json_t **ret,
                        char *err, size_t errlen)
 {
-	const struct registry_device *d = api_device_lookup(c, c->param[0], err, errlen);
+	const struct registry_device *d = http_api_device_lookup(c, c->param[0], err, errlen);
 	if (!d)
 		return 404;
 	unsigned st = expected_version(c, ch, err, errlen);
@@ -548,10 +552,11 @@ static unsigned change(const struct api_call *c, struct registry_change *ch, jso
 	return reply_device(c, registry_get_id(reg(c), id), 200, ret);
 }
 
-unsigned api_device_patch(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_device_patch(const struct http_api_call *c, json_t **ret, char *err,
+                               size_t errlen)
 {
 	struct registry_change ch;
-	const struct registry_device *d = api_device_lookup(c, c->param[0], err, errlen);
+	const struct registry_device *d = http_api_device_lookup(c, c->param[0], err, errlen);
 	if (!d)
 		return 404;
 	if (!c->body)
@@ -562,11 +567,11 @@ unsigned api_device_patch(const struct api_call *c, json_t **ret, char *err, siz
 
 /* approve and reject: an optional body {"version": N} ({"group": G} too
  * when approving: approve into a group in one step). */
-static unsigned set_state(const struct api_call *c, int state, bool group_ok, json_t **ret,
+static unsigned set_state(const struct http_api_call *c, int state, bool group_ok, json_t **ret,
                           char *err, size_t errlen)
 {
 	struct registry_change ch;
-	const struct registry_device *d = api_device_lookup(c, c->param[0], err, errlen);
+	const struct registry_device *d = http_api_device_lookup(c, c->param[0], err, errlen);
 	if (!d)
 		return 404;
 	if (c->body) {
@@ -588,19 +593,22 @@ static unsigned set_state(const struct api_call *c, int state, bool group_ok, js
 	return change(c, &ch, ret, err, errlen);
 }
 
-unsigned api_device_approve(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_device_approve(const struct http_api_call *c, json_t **ret, char *err,
+                                 size_t errlen)
 {
 	return set_state(c, REGISTRY_APPROVED, true, ret, err, errlen);
 }
 
-unsigned api_device_reject(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_device_reject(const struct http_api_call *c, json_t **ret, char *err,
+                                size_t errlen)
 {
 	return set_state(c, REGISTRY_REJECTED, false, ret, err, errlen);
 }
 
-unsigned api_device_delete(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_device_delete(const struct http_api_call *c, json_t **ret, char *err,
+                                size_t errlen)
 {
-	const struct registry_device *d = api_device_lookup(c, c->param[0], err, errlen);
+	const struct registry_device *d = http_api_device_lookup(c, c->param[0], err, errlen);
 	uint64_t want;
 	if (!d)
 		return 404;
@@ -682,7 +690,7 @@ static void keep_known_macs(const struct registry *r, struct registry_change *ch
 	memcpy(ch->d.macs, d->macs, sizeof ch->d.macs);
 }
 
-static unsigned import_body(const struct api_call *c, json_t **ret_devices, bool *ret_dry,
+static unsigned import_body(const struct http_api_call *c, json_t **ret_devices, bool *ret_dry,
                             char *err, size_t errlen)
 {
 	json_t *b = c->body, *dry = json_object_get(b, "dry_run");
@@ -700,7 +708,8 @@ static unsigned import_body(const struct api_call *c, json_t **ret_devices, bool
 	return 0;
 }
 
-unsigned api_devices_import(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_devices_import(const struct http_api_call *c, json_t **ret, char *err,
+                                 size_t errlen)
 {
 	json_t *devs = NULL, *row;
 	bool dry = false;
@@ -800,7 +809,7 @@ static void member(const struct registry_device *d, void *data)
 		                                d->name, "state", registry_state_name(d->state)));
 }
 
-static json_t *group_json(const struct api_call *c, const struct conf_group *g, bool members)
+static json_t *group_json(const struct http_api_call *c, const struct conf_group *g, bool members)
 {
 	const struct conf *conf = c->api->conf;
 	struct members m = {.group = g->name, .list = members ? json_array() : NULL};
@@ -816,7 +825,7 @@ static json_t *group_json(const struct api_call *c, const struct conf_group *g, 
 	return o;
 }
 
-unsigned api_groups_list(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_groups_list(const struct http_api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	const struct conf *conf = c->api->conf;
 	json_t *a = json_array();
@@ -829,7 +838,7 @@ unsigned api_groups_list(const struct api_call *c, json_t **ret, char *err, size
 	return *ret ? 200 : 500;
 }
 
-unsigned api_group_get(const struct api_call *c, json_t **ret, char *err, size_t errlen)
+unsigned http_api_group_get(const struct http_api_call *c, json_t **ret, char *err, size_t errlen)
 {
 	char k[80];
 	const struct conf_group *g = conf_group_find(c->api->conf, c->param[0]);

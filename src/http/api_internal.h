@@ -22,37 +22,46 @@ struct http_api {
 
 /* One call of a route: the request, its parsed body and its {params}, in
  * the order they appear in the pattern. */
-struct api_call {
+struct http_api_call {
 	struct http_api *api;
 	const struct http_req *rq;
 	json_t *body; /* NULL when the request had none */
-	const char *param[API_PARAMS_MAX];
-	char *etag; /* the reply's ETag (API_ETAG_MAX bytes); "" for none */
+	const char *param[HTTP_API_PARAMS_MAX];
+	char *etag; /* the reply's ETag (HTTP_API_ETAG_MAX bytes); "" for none */
 };
 
-#define API_ETAG_MAX 24
+#define HTTP_API_ETAG_MAX 24
 
 /* Returns an HTTP status; on 2xx sets *ret (a new reference, or NULL for
  * no body), on >= 400 writes the reason into err and may set *ret to an
  * object whose members are added to the error reply ({"error": err, ...}). */
-typedef unsigned (*api_fn)(const struct api_call *c, json_t **ret, char *err, size_t errlen);
+typedef unsigned (*http_api_fn)(const struct http_api_call *c, json_t **ret, char *err,
+                                size_t errlen);
 
 /* ---- the device and group routes (api_devices.c) */
 
-#define API_IMPORT_BODY_MAX        (4 * 1024 * 1024) /* POST /api/v1/devices/import */
-#define API_LEASES_IMPORT_BODY_MAX (8 * 1024 * 1024) /* POST /api/v1/leases/import */
+#define HTTP_API_IMPORT_BODY_MAX        (4 * 1024 * 1024) /* POST /api/v1/devices/import */
+#define HTTP_API_LEASES_IMPORT_BODY_MAX (8 * 1024 * 1024) /* POST /api/v1/leases/import */
 
-unsigned api_devices_list(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_devices_create(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_devices_import(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_device_get(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_device_patch(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_device_delete(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_device_approve(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_device_reject(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_groups_list(const struct api_call *c, json_t **ret, char *err, size_t errlen);
-unsigned api_group_get(const struct api_call *c, json_t **ret, char *err, size_t errlen);
+unsigned http_api_devices_list(const struct http_api_call *c, json_t **ret, char *err,
+                               size_t errlen);
+unsigned http_api_devices_create(const struct http_api_call *c, json_t **ret, char *err,
+                                 size_t errlen);
+unsigned http_api_devices_import(const struct http_api_call *c, json_t **ret, char *err,
+                                 size_t errlen);
+unsigned http_api_device_get(const struct http_api_call *c, json_t **ret, char *err, size_t errlen);
+unsigned http_api_device_patch(const struct http_api_call *c, json_t **ret, char *err,
+                               size_t errlen);
+unsigned http_api_device_delete(const struct http_api_call *c, json_t **ret, char *err,
+                                size_t errlen);
+unsigned http_api_device_approve(const struct http_api_call *c, json_t **ret, char *err,
+                                 size_t errlen);
+unsigned http_api_device_reject(const struct http_api_call *c, json_t **ret, char *err,
+                                size_t errlen);
+unsigned http_api_groups_list(const struct http_api_call *c, json_t **ret, char *err,
+                              size_t errlen);
+unsigned http_api_group_get(const struct http_api_call *c, json_t **ret, char *err, size_t errlen);
 /* The device a path's {key} names (MAC in any notation, name, #ID, or a
  * UUID not in conflict), or NULL with a 404 reason in err. */
-const struct registry_device *api_device_lookup(const struct api_call *c, const char *key,
-                                                char *err, size_t errlen);
+const struct registry_device *http_api_device_lookup(const struct http_api_call *c, const char *key,
+                                                     char *err, size_t errlen);

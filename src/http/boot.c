@@ -20,21 +20,22 @@
 #include "registry/hosts.h"
 #include "registry/registry.h"
 
-const char *const boot_ipxe_vars[] = {"mac", "name", "ip", "uuid", "arch", "server", NULL};
-#define N_IPXE_VARS (NB_ARRAY_SIZE(boot_ipxe_vars) - 1)
+const char *const http_boot_ipxe_vars[] = {"mac", "name", "ip", "uuid", "arch", "server", NULL};
+#define N_IPXE_VARS (NB_ARRAY_SIZE(http_boot_ipxe_vars) - 1)
 
 /* What an iPXE client gets when no template is configured: say who it is,
  * then chain the site-wide default.ipxe from the boot root, and when there
  * is none, leave the boot to the next device in the firmware's order. */
-const char boot_ipxe_default[] = "#!ipxe\n"
-                                 "# rendered by netbay for {{mac}}\n"
-                                 "echo netbay: {{mac}} {{name}} {{ip}}\n"
-                                 "chain --autofree http://{{server}}/default.ipxe || goto local\n"
-                                 "exit\n"
-                                 ":local\n"
-                                 "echo netbay: no default.ipxe; booting from the next device\n"
-                                 "sleep 3\n"
-                                 "exit 1\n";
+const char http_boot_ipxe_default[] =
+        "#!ipxe\n"
+        "# rendered by netbay for {{mac}}\n"
+        "echo netbay: {{mac}} {{name}} {{ip}}\n"
+        "chain --autofree http://{{server}}/default.ipxe || goto local\n"
+        "exit\n"
+        ":local\n"
+        "echo netbay: no default.ipxe; booting from the next device\n"
+        "sleep 3\n"
+        "exit 1\n";
 
 /* A template file: where it is, the text in use, and the identity of the
  * file that text came from. A file in the boot root is only ever opened
@@ -146,9 +147,9 @@ static int tmpl_read(int fd, const struct stat *st, struct tmpl_src *t, char *er
 	char why[160];
 	if (!S_ISREG(st->st_mode))
 		return nb_errf(err, errlen, -EINVAL, "%s: not a regular file", t->path);
-	if (st->st_size > TMPL_TEXT_MAX)
+	if (st->st_size > HTTP_TMPL_TEXT_MAX)
 		return nb_errf(err, errlen, -E2BIG, "%s: longer than %d bytes", t->path,
-		               TMPL_TEXT_MAX);
+		               HTTP_TMPL_TEXT_MAX);
 	NB_CLEANUP(freep) char *text = malloc((size_t) st->st_size + 1);
 	if (!text)
 		return -ENOMEM;
@@ -158,7 +159,8 @@ static int tmpl_read(int fd, const struct stat *st, struct tmpl_src *t, char *er
 		return nb_errf(err, errlen, -e, "%s: %s", t->path, strerror(e));
 	if (n > st->st_size) /* grew while reading: try again next time */
 		return nb_errf(err, errlen, -EAGAIN, "%s: changed while read", t->path);
-	int r = tmpl_check(text, (size_t) n, boot_ipxe_vars, N_IPXE_VARS, why, sizeof why);
+	int r = http_tmpl_check(text, (size_t) n, http_boot_ipxe_vars, N_IPXE_VARS, why,
+	                        sizeof why);
 	if (r < 0)
 		return nb_errf(err, errlen, r, "%s: %s", t->path, why);
 	free(t->text);
@@ -275,8 +277,8 @@ static int configure(struct http_boot *b, const struct conf *c, char *err, size_
 	return 0;
 }
 
-int boot_new(const struct conf *c, const struct nb_services *svc, struct http_boot **ret, char *err,
-             size_t errlen)
+int http_boot_new(const struct conf *c, const struct nb_services *svc, struct http_boot **ret,
+                  char *err, size_t errlen)
 {
 	struct http_boot *b = calloc(1, sizeof *b);
 	if (!b)
@@ -286,19 +288,19 @@ int boot_new(const struct conf *c, const struct nb_services *svc, struct http_bo
 	b->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 5);
 	int r = configure(b, c, err, errlen);
 	if (r < 0) {
-		boot_free(b);
+		http_boot_free(b);
 		return r;
 	}
 	*ret = b;
 	return 0;
 }
 
-int boot_reload(struct http_boot *b, const struct conf *c, char *err, size_t errlen)
+int http_boot_reload(struct http_boot *b, const struct conf *c, char *err, size_t errlen)
 {
 	return configure(b, c, err, errlen);
 }
 
-void boot_free(struct http_boot *b)
+void http_boot_free(struct http_boot *b)
 {
 	if (!b)
 		return;
@@ -334,7 +336,7 @@ static const char *skip_ows(const char *p)
 	return p;
 }
 
-int boot_range_parse(const char *h, uint64_t size, uint64_t *ret_off, uint64_t *ret_len)
+int http_boot_range_parse(const char *h, uint64_t size, uint64_t *ret_off, uint64_t *ret_len)
 {
 	uint64_t first, last = UINT64_MAX;
 	const char *p = skip_ows(h);
@@ -453,7 +455,7 @@ static void serve_file(struct http_boot *b, const struct http_req *rq, struct ht
 	rp->mtime = st.st_mtim.tv_sec;
 	rp->type = content_type(rel);
 	if (rq->range && if_range_holds(rq->if_range, rp->mtime)) {
-		int r = boot_range_parse(rq->range, rp->size, &off, &len);
+		int r = http_boot_range_parse(rq->range, rp->size, &off, &len);
 		if (r < 0) {
 			char range[64];
 			http_reply_text(rp, 416, "range %s is outside the file's %llu bytes",
@@ -557,7 +559,7 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	}
 	if (addr)
 		ip4_fmt(addr, ip);
-	const struct tmpl_var vars[] = {
+	const struct http_tmpl_var vars[] = {
 	        {"mac", hwaddr_fmt(mac, m)},
 	        {"name", name},
 	        {"ip", ip},
@@ -565,8 +567,8 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	        {"arch", arch},
 	        {"server", rq->server},
 	};
-	const char *text = b->tmpl.text ? b->tmpl.text : boot_ipxe_default;
-	size_t len = b->tmpl.text ? b->tmpl.len : sizeof boot_ipxe_default - 1;
+	const char *text = b->tmpl.text ? b->tmpl.text : http_boot_ipxe_default;
+	size_t len = b->tmpl.text ? b->tmpl.len : sizeof http_boot_ipxe_default - 1;
 	const char *source = b->tmpl.text ? b->tmpl.path : "the built-in template";
 	if (rb.verdict != REGISTRY_BOOT) {
 		/* pending, rejected or ignored: no boot script, or one that waits */
@@ -598,7 +600,8 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	}
 	char *out;
 	size_t out_len;
-	int r = tmpl_render(text, len, vars, NB_ARRAY_SIZE(vars), &out, &out_len, err, sizeof err);
+	int r = http_tmpl_render(text, len, vars, NB_ARRAY_SIZE(vars), &out, &out_len, err,
+	                         sizeof err);
 	if (r < 0) {
 		http_reply_text(rp, 500, "iPXE template: %s", err);
 		return;
@@ -614,7 +617,7 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	              source);
 }
 
-void boot_handle(struct http_boot *b, const struct http_req *rq, struct http_reply *rp)
+void http_boot_handle(struct http_boot *b, const struct http_req *rq, struct http_reply *rp)
 {
 	struct hwaddr mac;
 

@@ -22,28 +22,28 @@ struct nb_services;
 
 /* Variables an iPXE template may use, NULL-terminated: mac, name, ip,
  * uuid, arch, server (see docs/http.md). */
-extern const char *const boot_ipxe_vars[];
+extern const char *const http_boot_ipxe_vars[];
 
 /* The built-in iPXE template, used when [http] ipxe-template is empty. */
-extern const char boot_ipxe_default[];
+extern const char http_boot_ipxe_default[];
 
 /* Opens the boot root and loads the iPXE template of c. A missing boot
  * root is not an error (it is retried on every request and files are 404
  * until it exists); a configured template that cannot be read or does not
  * check is: returns -errno / -EINVAL with the reason ("FILE: line N: ...")
  * in err. svc is kept by pointer. */
-int boot_new(const struct conf *c, const struct nb_services *svc, struct http_boot **ret, char *err,
-             size_t errlen);
+int http_boot_new(const struct conf *c, const struct nb_services *svc, struct http_boot **ret,
+                  char *err, size_t errlen);
 /* Switches to the root and template of a new config; on error the old ones
  * stay and the reason is in err. */
-int boot_reload(struct http_boot *b, const struct conf *c, char *err, size_t errlen);
-void boot_free(struct http_boot *b);
+int http_boot_reload(struct http_boot *b, const struct conf *c, char *err, size_t errlen);
+void http_boot_free(struct http_boot *b);
 
 /* Answers one request (any method; 405 for those not GET or HEAD). */
-void boot_handle(struct http_boot *b, const struct http_req *rq, struct http_reply *rp);
+void http_boot_handle(struct http_boot *b, const struct http_req *rq, struct http_reply *rp);
 
 /* A Range header against a file of size bytes (RFC 9110 §14): returns 1
  * and the range for one satisfiable "bytes=" range, 0 when the header is to
  * be ignored and the whole file sent (another unit, several ranges, bad
  * syntax), -ERANGE when the range cannot be satisfied (416). */
-int boot_range_parse(const char *h, uint64_t size, uint64_t *ret_off, uint64_t *ret_len);
+int http_boot_range_parse(const char *h, uint64_t size, uint64_t *ret_off, uint64_t *ret_len);

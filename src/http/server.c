@@ -182,28 +182,28 @@ static bool token_equal(const char *given, size_t given_len, const char *token)
 	return diff == 0;
 }
 
-static enum api_auth auth_of(struct listener *l, struct MHD_Connection *conn)
+static enum http_api_auth auth_of(struct listener *l, struct MHD_Connection *conn)
 {
 	const char *token = l->srv->conf->api.token;
 	if (l->kind == LISTEN_API_UNIX)
-		return API_AUTH_OK;
+		return HTTP_API_AUTH_OK;
 	if (!token[0])
-		return API_AUTH_CLOSED;
+		return HTTP_API_AUTH_CLOSED;
 	const char *h =
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!h)
-		return API_AUTH_MISSING;
+		return HTTP_API_AUTH_MISSING;
 	while (*h == ' ')
 		h++;
 	if (strncasecmp(h, "Bearer ", 7) != 0)
-		return API_AUTH_MISSING;
+		return HTTP_API_AUTH_MISSING;
 	h += 7;
 	while (*h == ' ')
 		h++;
 	size_t len = strlen(h);
 	while (len && h[len - 1] == ' ')
 		len--;
-	return token_equal(h, len, token) ? API_AUTH_OK : API_AUTH_WRONG;
+	return token_equal(h, len, token) ? HTTP_API_AUTH_OK : HTTP_API_AUTH_WRONG;
 }
 
 /* ---- connections of the TCP listeners */
@@ -542,19 +542,19 @@ static enum MHD_Result respond(struct listener *l, struct MHD_Connection *conn, 
 		                                          MHD_HTTP_HEADER_IF_MATCH);
 		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &rq);
 		if (cr->too_big)
-			api_error(&rp, 413, "the body is over %zu bytes",
-			          api_body_max(method, url));
+			http_api_error(&rp, 413, "the body is over %zu bytes",
+			               http_api_body_max(method, url));
 		else
-			api_handle(srv->api, &rq, auth_of(l, conn), &rp);
+			http_api_handle(srv->api, &rq, auth_of(l, conn), &rp);
 	} else if (l->kind == LISTEN_HTTP && srv->boot) {
 		local_name(l, conn, server, sizeof server);
 		rq.range =
 		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
 		rq.if_range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                          MHD_HTTP_HEADER_IF_RANGE);
-		boot_handle(srv->boot, &rq, &rp);
+		http_boot_handle(srv->boot, &rq, &rp);
 	} else {
-		api_error(&rp, 404, "only /api/ is served here");
+		http_api_error(&rp, 404, "only /api/ is served here");
 	}
 	if (rp.status >= 400)
 		log_failure(srv, client, method, url, &rp);
@@ -581,7 +581,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
 		uint64_t n;
 		if (cr->api && cl && nb_parse_uint(cl, 0, UINT64_MAX, &n) == 0 &&
-		    n > api_body_max(method, url)) {
+		    n > http_api_body_max(method, url)) {
 			cr->too_big = true;
 			return respond(l, conn, url, method, cr); /* before reading it */
 		}
@@ -592,7 +592,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (!cr->api || cr->too_big)
 			return MHD_YES; /* boot files take no body: drained */
-		if (n > api_body_max(method, url) - cr->len) {
+		if (n > http_api_body_max(method, url) - cr->len) {
 			cr->too_big = true;
 			free(cr->body);
 			cr->body = NULL;
@@ -960,12 +960,12 @@ int http_server_new(const struct conf *c, const struct nb_services *svc, struct 
 	srv->conf = c;
 	srv->svc = svc;
 	srv->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(20, 100);
-	srv->api = api_new(svc, c);
+	srv->api = http_api_new(svc, c);
 	if (!srv->api) {
 		http_server_free(srv);
 		return -ENOMEM;
 	}
-	if ((r = boot_new(c, svc, &srv->boot, err, sizeof err)) < 0) {
+	if ((r = http_boot_new(c, svc, &srv->boot, err, sizeof err)) < 0) {
 		log_err("http: iPXE template %s", err);
 		http_server_free(srv);
 		return r;
@@ -985,7 +985,7 @@ int http_server_reload(struct http_server *srv, const struct conf *c)
 	char err[400];
 	int r;
 
-	if ((r = boot_reload(srv->boot, c, err, sizeof err)) < 0) {
+	if ((r = http_boot_reload(srv->boot, c, err, sizeof err)) < 0) {
 		log_err("http: iPXE template %s", err);
 		return r;
 	}
@@ -994,12 +994,12 @@ int http_server_reload(struct http_server *srv, const struct conf *c)
 		/* put back what the running config had, as far as it goes */
 		if (apply_listeners(srv, old) < 0)
 			log_err("http: could not restore every listener of the running config");
-		if (boot_reload(srv->boot, old, err, sizeof err) < 0)
+		if (http_boot_reload(srv->boot, old, err, sizeof err) < 0)
 			log_err("http: iPXE template %s", err);
 		return r;
 	}
 	srv->conf = c;
-	api_reload(srv->api, c);
+	http_api_reload(srv->api, c);
 	return 0;
 }
 
@@ -1009,8 +1009,8 @@ void http_server_free(struct http_server *srv)
 		return;
 	for (size_t k = 0; k < LISTEN_KINDS; k++)
 		listener_free(srv->l[k]);
-	boot_free(srv->boot);
-	api_free(srv->api);
+	http_boot_free(srv->boot);
+	http_api_free(srv->api);
 	free(srv);
 }
 

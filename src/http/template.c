@@ -18,17 +18,9 @@ static void out_add(struct out *o, const char *s, size_t n)
 {
 	if (o->oom)
 		return;
-	if (o->n + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-		while (cap < o->n + n + 1)
-			cap *= 2;
-		char *p = realloc(o->p, cap);
-		if (!p) {
-			o->oom = true;
-			return;
-		}
-		o->p = p;
-		o->cap = cap;
+	if (nb_grow(&o->p, &o->cap, o->n + n + 1, 1) < 0) {
+		o->oom = true;
+		return;
 	}
 	memcpy(o->p + o->n, s, n);
 	o->n += n;
@@ -43,7 +35,7 @@ static bool safe_byte(unsigned char c)
 
 static void out_value(struct out *o, const char *v)
 {
-	char buf[TMPL_VALUE_MAX];
+	char buf[HTTP_TMPL_VALUE_MAX];
 	size_t n = 0;
 	for (; v && v[n] && n < sizeof buf; n++)
 		buf[n] = safe_byte((unsigned char) v[n]) ? v[n] : '_';
@@ -57,13 +49,13 @@ static bool name_byte(char c)
 
 /* Reads the placeholder whose "{{" is at text[i]; on success writes the
  * name and returns the index after "}}", else returns 0. */
-static size_t placeholder(const char *text, size_t len, size_t i, char name[TMPL_NAME_MAX + 1])
+static size_t placeholder(const char *text, size_t len, size_t i, char name[HTTP_TMPL_NAME_MAX + 1])
 {
 	size_t p = i + 2, n = 0;
 	while (p < len && text[p] == ' ')
 		p++;
 	while (p < len && name_byte(text[p])) {
-		if (n == TMPL_NAME_MAX)
+		if (n == HTTP_TMPL_NAME_MAX)
 			return 0;
 		name[n++] = text[p++];
 	}
@@ -75,16 +67,16 @@ static size_t placeholder(const char *text, size_t len, size_t i, char name[TMPL
 	return p + 2;
 }
 
-int tmpl_render(const char *text, size_t len, const struct tmpl_var *vars, size_t n_vars,
-                char **ret, size_t *ret_len, char *err, size_t errlen)
+int http_tmpl_render(const char *text, size_t len, const struct http_tmpl_var *vars, size_t n_vars,
+                     char **ret, size_t *ret_len, char *err, size_t errlen)
 {
 	struct out o = {0};
 	unsigned line = 1;
 	size_t i = 0, plain = 0;
 	int r = 0;
 
-	if (len > TMPL_TEXT_MAX) {
-		snprintf(err, errlen, "longer than %d bytes", TMPL_TEXT_MAX);
+	if (len > HTTP_TMPL_TEXT_MAX) {
+		snprintf(err, errlen, "longer than %d bytes", HTTP_TMPL_TEXT_MAX);
 		return -E2BIG;
 	}
 	out_add(&o, "", 0); /* an empty template renders as "" */
@@ -101,7 +93,7 @@ int tmpl_render(const char *text, size_t len, const struct tmpl_var *vars, size_
 			i++;
 			continue;
 		}
-		char name[TMPL_NAME_MAX + 1];
+		char name[HTTP_TMPL_NAME_MAX + 1];
 		size_t end = placeholder(text, len, i, name);
 		if (!end) {
 			snprintf(err, errlen,
@@ -112,7 +104,7 @@ int tmpl_render(const char *text, size_t len, const struct tmpl_var *vars, size_
 			r = -EINVAL;
 			goto out;
 		}
-		const struct tmpl_var *v = NULL;
+		const struct http_tmpl_var *v = NULL;
 		for (size_t k = 0; k < n_vars && !v; k++)
 			if (strcmp(vars[k].name, name) == 0)
 				v = &vars[k];
@@ -138,10 +130,10 @@ out:
 	return r;
 }
 
-int tmpl_check(const char *text, size_t len, const char *const *names, size_t n_names, char *err,
-               size_t errlen)
+int http_tmpl_check(const char *text, size_t len, const char *const *names, size_t n_names,
+                    char *err, size_t errlen)
 {
-	NB_CLEANUP(freep) struct tmpl_var *vars = calloc(n_names ? n_names : 1, sizeof *vars);
+	NB_CLEANUP(freep) struct http_tmpl_var *vars = calloc(n_names ? n_names : 1, sizeof *vars);
 	NB_CLEANUP(freep) char *s = NULL;
 	size_t n;
 
@@ -149,5 +141,5 @@ int tmpl_check(const char *text, size_t len, const char *const *names, size_t n_
 		return -ENOMEM;
 	for (size_t i = 0; i < n_names; i++)
 		vars[i].name = names[i];
-	return tmpl_render(text, len, vars, n_names, &s, &n, err, errlen);
+	return http_tmpl_render(text, len, vars, n_names, &s, &n, err, errlen);
 }

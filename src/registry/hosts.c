@@ -187,14 +187,8 @@ static int grow(struct hosts *h)
 			if (idx_resize(h, w, h->by_addr.n * 2) < 0)
 				return -ENOMEM;
 	}
-	if (h->free_head == NIL && h->n_e == h->cap_e) {
-		size_t cap = h->cap_e ? h->cap_e * 2 : 64;
-		struct entry *e = realloc(h->e, cap * sizeof *e);
-		if (!e)
-			return -ENOMEM;
-		h->e = e;
-		h->cap_e = cap;
-	}
+	if (h->free_head == NIL && nb_grow(&h->e, &h->cap_e, h->n_e + 1, sizeof *h->e) < 0)
+		return -ENOMEM;
 	return 0;
 }
 

@@ -286,14 +286,8 @@ int registry_persist(struct registry *r, const struct registry_device *d)
 
 int registry_add_slot(struct registry *r, struct registry_device *d)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		struct registry_device **dev = realloc(r->dev, cap * sizeof *dev);
-		if (!dev)
-			return -ENOMEM;
-		r->dev = dev;
-		r->cap = cap;
-	}
+	if (nb_grow(&r->dev, &r->cap, r->n + 1, sizeof *r->dev) < 0)
+		return -ENOMEM;
 	d->seen_stored = d->last_seen;
 	r->dev[r->n++] = d;
 	if (d->id >= r->next_id)

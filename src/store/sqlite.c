@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "store/store.h"
 
 struct store_sqlite {
@@ -545,15 +546,8 @@ static int sq_device_foreach(struct store *s, store_device_fn fn, void *data)
 	while ((rc = sqlite3_step(q->dev_macs_all)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(q->dev_macs_all, 0) != 6)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct mac_row *m = realloc(macs, cap * sizeof *m);
-			if (!m) {
-				r = -ENOMEM;
-				break;
-			}
-			macs = m;
-		}
+		if ((r = nb_grow(&macs, &cap, n + 1, sizeof *macs)) < 0)
+			break;
 		memcpy(macs[n].mac.b, sqlite3_column_blob(q->dev_macs_all, 0), 6);
 		macs[n++].device = (uint64_t) sqlite3_column_int64(q->dev_macs_all, 1);
 	}

@@ -20,7 +20,7 @@ static void count(int line, const char *why, void *data)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct csv_devices d;
+	struct cli_csv_devices d;
 	size_t bad = 0, lines = 1;
 	uint8_t u[16];
 	if (size < 1)
@@ -28,13 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool smbios = data[0] & 1;
 	for (size_t i = 1; i < size; i++)
 		lines += data[i] == '\n';
-	int r = csv_devices_parse((const char *) data + 1, size - 1, smbios, &d, count, &bad);
+	int r = cli_csv_devices_parse((const char *) data + 1, size - 1, smbios, &d, count, &bad);
 	if (r < 0 && r != -E2BIG)
 		abort();
-	if (bad != d.n_bad || d.n > CSV_ROWS_MAX)
+	if (bad != d.n_bad || d.n > CLI_CSV_ROWS_MAX)
 		abort();
 	for (size_t i = 0; i < d.n; i++) {
-		const struct csv_device *c = &d.v[i];
+		const struct cli_csv_device *c = &d.v[i];
 		if (c->line < 1 || (size_t) c->line > lines || (i && c->line <= d.v[i - 1].line))
 			abort();
 		if (!c->n_macs && !c->uuid[0])
@@ -48,6 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     registry_uuid_placeholder(u)))
 			abort();
 	}
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	return 0;
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/api.h"
 #include "doctor/doctor.h"
+#include "httpc/httpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,10 +20,10 @@ static void terminated(const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct api_response resp;
+	struct httpc_response resp;
 	struct doctor_health h = {.addr = 1, .port = 80};
 	char line[DOCTOR_LINE_MAX];
-	int k = api_response_parse(data, size, true, false, 64 * 1024, &resp);
+	int k = httpc_response_parse(data, size, true, false, 64 * 1024, &resp);
 	doctor_health_read(k == 1 ? 0 : -EBADMSG, k == 1 ? &resp : NULL, &h);
 	terminated(h.name, sizeof h.name);
 	terminated(h.version, sizeof h.version);
@@ -36,6 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	doctor_health_describe(&h, line, sizeof line);
 	terminated(line, sizeof line);
 	if (k == 1)
-		api_response_done(&resp);
+		httpc_response_done(&resp);
 	return 0;
 }

@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (registry_add(svc.registry, &c, NULL, err, sizeof err) < 0)
 			abort();
 	}
-	struct http_api *api = api_new(&svc, conf);
+	struct http_api *api = http_api_new(&svc, conf);
 	if (!api)
 		abort();
 	size_t k = data[0] % (sizeof routes / sizeof routes[0]);
@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_reply rp;
 	http_reply_init(&rp);
 	state_of(svc.registry, before);
-	api_handle(api, &rq, API_AUTH_OK, &rp);
+	http_api_handle(api, &rq, HTTP_API_AUTH_OK, &rp);
 	state_of(svc.registry, after);
 	if (rp.status >= 400 && memcmp(before, after, sizeof before) != 0)
 		abort(); /* refused, yet something changed */
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rp.status != 204 && (!rp.type || strcmp(rp.type, "application/json") != 0))
 		abort();
 	http_reply_done(&rp);
-	api_free(api);
+	http_api_free(api);
 	registry_free(svc.registry);
 	return 0;
 }

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(h, data + 8, size - 8);
 	h[size - 8] = 0;
-	int r = boot_range_parse(h, file, &off, &len);
+	int r = http_boot_range_parse(h, file, &off, &len);
 	free(h);
 	if (r == 1 && (len == 0 || off >= file || len > file - off))
 		abort();

@@ -19,15 +19,15 @@ static size_t count(const char *p, size_t n, char c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct tmpl_var vars[] = {
+	static const struct http_tmpl_var vars[] = {
 	        {"mac", "52:54:00:12:34:56"}, {"name", "pc\n${x}"}, {"ip", NULL}, {"a-1", "v"}};
 	static const char *const names[] = {"mac", "name", "ip", "a-1"};
 	const char *text = (const char *) data;
 	char *out = NULL, err[200] = "", err2[200] = "";
 	size_t n = 0;
 
-	int r = tmpl_render(text, size, vars, 4, &out, &n, err, sizeof err);
-	int c = tmpl_check(text, size, names, 4, err2, sizeof err2);
+	int r = http_tmpl_render(text, size, vars, 4, &out, &n, err, sizeof err);
+	int c = http_tmpl_check(text, size, names, 4, err2, sizeof err2);
 	if (r != c || (r < 0 && (strcmp(err, err2) != 0 || !err[0])))
 		abort();
 	if (r < 0)

@@ -25,13 +25,13 @@ static inline void api_harness_open(const char *conf_text)
 	assert_int_equal(registry_open(NULL, svc.hosts, svc.journal, &svc.registry), 0);
 	registry_set_conf(svc.registry, conf);
 	svc.ctl = ctl_new();
-	api = api_new(&svc, conf);
+	api = http_api_new(&svc, conf);
 	assert_non_null(api);
 }
 
 static inline void api_harness_close(void)
 {
-	api_free(api);
+	http_api_free(api);
 	ctl_free(svc.ctl);
 	registry_free(svc.registry);
 	journal_free(svc.journal);

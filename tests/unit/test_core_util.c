@@ -93,12 +93,59 @@ static void test_strlcpy(void **state)
 	assert_string_equal(b, "abc");
 }
 
+static void test_grow(void **state)
+{
+	(void) state;
+	uint64_t *v = NULL;
+	size_t cap = 0;
+
+	assert_int_equal(nb_grow(&v, &cap, 0, sizeof *v), 0); /* nothing needed, nothing done */
+	assert_null(v);
+	assert_int_equal(nb_grow(&v, &cap, 1, sizeof *v), 0);
+	assert_non_null(v);
+	assert_int_equal(cap, NB_GROW_FIRST / sizeof *v);
+	for (size_t i = 0; i < cap; i++)
+		v[i] = i;
+	uint64_t *before = v;
+	assert_int_equal(nb_grow(&v, &cap, cap, sizeof *v), 0); /* fits: untouched */
+	assert_ptr_equal(v, before);
+	size_t old = cap;
+	assert_int_equal(nb_grow(&v, &cap, old + 1, sizeof *v), 0);
+	assert_int_equal(cap, 2 * old); /* doubles */
+	for (size_t i = 0; i < old; i++)
+		assert_int_equal(v[i], i); /* the contents move along */
+	assert_int_equal(nb_grow(&v, &cap, 9 * old, sizeof *v), 0);
+	assert_int_equal(cap, 16 * old); /* as often as need asks */
+
+	/* a count whose bytes overflow a size_t: refused, the array unchanged */
+	before = v;
+	old = cap;
+	assert_int_equal(nb_grow(&v, &cap, SIZE_MAX / sizeof *v + 1, sizeof *v), -ENOMEM);
+	assert_int_equal(nb_grow(&v, &cap, SIZE_MAX, 2), -ENOMEM);
+	assert_ptr_equal(v, before);
+	assert_int_equal(cap, old);
+	assert_int_equal(nb_grow(&v, &cap, old + 1, 0), -EINVAL);
+	free(v);
+
+	/* the capacity chosen: a first one of NB_GROW_FIRST bytes (at least one element),
+	 * doubling, and near the top no doubling past SIZE_MAX but just what is needed */
+	assert_int_equal(nb_grow_cap(0, 1, 1), NB_GROW_FIRST);
+	assert_int_equal(nb_grow_cap(0, 1, 4 * NB_GROW_FIRST), 1);
+	assert_int_equal(nb_grow_cap(0, 3 * NB_GROW_FIRST, 1), 4 * NB_GROW_FIRST);
+	assert_int_equal(nb_grow_cap(10, 5, 8), 10);
+	assert_int_equal(nb_grow_cap(SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 2, 1), SIZE_MAX / 2 + 2);
+	assert_int_equal(nb_grow_cap(SIZE_MAX / 16, SIZE_MAX / 8, 8), SIZE_MAX / 8);
+	assert_int_equal(nb_grow_cap(SIZE_MAX / 16, SIZE_MAX / 8 + 1, 8), 0);
+	assert_int_equal(nb_grow_cap(SIZE_MAX / 2, SIZE_MAX, 2), 0);
+	assert_int_equal(nb_grow_cap(0, 1, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_hwaddr_notations), cmocka_unit_test(test_ip4),
 	        cmocka_unit_test(test_duration),         cmocka_unit_test(test_hostname),
-	        cmocka_unit_test(test_strlcpy),
+	        cmocka_unit_test(test_strlcpy),          cmocka_unit_test(test_grow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ static void test_split(void **state)
 		char buf[64], *f[5];
 		const char *why = NULL;
 		strcpy(buf, ok[i].in);
-		int n = csv_split(buf, f, 5, &why);
+		int n = cli_csv_split(buf, f, 5, &why);
 		if (n != ok[i].n)
 			print_message("'%s': %d fields (%s)\n", ok[i].in, n, why ? why : "");
 		assert_int_equal(n, ok[i].n);
@@ -53,7 +53,7 @@ static void test_split(void **state)
 		char buf[64], *f[5];
 		const char *why = NULL;
 		strcpy(buf, bad[i].in);
-		assert_int_equal(csv_split(buf, f, 5, &why), -EINVAL);
+		assert_int_equal(cli_csv_split(buf, f, 5, &why), -EINVAL);
 		assert_non_null(strstr(why, bad[i].why));
 	}
 }
@@ -72,16 +72,16 @@ static void note(int line, const char *why, void *data)
 	s->n++;
 }
 
-static int parse(const char *text, bool smbios, struct csv_devices *d, struct said *s)
+static int parse(const char *text, bool smbios, struct cli_csv_devices *d, struct said *s)
 {
 	memset(s, 0, sizeof *s);
-	return csv_devices_parse(text, strlen(text), smbios, d, note, s);
+	return cli_csv_devices_parse(text, strlen(text), smbios, d, note, s);
 }
 
 static void test_rows(void **state)
 {
 	(void) state;
-	struct csv_devices d;
+	struct cli_csv_devices d;
 	struct said s;
 	char m[HWADDR_STRLEN];
 	const char *text = "# lab machines\n"
@@ -111,7 +111,7 @@ static void test_rows(void **state)
 	assert_string_equal(d.v[3].uuid, "a1b2c3d4-0000-1111-2222-333344445566");
 	assert_string_equal(d.v[4].name, "pc5");
 	assert_int_equal(d.v[4].line, 7);
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 
 	/* SMBIOS order: the first three fields byte-swapped into wire order */
 	assert_int_equal(
@@ -119,13 +119,13 @@ static void test_rows(void **state)
 	        0);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.v[0].uuid, "a1b2c3d4-0000-1111-2222-333344445555");
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 }
 
 static void test_header(void **state)
 {
 	(void) state;
-	struct csv_devices d;
+	struct cli_csv_devices d;
 	struct said s;
 	char m[HWADDR_STRLEN];
 	/* a BOM, CRLF, columns in another order and case, fewer columns */
@@ -140,31 +140,31 @@ static void test_header(void **state)
 	assert_string_equal(hwaddr_fmt(&d.v[1].macs[0], m), "52:54:00:12:34:57");
 	assert_string_equal(d.v[1].group, "kiosk");
 	assert_int_equal(d.v[1].line, 3);
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	/* the export's own header */
 	assert_int_equal(parse("mac,name,uuid,group\n52:54:00:12:34:56,pc1,,\n", false, &d, &s), 0);
 	assert_int_equal(d.n, 1);
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	/* a header is the first line only; a header-like row later is bad */
 	assert_int_equal(parse("52:54:00:12:34:56\nmac,name\n", false, &d, &s), 0);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(s.text, "2: mac 'mac' is not a MAC address");
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	assert_int_equal(parse("mac,nmae\n52:54:00:12:34:56\n", false, &d, &s), 0);
 	assert_string_equal(s.text, "1: header: unknown column 'nmae' (mac, name, uuid, group)");
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	assert_int_equal(parse("mac,name,MAC\n", false, &d, &s), 0);
 	assert_string_equal(s.text, "1: header: column mac is named twice");
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	assert_int_equal(parse("name,mac\npc1,52:54:00:12:34:56,x\n", false, &d, &s), 0);
 	assert_string_equal(s.text, "2: 3 fields; expected at most 2 (the header's)");
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 }
 
 static void test_every_bad_line(void **state)
 {
 	(void) state;
-	struct csv_devices d;
+	struct cli_csv_devices d;
 	struct said s;
 	char text[8192];
 	snprintf(text, sizeof text,
@@ -202,10 +202,10 @@ static void test_every_bad_line(void **state)
 	assert_int_equal(d.n_bad, 11);
 	assert_int_equal(d.n, 2);
 	assert_int_equal(d.v[1].line, 13);
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 
 	/* nine MACs, a 65-byte name, a line past the limit, a NUL byte */
-	char line[CSV_LINE_MAX + 64];
+	char line[CLI_CSV_LINE_MAX + 64];
 	memset(text, 0, sizeof text);
 	for (int i = 1; i <= 9; i++)
 		sprintf(text + strlen(text), "52:54:00:00:00:%02x%s", i, i < 9 ? " " : "\n");
@@ -215,13 +215,13 @@ static void test_every_bad_line(void **state)
 	strcat(text, line);
 	strcat(text, "\n");
 	size_t n = strlen(text);
-	memset(text + n, 'x', CSV_LINE_MAX + 1);
-	text[n + CSV_LINE_MAX + 1] = '\n';
-	n += CSV_LINE_MAX + 2;
+	memset(text + n, 'x', CLI_CSV_LINE_MAX + 1);
+	text[n + CLI_CSV_LINE_MAX + 1] = '\n';
+	n += CLI_CSV_LINE_MAX + 2;
 	memcpy(text + n, "52:54:00:12:34:56\0,pc\n", 22);
 	n += 22;
 	memset(&s, 0, sizeof s);
-	assert_int_equal(csv_devices_parse(text, n, false, &d, note, &s), 0);
+	assert_int_equal(cli_csv_devices_parse(text, n, false, &d, note, &s), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(s.n, 4);
 	assert_non_null(strstr(s.text, "1: more than 8 MACs"));
@@ -229,30 +229,30 @@ static void test_every_bad_line(void **state)
 	assert_non_null(strstr(s.text, "...' is not a single DNS label"));
 	assert_non_null(strstr(s.text, "|3: the line is longer than 4096 bytes"));
 	assert_non_null(strstr(s.text, "|4: the line holds a NUL byte"));
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	/* an empty file, a file of nothing but a header */
 	assert_int_equal(parse("", false, &d, &s), 0);
 	assert_int_equal(d.n + d.n_bad, 0);
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	assert_int_equal(parse("mac,name,uuid,group\n", false, &d, &s), 0);
 	assert_int_equal(d.n + d.n_bad, 0);
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 }
 
 static void test_row_limit(void **state)
 {
 	(void) state;
-	struct csv_devices d;
+	struct cli_csv_devices d;
 	struct said s;
-	size_t n = CSV_ROWS_MAX + 2;
+	size_t n = CLI_CSV_ROWS_MAX + 2;
 	char *text = malloc(n * 13 + 1), *p = text;
 	for (size_t i = 0; i < n; i++)
 		p += sprintf(p, "%012zx\n", i + 1);
 	assert_int_equal(parse(text, false, &d, &s), -E2BIG);
-	assert_int_equal(d.n, CSV_ROWS_MAX);
+	assert_int_equal(d.n, CLI_CSV_ROWS_MAX);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.text, "10001: more than 10000 devices in one file");
-	csv_devices_done(&d);
+	cli_csv_devices_done(&d);
 	free(text);
 }
 

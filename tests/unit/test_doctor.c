@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/api.h"
 #include "dhcp/wire.h"
 #include "dns/wire.h"
 #include "doctor/doctor.h"
+#include "httpc/httpc.h"
 #include "tftp/wire.h"
 
 static bool has_evidence(const struct doctor_result *r, const char *s)
@@ -579,7 +579,7 @@ static void http_case(int status, const char *ctype, const char *body, const cha
 {
 	struct doctor_result r;
 	struct doctor_health h = {0};
-	struct api_response resp = {
+	struct httpc_response resp = {
 	        .status = status, .body = (char *) body, .body_len = strlen(body)};
 	snprintf(resp.content_type, sizeof resp.content_type, "%s", ctype);
 	snprintf(resp.server, sizeof resp.server, "nginx");
@@ -620,7 +620,7 @@ static void test_http_judge(void **state)
 static void health_of(struct doctor_health *h, uint32_t addr, int status, const char *ctype,
                       const char *body)
 {
-	struct api_response resp = {
+	struct httpc_response resp = {
 	        .status = status, .body = (char *) body, .body_len = strlen(body)};
 	snprintf(resp.content_type, sizeof resp.content_type, "%s", ctype);
 	*h = (struct doctor_health){.addr = addr, .port = 80};

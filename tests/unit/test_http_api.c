@@ -69,7 +69,7 @@ static void reset_fake(int status, json_t *result, const char *err)
 }
 
 /* Makes a request; returns the parsed body (NULL when empty), *ret_status. */
-static json_t *call(const char *method, const char *path, const char *body, enum api_auth auth,
+static json_t *call(const char *method, const char *path, const char *body, enum http_api_auth auth,
                     struct http_reply *rp)
 {
 	struct http_req rq = {.method = method,
@@ -78,7 +78,7 @@ static json_t *call(const char *method, const char *path, const char *body, enum
 	                      .body = body,
 	                      .body_len = body ? strlen(body) : 0};
 	http_reply_init(rp);
-	api_handle(api, &rq, auth, rp);
+	http_api_handle(api, &rq, auth, rp);
 	if (rp->status != 204)
 		assert_string_equal(rp->type, "application/json");
 	if (!rp->body_len)
@@ -90,8 +90,8 @@ static json_t *call(const char *method, const char *path, const char *body, enum
 }
 
 /* Expects status and an {"error": ...} containing needle. */
-static void expect_error(const char *method, const char *path, const char *body, enum api_auth auth,
-                         unsigned status, const char *needle)
+static void expect_error(const char *method, const char *path, const char *body,
+                         enum http_api_auth auth, unsigned status, const char *needle)
 {
 	struct http_reply rp;
 	json_t *j = call(method, path, body, auth, &rp);
@@ -109,8 +109,8 @@ static void expect_error(const char *method, const char *path, const char *body,
 static void test_health(void **state)
 {
 	(void) state;
-	static const enum api_auth auths[] = {API_AUTH_OK, API_AUTH_MISSING, API_AUTH_WRONG,
-	                                      API_AUTH_CLOSED};
+	static const enum http_api_auth auths[] = {HTTP_API_AUTH_OK, HTTP_API_AUTH_MISSING,
+	                                           HTTP_API_AUTH_WRONG, HTTP_API_AUTH_CLOSED};
 	char first[17] = "";
 	for (size_t i = 0; i < 4; i++) {
 		struct http_reply rp;
@@ -139,7 +139,7 @@ static void test_health(void **state)
 		http_reply_done(&rp);
 	}
 	struct http_reply rp;
-	json_decref(call("HEAD", "/api/v1/health", NULL, API_AUTH_MISSING, &rp));
+	json_decref(call("HEAD", "/api/v1/health", NULL, HTTP_API_AUTH_MISSING, &rp));
 	assert_int_equal(rp.status, 200);
 	http_reply_done(&rp);
 }
@@ -151,18 +151,18 @@ static void test_auth(void **state)
 	reset_fake(200, json_pack("{s:[]}", "leases"), NULL);
 	assert_int_equal(ctl_register(svc.ctl, "lease.list", fake_cmd, NULL), 0);
 
-	json_decref(call("GET", "/api/v1/leases", NULL, API_AUTH_MISSING, &rp));
+	json_decref(call("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_MISSING, &rp));
 	assert_int_equal(rp.status, 401);
 	assert_true(rp.challenge);
 	http_reply_done(&rp);
-	expect_error("GET", "/api/v1/leases", NULL, API_AUTH_WRONG, 401, "wrong token");
-	expect_error("GET", "/api/v1/leases", NULL, API_AUTH_CLOSED, 403, "[api] token");
+	expect_error("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_WRONG, 401, "wrong token");
+	expect_error("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_CLOSED, 403, "[api] token");
 	/* unknown routes and wrong methods say nothing to a caller without a token */
-	expect_error("GET", "/api/v1/secret", NULL, API_AUTH_MISSING, 401, "Bearer");
-	expect_error("DELETE", "/api/v1/leases", NULL, API_AUTH_WRONG, 401, "wrong token");
+	expect_error("GET", "/api/v1/secret", NULL, HTTP_API_AUTH_MISSING, 401, "Bearer");
+	expect_error("DELETE", "/api/v1/leases", NULL, HTTP_API_AUTH_WRONG, 401, "wrong token");
 	assert_int_equal(fake.calls, 0);
 
-	json_t *j = call("GET", "/api/v1/leases", NULL, API_AUTH_OK, &rp);
+	json_t *j = call("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_OK, &rp);
 	assert_int_equal(rp.status, 200);
 	assert_true(json_is_array(json_object_get(j, "leases")));
 	assert_int_equal(fake.calls, 1);
@@ -191,22 +191,22 @@ static void test_routing(void **state)
 	        "",
 	};
 	for (size_t i = 0; i < sizeof not_found / sizeof not_found[0]; i++)
-		expect_error("GET", not_found[i], NULL, API_AUTH_OK, 404, "no such route");
+		expect_error("GET", not_found[i], NULL, HTTP_API_AUTH_OK, 404, "no such route");
 
 	char longp[3000] = "/api/v1/";
 	memset(longp + 8, 'a', sizeof longp - 9);
-	expect_error("GET", longp, NULL, API_AUTH_OK, 404, "no such route");
+	expect_error("GET", longp, NULL, HTTP_API_AUTH_OK, 404, "no such route");
 
 	struct http_reply rp;
-	json_decref(call("POST", "/api/v1/health", NULL, API_AUTH_OK, &rp));
+	json_decref(call("POST", "/api/v1/health", NULL, HTTP_API_AUTH_OK, &rp));
 	assert_int_equal(rp.status, 405);
 	assert_string_equal(rp.allow, "GET, HEAD");
 	http_reply_done(&rp);
-	json_decref(call("GET", "/api/v1/leases/10.0.0.1/release", NULL, API_AUTH_OK, &rp));
+	json_decref(call("GET", "/api/v1/leases/10.0.0.1/release", NULL, HTTP_API_AUTH_OK, &rp));
 	assert_int_equal(rp.status, 405);
 	assert_string_equal(rp.allow, "POST");
 	http_reply_done(&rp);
-	expect_error("G\nET", "/api/v1/health", NULL, API_AUTH_OK, 405, "G\\x0aET");
+	expect_error("G\nET", "/api/v1/health", NULL, HTTP_API_AUTH_OK, 405, "G\\x0aET");
 }
 
 static void test_leases(void **state)
@@ -214,14 +214,14 @@ static void test_leases(void **state)
 	(void) state;
 	struct http_reply rp;
 	/* DHCP off: nothing registered the commands */
-	expect_error("GET", "/api/v1/leases", NULL, API_AUTH_OK, 503, "lease.list");
-	expect_error("POST", "/api/v1/leases/10.0.0.7/release", NULL, API_AUTH_OK, 503,
+	expect_error("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_OK, 503, "lease.list");
+	expect_error("POST", "/api/v1/leases/10.0.0.7/release", NULL, HTTP_API_AUTH_OK, 503,
 	             "lease.release");
 
 	assert_int_equal(ctl_register(svc.ctl, "lease.list", fake_cmd, NULL), 0);
 	assert_int_equal(ctl_register(svc.ctl, "lease.release", fake_cmd, NULL), 0);
 	reset_fake(200, json_pack("{s:[{s:s}]}", "leases", "addr", "10.0.0.7"), NULL);
-	json_t *j = call("GET", "/api/v1/leases", NULL, API_AUTH_OK, &rp);
+	json_t *j = call("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_OK, &rp);
 	assert_int_equal(rp.status, 200);
 	assert_true(json_equal(j, fake.result)); /* passed through as the command gave it */
 	assert_string_equal(fake.args, "");
@@ -229,7 +229,7 @@ static void test_leases(void **state)
 	http_reply_done(&rp);
 
 	reset_fake(200, json_pack("{s:s}", "released", "10.0.0.7"), NULL);
-	j = call("POST", "/api/v1/leases/10.0.0.7/release", NULL, API_AUTH_OK, &rp);
+	j = call("POST", "/api/v1/leases/10.0.0.7/release", NULL, HTTP_API_AUTH_OK, &rp);
 	assert_int_equal(rp.status, 200);
 	assert_string_equal(fake.args, "{\"addr\":\"10.0.0.7\"}");
 	json_decref(j);
@@ -237,24 +237,24 @@ static void test_leases(void **state)
 
 	/* a command with nothing to say */
 	reset_fake(204, NULL, NULL);
-	assert_null(call("POST", "/api/v1/leases/10.0.0.7/release", "{}", API_AUTH_OK, &rp));
+	assert_null(call("POST", "/api/v1/leases/10.0.0.7/release", "{}", HTTP_API_AUTH_OK, &rp));
 	assert_int_equal(rp.status, 204);
 	http_reply_done(&rp);
 
 	/* the command's own refusals pass through with their status */
 	reset_fake(404, NULL, "no lease for 10.0.0.8");
-	expect_error("POST", "/api/v1/leases/10.0.0.8/release", NULL, API_AUTH_OK, 404,
+	expect_error("POST", "/api/v1/leases/10.0.0.8/release", NULL, HTTP_API_AUTH_OK, 404,
 	             "no lease for 10.0.0.8");
 	reset_fake(409, NULL, "10.0.0.8 is a reservation");
-	expect_error("POST", "/api/v1/leases/10.0.0.8/release", NULL, API_AUTH_OK, 409,
+	expect_error("POST", "/api/v1/leases/10.0.0.8/release", NULL, HTTP_API_AUTH_OK, 409,
 	             "reservation");
 	reset_fake(404, NULL, "no such command: x"); /* not mistaken for a missing module */
-	expect_error("POST", "/api/v1/leases/10.0.0.8/release", NULL, API_AUTH_OK, 503,
+	expect_error("POST", "/api/v1/leases/10.0.0.8/release", NULL, HTTP_API_AUTH_OK, 503,
 	             "nothing serves");
 	reset_fake(302, NULL, NULL);
-	expect_error("GET", "/api/v1/leases", NULL, API_AUTH_OK, 500, "status 302");
+	expect_error("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_OK, 500, "status 302");
 	reset_fake(7, NULL, NULL);
-	expect_error("GET", "/api/v1/leases", NULL, API_AUTH_OK, 500, "status 7");
+	expect_error("GET", "/api/v1/leases", NULL, HTTP_API_AUTH_OK, 500, "status 7");
 
 	/* bad input never reaches the command */
 	reset_fake(200, NULL, NULL);
@@ -263,15 +263,16 @@ static void test_leases(void **state)
 	        "/api/v1/leases/52:54:00:12:34:56/release", "/api/v1/leases/ 10.0.0.1/release",
 	        "/api/v1/leases/10.0.0.1 /release"};
 	for (size_t i = 0; i < sizeof bad_addr / sizeof bad_addr[0]; i++)
-		expect_error("POST", bad_addr[i], NULL, API_AUTH_OK, 400, "not an IPv4 address");
+		expect_error("POST", bad_addr[i], NULL, HTTP_API_AUTH_OK, 400,
+		             "not an IPv4 address");
 	static const char *const bad_json[] = {"{bad", "{\"a\":1,\"a\":2}", "{} x", "\xff", "[1,2"};
 	for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++)
-		expect_error("POST", "/api/v1/leases/10.0.0.7/release", bad_json[i], API_AUTH_OK,
-		             400, "bad JSON");
-	char *big = malloc(API_BODY_MAX + 2);
-	memset(big, ' ', API_BODY_MAX + 1);
-	big[API_BODY_MAX + 1] = 0;
-	expect_error("POST", "/api/v1/leases/10.0.0.7/release", big, API_AUTH_OK, 413,
+		expect_error("POST", "/api/v1/leases/10.0.0.7/release", bad_json[i],
+		             HTTP_API_AUTH_OK, 400, "bad JSON");
+	char *big = malloc(HTTP_API_BODY_MAX + 2);
+	memset(big, ' ', HTTP_API_BODY_MAX + 1);
+	big[HTTP_API_BODY_MAX + 1] = 0;
+	expect_error("POST", "/api/v1/leases/10.0.0.7/release", big, HTTP_API_AUTH_OK, 413,
 	             "over 65536 bytes");
 	free(big);
 	assert_int_equal(fake.calls, 0);
@@ -286,19 +287,21 @@ static void test_device_journal(void **state)
 	const struct hwaddr mac = {{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}};
 	struct http_reply rp;
 
-	expect_error("GET", "/api/v1/devices/52:54:00:aa:bb:cc/journal", NULL, API_AUTH_OK, 404,
-	             "no device with MAC 52:54:00:aa:bb:cc");
-	expect_error("GET", "/api/v1/devices/nonsense/journal", NULL, API_AUTH_OK, 404,
+	expect_error("GET", "/api/v1/devices/52:54:00:aa:bb:cc/journal", NULL, HTTP_API_AUTH_OK,
+	             404, "no device with MAC 52:54:00:aa:bb:cc");
+	expect_error("GET", "/api/v1/devices/nonsense/journal", NULL, HTTP_API_AUTH_OK, 404,
 	             "no device or host named 'nonsense'");
-	expect_error("GET", "/api/v1/devices/no such!/journal", NULL, API_AUTH_OK, 400,
+	expect_error("GET", "/api/v1/devices/no such!/journal", NULL, HTTP_API_AUTH_OK, 400,
 	             "not a MAC address, a name or a #ID");
-	expect_error("GET", "/api/v1/devices/#x/journal", NULL, API_AUTH_OK, 400,
+	expect_error("GET", "/api/v1/devices/#x/journal", NULL, HTTP_API_AUTH_OK, 400,
 	             "not a device #ID");
-	expect_error("GET", "/api/v1/devices/#99/journal", NULL, API_AUTH_OK, 404, "no device #99");
+	expect_error("GET", "/api/v1/devices/#99/journal", NULL, HTTP_API_AUTH_OK, 404,
+	             "no device #99");
 
 	journal_event(svc.journal, &mac, 0x0a000009, "http.fetch", "GET ipxe.efi: 200");
 	journal_event(svc.journal, &mac, 0, "dhcp.discover", "bad \xff byte");
-	json_t *j = call("GET", "/api/v1/devices/5254.00AA.BBCC/journal", NULL, API_AUTH_OK, &rp);
+	json_t *j =
+	        call("GET", "/api/v1/devices/5254.00AA.BBCC/journal", NULL, HTTP_API_AUTH_OK, &rp);
 	assert_int_equal(rp.status, 200);
 	assert_string_equal(json_string_value(json_object_get(j, "mac")), "52:54:00:aa:bb:cc");
 	json_t *ev = json_object_get(j, "events");
@@ -320,7 +323,7 @@ static void test_device_journal(void **state)
 	const struct hwaddr other = {{0x52, 0x54, 0x00, 0, 0, 1}};
 	struct registry_boot rb;
 	assert_int_equal(registry_boot_seen(svc.registry, &other, 0, -1, NULL, &rb), 0);
-	j = call("GET", "/api/v1/devices/52:54:00:00:00:01/journal", NULL, API_AUTH_OK, &rp);
+	j = call("GET", "/api/v1/devices/52:54:00:00:00:01/journal", NULL, HTTP_API_AUTH_OK, &rp);
 	assert_int_equal(rp.status, 200);
 	ev = json_object_get(j, "events");
 	assert_int_equal(json_array_size(ev), 1);

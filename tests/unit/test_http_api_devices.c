@@ -64,7 +64,7 @@ static json_t *call_x(const char *method, const char *path, const char *body,
 		}
 	}
 	http_reply_init(rp);
-	api_handle(api, &rq, API_AUTH_OK, rp);
+	http_api_handle(api, &rq, HTTP_API_AUTH_OK, rp);
 	if (!rp->body_len)
 		return NULL;
 	json_error_t je;

@@ -71,7 +71,7 @@ static int setup(void **state)
 	assert_int_equal(hosts_set(svc.hosts, &pc1, CLIENT_IP, "pc1", HOSTS_STATIC, 0), 1);
 	conf = load("");
 	char err[200];
-	assert_int_equal(boot_new(conf, &svc, &boot, err, sizeof err), 0);
+	assert_int_equal(http_boot_new(conf, &svc, &boot, err, sizeof err), 0);
 	return 0;
 }
 
@@ -79,7 +79,7 @@ static int teardown(void **state)
 {
 	(void) state;
 	char cmd[256];
-	boot_free(boot);
+	http_boot_free(boot);
 	conf_free(conf);
 	registry_free(svc.registry);
 	journal_free(svc.journal);
@@ -121,7 +121,7 @@ static void get(const char *method, const char *path, const char *range, const c
 	                      .range = range,
 	                      .if_range = if_range};
 	http_reply_init(rp);
-	boot_handle(boot, &rq, rp);
+	http_boot_handle(boot, &rq, rp);
 }
 
 static void test_range_parse(void **state)
@@ -163,7 +163,7 @@ static void test_range_parse(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint64_t off = 77, len = 77;
-		int r = boot_range_parse(cases[i].h, cases[i].size, &off, &len);
+		int r = http_boot_range_parse(cases[i].h, cases[i].size, &off, &len);
 		if (r != cases[i].r)
 			print_message("'%s' -> %d\n", cases[i].h, r);
 		assert_int_equal(r, cases[i].r);
@@ -329,7 +329,7 @@ static void use_template(const char *text)
 	char err[300];
 	put("t.ipxe", text, strlen(text));
 	struct conf *c = load("[http]\nipxe-template = t.ipxe\n");
-	assert_int_equal(boot_reload(boot, c, err, sizeof err), 0);
+	assert_int_equal(http_boot_reload(boot, c, err, sizeof err), 0);
 	conf_free(conf);
 	conf = c;
 }
@@ -380,20 +380,20 @@ static void test_template_errors(void **state)
 
 	put("bad.ipxe", "#!ipxe\necho {{mac}}\necho {{hostname}}\n", 37);
 	struct conf *c = load("[http]\nipxe-template = bad.ipxe\n");
-	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -EINVAL);
+	assert_int_equal(http_boot_new(c, &svc, &b, err, sizeof err), -EINVAL);
 	assert_null(b);
 	assert_non_null(strstr(err, "/bad.ipxe: line 3: unknown placeholder {{hostname}}"));
 	/* a reload to it keeps the running template */
-	assert_int_equal(boot_reload(boot, c, err, sizeof err), -EINVAL);
+	assert_int_equal(http_boot_reload(boot, c, err, sizeof err), -EINVAL);
 	conf_free(c);
 	/* with HTTP off (the API alone) the template is not read at all */
 	c = load("[http]\nenable = no\nipxe-template = bad.ipxe\n");
-	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), 0);
-	boot_free(b);
+	assert_int_equal(http_boot_new(c, &svc, &b, err, sizeof err), 0);
+	http_boot_free(b);
 	conf_free(c);
 
 	c = load("[http]\nipxe-template = /nonexistent/t.ipxe\n");
-	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -ENOENT);
+	assert_int_equal(http_boot_new(c, &svc, &b, err, sizeof err), -ENOENT);
 	assert_string_equal(err, "/nonexistent/t.ipxe: No such file or directory");
 	conf_free(c);
 
@@ -402,21 +402,21 @@ static void test_template_errors(void **state)
 	struct conf_diag d = {0};
 	snprintf(text, sizeof text, "[dhcp]\nmode = off\n[tftp]\nroot = %s/later\n", root);
 	assert_int_equal(conf_load_string(text, "t.conf", &d, &c), 0);
-	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), 0);
+	assert_int_equal(http_boot_new(c, &svc, &b, err, sizeof err), 0);
 	struct http_req rq = {.method = "GET", .path = "/x", .client = "c", .server = "s"};
 	struct http_reply rp;
 	http_reply_init(&rp);
-	boot_handle(b, &rq, &rp);
+	http_boot_handle(b, &rq, &rp);
 	assert_int_equal(rp.status, 404);
 	http_reply_done(&rp);
 	snprintf(text, sizeof text, "%s/later", root);
 	assert_int_equal(mkdir(text, 0755), 0);
 	put("later/x", "x", 1);
 	http_reply_init(&rp);
-	boot_handle(b, &rq, &rp);
+	http_boot_handle(b, &rq, &rp);
 	assert_int_equal(rp.status, 200);
 	http_reply_done(&rp);
-	boot_free(b);
+	http_boot_free(b);
 	conf_free(c);
 }
 
@@ -435,19 +435,19 @@ static void test_template_jail(void **state)
 	snprintf(p, sizeof p, "%s/evil.ipxe", root);
 	assert_int_equal(symlink(outside, p), 0);
 	struct conf *c = load("[http]\nipxe-template = evil.ipxe\n");
-	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -EPERM);
+	assert_int_equal(http_boot_new(c, &svc, &b, err, sizeof err), -EPERM);
 	assert_null(b);
 	assert_non_null(strstr(err, "/evil.ipxe: refused: it resolves outside the boot root"));
-	assert_int_equal(boot_reload(boot, c, err, sizeof err), -EPERM);
+	assert_int_equal(http_boot_reload(boot, c, err, sizeof err), -EPERM);
 	conf_free(c);
 	snprintf(text, sizeof text, "[http]\nipxe-template = %s/evil.ipxe\n", root);
 	c = load(text);
-	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -EPERM);
+	assert_int_equal(http_boot_new(c, &svc, &b, err, sizeof err), -EPERM);
 	conf_free(c);
 	snprintf(text, sizeof text, "[http]\nipxe-template = %s/../%s\n", root,
 	         strrchr(outside, '/') + 1);
 	c = load(text);
-	assert_int_equal(boot_new(c, &svc, &b, err, sizeof err), -EPERM);
+	assert_int_equal(http_boot_new(c, &svc, &b, err, sizeof err), -EPERM);
 	assert_non_null(strstr(err, "not a file name inside the boot root"));
 	conf_free(c);
 
@@ -464,7 +464,7 @@ static void test_template_jail(void **state)
 	http_reply_done(&rp);
 	/* and a reload to it is refused, the running template kept */
 	c = load("[http]\nipxe-template = t.ipxe\n");
-	assert_int_equal(boot_reload(boot, c, err, sizeof err), -EPERM);
+	assert_int_equal(http_boot_reload(boot, c, err, sizeof err), -EPERM);
 	conf_free(c);
 	get("GET", "/boot/525400123456.ipxe", NULL, NULL, &rp);
 	assert_string_equal(rp.body, "#!ipxe\necho good 52:54:00:12:34:56\n");

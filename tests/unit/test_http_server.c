@@ -105,15 +105,15 @@ static int setup(void **state)
 	if (server == 0)
 		run_server(text);
 	/* ready when the socket answers (bounded: 5 s) */
-	struct api_target t;
-	api_target_init(&t);
+	struct cli_api_target t;
+	cli_api_target_init(&t);
 	snprintf(t.socket, sizeof t.socket, "%s", sock);
 	for (int i = 0; i < 100; i++) {
 		json_t *j = NULL;
 		int status;
 		char err[200];
-		if (api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, sizeof err) ==
-		    0) {
+		if (cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err,
+		                    sizeof err) == 0) {
 			json_decref(j);
 			return 0;
 		}
@@ -150,37 +150,40 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-static void unix_target(struct api_target *t)
+static void unix_target(struct cli_api_target *t)
 {
-	api_target_init(t);
+	cli_api_target_init(t);
 	snprintf(t->socket, sizeof t->socket, "%s", sock);
 }
 
-static void tcp_target(struct api_target *t, const char *token)
+static void tcp_target(struct cli_api_target *t, const char *token)
 {
 	char server_s[32], err[100];
-	api_target_init(t);
+	cli_api_target_init(t);
 	snprintf(server_s, sizeof server_s, "127.0.0.1:%u", port);
-	assert_int_equal(api_target_option(t, API_OPT_SERVER, server_s, err, sizeof err), 1);
+	assert_int_equal(cli_api_target_option(t, CLI_API_OPT_SERVER, server_s, err, sizeof err),
+	                 1);
 	snprintf(t->token, sizeof t->token, "%s", token ? token : "");
 }
 
 static void test_health_both_ways(void **state)
 {
 	(void) state;
-	struct api_target t;
+	struct cli_api_target t;
 	json_t *j;
 	int status;
 	char err[200];
 
 	unix_target(&t);
-	assert_int_equal(api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200),
+	                 0);
 	assert_int_equal(status, 200);
 	assert_string_equal(json_string_value(json_object_get(j, "name")), "unit");
 	json_decref(j);
 
 	tcp_target(&t, NULL); /* open: no token needed */
-	assert_int_equal(api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200),
+	                 0);
 	assert_int_equal(status, 200);
 	json_decref(j);
 }
@@ -188,23 +191,26 @@ static void test_health_both_ways(void **state)
 static void test_tokens_and_routes(void **state)
 {
 	(void) state;
-	struct api_target t;
+	struct cli_api_target t;
 	json_t *j;
 	int status;
 	char err[200];
 
 	tcp_target(&t, NULL);
-	assert_int_equal(api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, 200),
+	                 0);
 	assert_int_equal(status, 401);
-	assert_non_null(strstr(api_error_text(j), "Bearer"));
+	assert_non_null(strstr(cli_api_error_text(j), "Bearer"));
 	json_decref(j);
 	tcp_target(&t, TOKEN "x");
-	assert_int_equal(api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, 200),
+	                 0);
 	assert_int_equal(status, 401);
 	json_decref(j);
 
 	tcp_target(&t, TOKEN);
-	assert_int_equal(api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, 200),
+	                 0);
 	assert_int_equal(status, 200);
 	assert_string_equal(json_string_value(json_object_get(j, "cmd")), "lease.list");
 	assert_true(json_is_null(json_object_get(j, "args")) || !json_object_get(j, "args"));
@@ -213,8 +219,8 @@ static void test_tokens_and_routes(void **state)
 	/* a body and a {param} make it through the real server to the command */
 	unix_target(&t);
 	json_t *body = json_pack("{s:b}", "force", 1);
-	assert_int_equal(api_request(&t, "POST", "/api/v1/leases/10.0.0.9/release", body, &j,
-	                             &status, err, 200),
+	assert_int_equal(cli_api_request(&t, "POST", "/api/v1/leases/10.0.0.9/release", body, &j,
+	                                 &status, err, 200),
 	                 0);
 	json_decref(body);
 	assert_int_equal(status, 200);
@@ -224,18 +230,19 @@ static void test_tokens_and_routes(void **state)
 
 	/* percent-encoded segments are decoded before routing */
 	char seg[64], path[128];
-	assert_int_equal(api_escape_segment("10.0.0.9 ", seg, sizeof seg), 0);
+	assert_int_equal(cli_api_escape_segment("10.0.0.9 ", seg, sizeof seg), 0);
 	snprintf(path, sizeof path, "/api/v1/leases/%s/release", seg);
-	assert_int_equal(api_request(&t, "POST", path, NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "POST", path, NULL, &j, &status, err, 200), 0);
 	assert_int_equal(status, 400);
-	assert_non_null(strstr(api_error_text(j), "'10.0.0.9 ' is not an IPv4 address"));
+	assert_non_null(strstr(cli_api_error_text(j), "'10.0.0.9 ' is not an IPv4 address"));
 	json_decref(j);
 
-	assert_int_equal(api_request(&t, "DELETE", "/api/v1/leases", NULL, &j, &status, err, 200),
-	                 0);
+	assert_int_equal(
+	        cli_api_request(&t, "DELETE", "/api/v1/leases", NULL, &j, &status, err, 200), 0);
 	assert_int_equal(status, 405);
 	json_decref(j);
-	assert_int_equal(api_request(&t, "HEAD", "/api/v1/health", NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "HEAD", "/api/v1/health", NULL, &j, &status, err, 200),
+	                 0);
 	assert_int_equal(status, 200);
 	assert_null(j); /* HEAD: headers only */
 }
@@ -245,7 +252,7 @@ static void test_stalled_client(void **state)
 {
 	(void) state;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct api_target t;
+	struct cli_api_target t;
 	json_t *j;
 	int status;
 	char err[200], buf[512];
@@ -258,7 +265,8 @@ static void test_stalled_client(void **state)
 	unix_target(&t);
 	t.timeout_ms = 2000;
 	int64_t t0 = nb_now_ms();
-	assert_int_equal(api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200), 0);
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200),
+	                 0);
 	assert_true(nb_now_ms() - t0 < 1000);
 	json_decref(j);
 

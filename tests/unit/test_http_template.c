@@ -7,7 +7,7 @@
 
 #include "http/template.h"
 
-static const struct tmpl_var vars[] = {
+static const struct http_tmpl_var vars[] = {
         {"mac", "52:54:00:12:34:56"},
         {"name", "pc1"},
         {"ip", "10.0.0.5"},
@@ -19,7 +19,7 @@ static char *render_ok(const char *text)
 {
 	char *out = NULL, err[200] = "";
 	size_t n = 0;
-	int r = tmpl_render(text, strlen(text), vars, 4, &out, &n, err, sizeof err);
+	int r = http_tmpl_render(text, strlen(text), vars, 4, &out, &n, err, sizeof err);
 	if (r < 0)
 		print_message("'%s': %s\n", text, err);
 	assert_int_equal(r, 0);
@@ -39,7 +39,7 @@ static void refused(const char *text, size_t len, const char *needle)
 {
 	char *out = (char *) 0x1, err[200] = "";
 	size_t n = 7;
-	int r = tmpl_render(text, len, vars, 4, &out, &n, err, sizeof err);
+	int r = http_tmpl_render(text, len, vars, 4, &out, &n, err, sizeof err);
 	if (r != -EINVAL || !strstr(err, needle))
 		print_message("'%s' -> %d '%s'\n", text, r, err);
 	assert_int_equal(r, -EINVAL);
@@ -69,25 +69,25 @@ static void test_render(void **state)
 static void test_values_are_inert(void **state)
 {
 	(void) state;
-	const struct tmpl_var evil[] = {
+	const struct http_tmpl_var evil[] = {
 	        {"name", "x\nchain http://evil/${a} #;|&\"'`\\{{mac}}"},
 	};
 	char *out, err[100];
 	size_t n;
-	assert_int_equal(tmpl_render("[{{name}}]", 10, evil, 1, &out, &n, err, sizeof err), 0);
+	assert_int_equal(http_tmpl_render("[{{name}}]", 10, evil, 1, &out, &n, err, sizeof err), 0);
 	/* no byte of the value may end the line or start an expansion */
 	for (size_t i = 1; i + 1 < n; i++)
 		assert_null(strchr("\n\r\t $#;|&\"'`\\{}", out[i]));
 	assert_string_equal(out, "[x_chain_http://evil/__a____________mac__]");
 	free(out);
 
-	/* a long value is cut at TMPL_VALUE_MAX */
+	/* a long value is cut at HTTP_TMPL_VALUE_MAX */
 	char longv[1000];
 	memset(longv, 'a', sizeof longv - 1);
 	longv[sizeof longv - 1] = 0;
-	const struct tmpl_var big[] = {{"name", longv}};
-	assert_int_equal(tmpl_render("{{name}}", 8, big, 1, &out, &n, err, sizeof err), 0);
-	assert_int_equal(n, TMPL_VALUE_MAX);
+	const struct http_tmpl_var big[] = {{"name", longv}};
+	assert_int_equal(http_tmpl_render("{{name}}", 8, big, 1, &out, &n, err, sizeof err), 0);
+	assert_int_equal(n, HTTP_TMPL_VALUE_MAX);
 	free(out);
 }
 
@@ -110,12 +110,14 @@ static void test_hostile_templates(void **state)
 
 	char *out, err[100];
 	size_t n;
-	char *huge = calloc(1, TMPL_TEXT_MAX + 2);
-	memset(huge, 'x', TMPL_TEXT_MAX + 1);
-	assert_int_equal(tmpl_render(huge, TMPL_TEXT_MAX + 1, vars, 4, &out, &n, err, sizeof err),
-	                 -E2BIG);
-	assert_int_equal(tmpl_render(huge, TMPL_TEXT_MAX, vars, 4, &out, &n, err, sizeof err), 0);
-	assert_int_equal(n, TMPL_TEXT_MAX);
+	char *huge = calloc(1, HTTP_TMPL_TEXT_MAX + 2);
+	memset(huge, 'x', HTTP_TMPL_TEXT_MAX + 1);
+	assert_int_equal(
+	        http_tmpl_render(huge, HTTP_TMPL_TEXT_MAX + 1, vars, 4, &out, &n, err, sizeof err),
+	        -E2BIG);
+	assert_int_equal(
+	        http_tmpl_render(huge, HTTP_TMPL_TEXT_MAX, vars, 4, &out, &n, err, sizeof err), 0);
+	assert_int_equal(n, HTTP_TMPL_TEXT_MAX);
 	free(out);
 	free(huge);
 }
@@ -125,10 +127,11 @@ static void test_check(void **state)
 	(void) state;
 	static const char *const names[] = {"mac", "name"};
 	char err[100];
-	assert_int_equal(tmpl_check("{{mac}} {{name}}", 16, names, 2, err, sizeof err), 0);
-	assert_int_equal(tmpl_check("{{mac}}\n{{ip}}", 14, names, 2, err, sizeof err), -EINVAL);
+	assert_int_equal(http_tmpl_check("{{mac}} {{name}}", 16, names, 2, err, sizeof err), 0);
+	assert_int_equal(http_tmpl_check("{{mac}}\n{{ip}}", 14, names, 2, err, sizeof err),
+	                 -EINVAL);
 	assert_string_equal(err, "line 2: unknown placeholder {{ip}}");
-	assert_int_equal(tmpl_check("", 0, NULL, 0, err, sizeof err), 0);
+	assert_int_equal(http_tmpl_check("", 0, NULL, 0, err, sizeof err), 0);
 }
 
 int main(void)

@@ -42,7 +42,7 @@ static json_t *get(const char *path, unsigned *ret_status)
 	struct http_reply rp;
 	json_error_t je;
 	http_reply_init(&rp);
-	api_handle(api, &rq, API_AUTH_OK, &rp);
+	http_api_handle(api, &rq, HTTP_API_AUTH_OK, &rp);
 	*ret_status = rp.status;
 	assert_true(rp.body_len > 0);
 	json_t *j = json_loadb(rp.body, rp.body_len, 0, &je);

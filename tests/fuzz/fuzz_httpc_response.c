@@ -1,22 +1,22 @@
-/* HTTP responses as the CLI reads them from the server. The parser may
- * accept or refuse anything, but what it accepts is a proper body within
- * the cap, and more bytes or the peer closing never undo a complete
- * answer: the client reads in pieces, so parsing is checked at every
- * split the input offers in its first byte. */
+/* HTTP responses as the CLI reads them from the server and the doctor from
+ * whatever answers. The parser may accept or refuse anything, but what it
+ * accepts is a proper body within the cap, and more bytes or the peer
+ * closing never undo a complete answer: the client reads in pieces, so
+ * parsing is checked at every split the input offers in its first byte. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/api.h"
+#include "httpc/httpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CAP 4096
 
-static int check(const uint8_t *data, size_t size, bool eof, bool head, struct api_response *r)
+static int check(const uint8_t *data, size_t size, bool eof, bool head, struct httpc_response *r)
 {
-	int k = api_response_parse(data, size, eof, head, CAP, r);
+	int k = httpc_response_parse(data, size, eof, head, CAP, r);
 	if (k != 1 && k != 0 && k != -EBADMSG && k != -E2BIG && k != -EFBIG && k != -ENOMEM)
 		abort();
 	if (k == 0 && eof)
@@ -29,7 +29,7 @@ static int check(const uint8_t *data, size_t size, bool eof, bool head, struct a
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct api_response whole, part, closed;
+	struct httpc_response whole, part, closed;
 	if (size < 1)
 		return 0;
 	bool head = data[0] & 1;
@@ -47,11 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (k != 1 || part.status != whole.status || part.body_len != whole.body_len ||
 		    memcmp(part.body, whole.body, part.body_len) != 0)
 			abort();
-		api_response_done(&part);
+		httpc_response_done(&part);
 	}
 	if (k == 1)
-		api_response_done(&whole);
+		httpc_response_done(&whole);
 	if (c == 1)
-		api_response_done(&closed);
+		httpc_response_done(&closed);
 	return 0;
 }
