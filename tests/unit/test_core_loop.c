@@ -159,7 +159,8 @@ static void test_busy_poll(void **state)
 	struct loop *l = loop_new();
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
 	assert_true(tfd >= 0);
-	assert_int_equal(loop_io_add(l, tfd, EPOLLIN, on_tick, NULL, NULL), 0);
+	struct loop_io *io = NULL;
+	assert_int_equal(loop_io_add(l, tfd, EPOLLIN, on_tick, NULL, &io), 0);
 	/* without it the turn sleeps until the timer fires */
 	for (int i = 0; i < 3; i++)
 		assert_true(turn_until_tick(l, tfd) >= 1);
@@ -180,6 +181,7 @@ static void test_busy_poll(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) <
 	            100 * 1000000L); /* far below 100 turns of 2 ms */
+	loop_io_free(io);
 	close(tfd);
 	loop_free(l);
 }
