@@ -162,9 +162,12 @@ ipxe-template = group.ipxe
 
 # ---- slow clients
 
-def established(srv, port):
-    out = srv.run("ss", "-Htn", "state", "established", f"( sport = :{port} )").stdout
-    return len(out.splitlines())
+def established(srv, port, pid=None):
+    """Established connections on port; with pid, only those that process
+    holds (not those still waiting in the listen queue for accept)."""
+    args = ["ss", "-Htn"] + (["-p"] if pid else [])
+    out = srv.run(*args, "state", "established", f"( sport = :{port} )").stdout
+    return sum(1 for l in out.splitlines() if not pid or f"pid={pid}," in l)
 
 
 def test_slowloris_does_not_stop_boot_or_api(pair, netbay):
@@ -177,7 +180,7 @@ def test_slowloris_does_not_stop_boot_or_api(pair, netbay):
     time.sleep(1.5)
     held = []
     for _ in range(3):
-        held.append(established(srv, 80))
+        held.append(established(srv, 80, nb.proc.pid))
         rc, st, body = curl(cli, f"http://{SRV}/undionly.kpxe", "--interface", CLI)
         assert (rc, st) == (0, 200) and body == "pxe" * 100
         for url in [f"http://{SRV}/api/v1/health", f"http://{SRV}:8081/api/v1/health"]:
@@ -188,8 +191,8 @@ def test_slowloris_does_not_stop_boot_or_api(pair, netbay):
     assert p.poll() is None  # every fetch above ran while the attack went on
     assert p.wait(timeout=30) == 0
     stats = json.loads((nb.dir / "slow.json").read_text().splitlines()[-1])
-    # 16 per source (the default) x 8 sources; ss also counts a few being reset
-    assert max(held) <= 8 * 16 + 16, held
+    # 16 per source (the default) x 8 sources; a few more may be being reset
+    assert 0 < min(held) and max(held) <= 8 * 16 + 16, held
     assert stats["closed_by_server"] > 8 * 16
     log = nb.log()
     assert "([http] connections-per-source); refused" in log
