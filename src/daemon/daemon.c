@@ -1,7 +1,8 @@
 /* The daemon's assembly (daemon/daemon.h): loads the config, opens the
  * store, builds the shared services, starts every module from the table
- * below in one event loop, and handles SIGTERM/SIGINT (clean stop) and
- * SIGHUP (reload; a bad file keeps the running config). */
+ * below in one event loop, drops its privileges once every socket is
+ * bound (daemon/privs.c), and handles SIGTERM/SIGINT (clean stop) and SIGHUP (reload; a bad file
+ * keeps the running config). */
 #include "daemon/daemon.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/services.h"
+#include "daemon/internal.h"
 #include "dhcp/dhcp.h"
 #include "dns/dns.h"
 #include "http/http.h"
@@ -43,6 +45,7 @@ struct daemon {
 	const char *conf_path;
 	int db_hold; /* the lock on the database (store_hold), -1: none */
 	struct log_ratelimit rl_store;
+	struct daemon_privs privs;
 };
 
 static void log_diag(const struct conf_diag *d, enum log_level lvl)
@@ -62,15 +65,13 @@ static void log_restart_key(const char *section, const char *key, void *data)
 	log_warn("reload: [%s] %s changed: needs a restart, not applied", section, key);
 }
 
-static void on_reload(struct loop *l, int signo, void *data)
+static void reload(struct daemon *d)
 {
-	struct daemon *d = data;
 	struct conf_diag diag = {0};
 	struct conf *nc = NULL;
 	size_t done = 0, kept;
 	int r;
 
-	log_info("received SIGHUP, reloading %s", d->conf_path);
 	if (conf_load(d->conf_path, &diag, &nc) < 0) {
 		log_diag(&diag, LOG_LVL_ERR);
 		log_err("reload: %s has %zu problem%s; keeping the running configuration",
@@ -82,6 +83,8 @@ static void on_reload(struct loop *l, int signo, void *data)
 	conf_diag_done(&diag);
 	/* what a running server cannot change keeps its running value, and is named */
 	kept = conf_keep_restart_keys(d->conf, nc, log_restart_key, NULL);
+	/* sockets an unprivileged netbay could not bind any more */
+	kept += daemon_keep_unbindable(d->conf, nc);
 	for (; done < N_MODULES; done++) {
 		const struct nb_module *m = modules[done];
 		if (!m || !d->mod[done] || !m->reload)
@@ -114,6 +117,13 @@ static void on_reload(struct loop *l, int signo, void *data)
 		         kept, kept == 1 ? "" : "s", kept == 1 ? "s" : "");
 	else
 		log_info("reload: configuration applied");
+}
+
+static void on_reload(struct loop *l, int signo, void *data)
+{
+	struct daemon *d = data;
+	log_info("received SIGHUP, reloading %s", d->conf_path);
+	reload(d);
 }
 
 /* Last hook of every turn: the turn's one commit (store.h: the store owns
@@ -193,6 +203,9 @@ static void stop_modules(struct daemon *d)
 static int run(struct daemon *d)
 {
 	int r;
+	/* whom to become is known before anything is opened */
+	if ((r = daemon_user_resolve(d->conf, &d->privs.user, &d->privs.do_switch)) < 0)
+		return r;
 	if ((r = open_store(d)) < 0)
 		return r;
 	d->svc.loop = loop_new();
@@ -217,6 +230,7 @@ static int run(struct daemon *d)
 	    (r = loop_signal_add(d->svc.loop, SIGHUP, on_reload, d)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
+	daemon_note_socket_dir(&d->privs, d->conf);
 	for (size_t i = 0; i < N_MODULES; i++) {
 		if (!modules[i])
 			continue;
@@ -227,6 +241,9 @@ static int run(struct daemon *d)
 	}
 	/* added after the modules' hooks: it runs last in every turn */
 	if ((r = loop_hook_add(d->svc.loop, on_turn_end, d)) < 0)
+		return r;
+	/* every socket is bound: nothing needs root any more */
+	if ((r = daemon_drop_privileges(&d->privs, d->conf)) < 0)
 		return r;
 	log_info("netbay %s ready", NETBAY_VERSION);
 	return loop_run(d->svc.loop);

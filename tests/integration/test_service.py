@@ -1,0 +1,286 @@
+"""netbay as a system service: started as root it switches to the netbay
+user with only the capabilities it needs; started unprivileged with ambient
+capabilities (as systemd does) it needs no root at all.
+
+Every daemon here runs as the netbay user, so its files live in a 0755
+directory of their own under /tmp (pytest's tmp dirs are root's, 0700)."""
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import conftest
+from conftest import NETBAY, ROOT, Netbay, sh, veth, wait_for
+from lan import HOOK, if_mac, lease_of
+
+SRV = "10.77.0.1"
+CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW = 10, 12, 13
+
+
+def caps(*bits):
+    return sum(1 << b for b in bits)
+
+
+@pytest.fixture(scope="module")
+def user():
+    """The netbay user (scripts/setup makes it; made here if missing)."""
+    try:
+        pw = pwd.getpwnam("netbay")
+    except KeyError:
+        sh("useradd", "--system", "--user-group", "--home-dir", "/var/lib/netbay",
+           "--no-create-home", "--shell", "/usr/sbin/nologin", "netbay")
+        pw = pwd.getpwnam("netbay")
+    return pw
+
+
+@pytest.fixture
+def svc(netns, user):
+    """A LAN (srv 10.77.0.1 on eth0 -- cli eth0) and a factory for netbay
+    daemons whose files the netbay user can read."""
+    work = Path(tempfile.mkdtemp(prefix="nbsvc-", dir="/tmp"))
+    work.chmod(0o755)
+    srv, cli = netns("srv"), netns("cli")
+    veth(srv, "eth0", cli, "eth0")
+    srv.addr("eth0", f"{SRV}/24")
+    boot = work / "boot"
+    boot.mkdir()
+    (boot / "hello.txt").write_text("hello from the boot root\n")
+    hook = work / "hook.sh"
+    hook.write_text(HOOK)
+    hook.chmod(0o755)
+    made = []
+
+    class Svc:
+        pass
+    s = Svc()
+    s.work, s.srv, s.cli, s.boot, s.hook, s.user = work, srv, cli, boot, hook, user
+
+    def make(conf, name="nb"):
+        d = Netbay(srv, work / name, conf)
+        d.dir.chmod(0o755)
+        d.conf_path.chmod(0o644)
+        made.append(d)
+        conftest._daemons.append(d)
+        return d
+    s.make = make
+    yield s
+    for d in made:
+        d.stop()
+        conftest._daemons.remove(d)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def conf(s, mode="full", user="netbay", dns_port=53, tftp_port=69, http_port=80, extra=""):
+    return f"""[server]
+user = {user}
+data-dir = @DATA@
+log-level = debug
+[dhcp]
+mode = {mode}
+[subnet 10.77.0.0/24]
+range = 10.77.0.100-10.77.0.199
+router = {SRV}
+dns = {SRV}
+lease-time = 1h
+[tftp]
+root = {s.boot}
+port = {tftp_port}
+[http]
+port = {http_port}
+[dns]
+port = {dns_port}
+upstream = 127.0.0.1:9
+{extra}
+"""
+
+
+def start(nb, prefix=(), env=None, wait=True):
+    """Starts nb, optionally under a wrapper (setpriv ...) that execs it, so
+    the PID is netbay's. Waits for "ready" (and auto mode's first probe)."""
+    nb.starts += 1
+    nb.log_path = nb.dir / f"netbay.{nb.starts}.log"
+    nb.proc = nb.ns.popen(*prefix, NETBAY, "serve", "-c", nb.conf_path, log=nb.log_path,
+                          env=env)
+    if wait:
+        wait_for(lambda: " ready" in nb.log() or nb.proc.poll() is not None, timeout=15,
+                 what="netbay to be ready")
+        assert nb.proc.poll() is None, nb.log()
+        if "auto mode: probing" in nb.log():
+            wait_for(lambda: "first probe done" in nb.log(), timeout=15, what="the first probe")
+    return nb
+
+
+def status(pid):
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        out[k] = v.strip()
+    return out
+
+
+def assert_runs_as(pid, pw, eff, bnd):
+    st = status(pid)
+    assert st["Uid"].split() == [str(pw.pw_uid)] * 4, st["Uid"]
+    assert st["Gid"].split() == [str(pw.pw_gid)] * 4, st["Gid"]
+    assert int(st["CapEff"], 16) == eff, st
+    assert int(st["CapPrm"], 16) == eff, st
+    assert int(st["CapBnd"], 16) == bnd, st
+    assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0, st
+    assert st["NoNewPrivs"] == "1", st
+
+
+def owner(path):
+    return pwd.getpwuid(os.lstat(path).st_uid).pw_name
+
+
+def lease(s, nb):
+    """udhcpc (no -B: OFFER/ACK go unicast to an address the client does not
+    have yet, through the ARP entry CAP_NET_ADMIN allows) takes a lease."""
+    log = s.work / "udhcpc.events"
+    env = dict(os.environ, NB_HOOK_LOG=str(log))
+    s.cli.run("udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "5", "-T", "1",
+              "-x", "hostname:pc1", "-s", s.hook, env=env, timeout=40)
+    l = lease_of(nb, if_mac(s.cli, "eth0"))
+    assert l and l["state"] == "bound", nb.log()
+    return l
+
+
+def serves_everything(s, nb, dns_port=53, tftp_port=69, http_port=80):
+    """DHCP (udhcpc), DNS (dig), TFTP (tftp-hpa), HTTP (curl), as clients do."""
+    l = lease(s, nb)
+    assert "ARP entry" not in nb.log(), "the unicast reply needed a broadcast fallback"
+    out = s.cli.run("dig", "+short", "+tries=2", "+time=2", "-p", str(dns_port), f"@{SRV}",
+                    "pc1.lan", "A").stdout.split()
+    assert out == [l["ip"]], nb.log()
+    got = s.work / "got.txt"
+    s.cli.run("tftp", "-m", "binary", SRV, str(tftp_port), "-c", "get", "hello.txt", got,
+              timeout=30)
+    assert got.read_text() == "hello from the boot root\n"
+    got.unlink()
+    r = s.cli.run("curl", "-s", "-S", "--max-time", "10", f"http://{SRV}:{http_port}/hello.txt")
+    assert r.stdout == "hello from the boot root\n"
+    return l
+
+
+def reload_with_record(s, nb, name, addr, dns_port=53):
+    """Adds a DNS record, SIGHUP, and the new record answers."""
+    text = nb.conf_path.read_text().replace("[dns]\n", f"[dns]\nrecord = {name}.lan A {addr}\n")
+    nb.conf_path.write_text(text)
+    n = nb.log().count("reload: configuration applied")
+    nb.signal(signal.SIGHUP)
+    wait_for(lambda: nb.log().count("reload: configuration applied") > n, what="the reload")
+    out = s.cli.run("dig", "+short", "+tries=2", "+time=2", "-p", str(dns_port), f"@{SRV}",
+                    f"{name}.lan", "A").stdout.split()
+    assert out == [addr], nb.log()
+
+
+def test_started_as_root_it_runs_as_netbay(svc):
+    # the API socket's directory does not exist yet: netbay makes it, and gives it
+    # to the user, so that the unprivileged process can remove the socket at stop
+    sock = svc.work / "run" / "api.sock"
+    nb = svc.make(conf(svc, extra=f"record = before.lan A 10.77.0.50\n[api]\nsocket = {sock}"))
+    nb.sock = sock
+    start(nb)
+    want = caps(CAP_NET_BIND_SERVICE, CAP_NET_ADMIN)  # mode = full: no probe, no CAP_NET_RAW
+    assert_runs_as(nb.proc.pid, svc.user, want, want)
+    log = nb.log()
+    assert "privileges: running as user netbay" in log
+    assert "cap_net_bind_service,cap_net_admin" in log
+    # what it writes is the user's; the database is not world-readable
+    assert owner(nb.data) == "netbay"
+    for f in ("netbay.db", "netbay.db-wal", "netbay.db.lock"):
+        assert owner(nb.data / f) == "netbay", f
+    assert os.stat(nb.data / "netbay.db").st_mode & 0o077 == 0
+    assert owner(nb.sock) == "netbay" and owner(sock.parent) == "netbay"
+    serves_everything(svc, nb)
+    reload_with_record(svc, nb, "after", "10.77.0.51")
+    assert_runs_as(nb.proc.pid, svc.user, want, want)  # a reload gains nothing
+    # the API socket is the user's: the CLI (as root here) talks to it
+    assert "10.77.0." in nb.cli("lease", "list").stdout
+    assert nb.stop() == 0
+    assert not nb.sock.exists()  # removed at stop, by the unprivileged process
+
+
+def test_auto_mode_keeps_the_probe_capability(svc):
+    nb = start(svc.make(conf(svc, mode="auto")))
+    want = caps(CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW)
+    assert_runs_as(nb.proc.pid, svc.user, want, want)
+    # the probe's packet sockets open after the switch, per interface
+    assert "first probe done" in nb.log()
+    assert "cannot probe" not in nb.log()
+    lease(svc, nb)  # nobody else answers here: full service
+
+
+SETPRIV_CAPS = "+net_admin,+net_raw,+net_bind_service"
+
+
+def setpriv(user, caps_list=SETPRIV_CAPS, bounding=None):
+    """As systemd's User= with AmbientCapabilities= does: never root in netbay."""
+    return ("setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups",
+            f"--inh-caps=-all,{caps_list}", f"--ambient-caps=-all,{caps_list}",
+            f"--bounding-set=-all,{bounding or caps_list}")
+
+
+def prepare_for(s, nb):
+    """What systemd's StateDirectory= and RuntimeDirectory= hand the user."""
+    for p in (nb.data, nb.dir):
+        os.chown(p, s.user.pw_uid, s.user.pw_gid)
+
+
+def test_started_unprivileged_with_ambient_capabilities(svc):
+    nb = svc.make(conf(svc))
+    prepare_for(svc, nb)
+    start(nb, setpriv("netbay"))
+    log = nb.log()
+    assert "not started as root" in log, log
+    # mode = full: the CAP_NET_RAW it was given is dropped; the bounding set is
+    # what the manager set (no CAP_SETPCAP to change it)
+    assert_runs_as(nb.proc.pid, svc.user, caps(CAP_NET_BIND_SERVICE, CAP_NET_ADMIN),
+                   caps(CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW))
+    serves_everything(svc, nb)
+    reload_with_record(svc, nb, "after", "10.77.0.52")
+    assert nb.stop() == 0
+
+
+def test_reload_to_a_port_it_cannot_bind_says_so(svc):
+    """No CAP_NET_BIND_SERVICE: high ports at start; a reload that moves DNS
+    to 53 is refused for DNS (which keeps answering where it was), the rest
+    of the reload is applied."""
+    nb = svc.make(conf(svc, mode="off", dns_port=5353, tftp_port=6969, http_port=8080))
+    prepare_for(svc, nb)
+    start(nb, setpriv("netbay", "+net_admin"))
+    assert "no CAP_NET_BIND_SERVICE: a reload cannot listen on a new port below 1024" in nb.log()
+    assert_runs_as(nb.proc.pid, svc.user, 0, caps(CAP_NET_ADMIN))  # mode off needs none
+    svc.cli.addr("eth0", "10.77.0.9/24")
+    text = nb.conf_path.read_text().replace("port = 5353", "port = 53")
+    nb.conf_path.write_text(text.replace("[dns]\n", "[dns]\nrecord = moved.lan A 10.77.0.53\n"))
+    nb.signal(signal.SIGHUP)
+    wait_for(lambda: "reload: configuration applied" in nb.log(), what="the reload")
+    log = nb.log()
+    assert ("reload: dns would listen on 0.0.0.0:53, a port below 1024, and this process "
+            f"(uid {svc.user.pw_uid}) has no CAP_NET_BIND_SERVICE") in log, log
+    assert "[dns] listen and port keep their running values" in log
+    assert "except 1 key" in log
+    out = svc.cli.run("dig", "+short", "+tries=2", "+time=2", "-p", "5353", f"@{SRV}",
+                      "moved.lan", "A").stdout.split()
+    assert out == ["10.77.0.53"], log
+    assert nb.proc.poll() is None
+
+
+def test_unknown_user_is_a_config_error(svc):
+    nb = svc.make(conf(svc, user="nosuch-nbuser"))
+    start(nb, wait=False)
+    assert nb.proc.wait(timeout=20) == 1
+    log = nb.log()
+    assert (f"{nb.conf_path}:2: [server] user = nosuch-nbuser: no such user; not starting"
+            in log), log
+    assert "useradd --system" in log
+    assert not (nb.data / "netbay.db").exists()  # stopped before opening anything
