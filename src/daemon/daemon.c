@@ -1,7 +1,8 @@
 /* The daemon's assembly (daemon/daemon.h): loads the config, opens the
  * store, builds the shared services, starts every module from the table
  * below in one event loop, drops its privileges once every socket is
- * bound (daemon/privs.c), and handles SIGTERM/SIGINT (clean stop) and SIGHUP (reload; a bad file
+ * bound (daemon/privs.c), tells the service manager (core/notify.h), and
+ * handles SIGTERM/SIGINT (clean stop) and SIGHUP (reload; a bad file
  * keeps the running config). */
 #include "daemon/daemon.h"
 
@@ -17,6 +18,7 @@
 #include "core/lan.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/notify.h"
 #include "core/services.h"
 #include "daemon/internal.h"
 #include "dhcp/dhcp.h"
@@ -46,7 +48,48 @@ struct daemon {
 	int db_hold; /* the lock on the database (store_hold), -1: none */
 	struct log_ratelimit rl_store;
 	struct daemon_privs privs;
+	struct notify *notify;       /* NULL: no service manager listens */
+	struct loop_timer *watchdog; /* WATCHDOG=1 at half the manager's period */
+	int64_t watchdog_ms;
+	struct log_ratelimit rl_notify;
 };
+
+/* r: what a notify_*() call returned; a manager that stopped listening
+ * is said, rarely, and changes nothing else. */
+static void told(struct daemon *d, int r)
+{
+	if (r < 0)
+		log_rl(&d->rl_notify, LOG_LVL_WARN, "notify: cannot tell the service manager: %s",
+		       strerror(-r));
+}
+
+static void tell_manager(struct daemon *d, const char *state)
+{
+	told(d, notify_send(d->notify, state));
+}
+
+static void on_watchdog(struct loop_timer *t, void *data)
+{
+	struct daemon *d = data;
+	tell_manager(d, "WATCHDOG=1");
+	loop_timer_arm(t, d->watchdog_ms);
+}
+
+/* The manager's watchdog, when it set one: pinged from the loop, so a
+ * loop that stops turning stops the pings. */
+static int watchdog_start(struct daemon *d)
+{
+	uint64_t usec = notify_watchdog_usec();
+	if (!d->notify || usec == 0)
+		return 0;
+	d->watchdog_ms = (int64_t) NB_MAX(usec / 2000, 1);
+	d->watchdog = loop_timer_new(d->svc.loop, on_watchdog, d);
+	if (!d->watchdog)
+		return -ENOMEM;
+	loop_timer_arm(d->watchdog, d->watchdog_ms);
+	log_info("notify: watchdog ping every %lld ms", (long long) d->watchdog_ms);
+	return 0;
+}
 
 static void log_diag(const struct conf_diag *d, enum log_level lvl)
 {
@@ -56,7 +99,9 @@ static void log_diag(const struct conf_diag *d, enum log_level lvl)
 
 static void on_stop(struct loop *l, int signo, void *data)
 {
+	struct daemon *d = data;
 	log_info("received %s, stopping", strsignal(signo));
+	tell_manager(d, "STOPPING=1");
 	loop_quit(l, 0);
 }
 
@@ -119,11 +164,15 @@ static void reload(struct daemon *d)
 		log_info("reload: configuration applied");
 }
 
+/* RELOADING=1 before, READY=1 after, whatever the outcome: the running
+ * configuration serves in every case. */
 static void on_reload(struct loop *l, int signo, void *data)
 {
 	struct daemon *d = data;
 	log_info("received SIGHUP, reloading %s", d->conf_path);
+	told(d, notify_reloading(d->notify));
 	reload(d);
+	tell_manager(d, "READY=1\nSTATUS=serving");
 }
 
 /* Last hook of every turn: the turn's one commit (store.h: the store owns
@@ -243,9 +292,10 @@ static int run(struct daemon *d)
 	if ((r = loop_hook_add(d->svc.loop, on_turn_end, d)) < 0)
 		return r;
 	/* every socket is bound: nothing needs root any more */
-	if ((r = daemon_drop_privileges(&d->privs, d->conf)) < 0)
+	if ((r = daemon_drop_privileges(&d->privs, d->conf)) < 0 || (r = watchdog_start(d)) < 0)
 		return r;
 	log_info("netbay %s ready", NETBAY_VERSION);
+	tell_manager(d, "READY=1\nSTATUS=serving");
 	return loop_run(d->svc.loop);
 }
 
@@ -265,8 +315,14 @@ int daemon_run(const char *conf_path)
 	conf_diag_done(&diag);
 	log_set_level((enum log_level) d.conf->server.log_level);
 	d.rl_store = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	d.rl_notify = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 3);
+	int r = notify_new(&d.notify);
+	if (r < 0)
+		log_warn("notify: $NOTIFY_SOCKET is not usable (%s); not telling the service "
+		         "manager",
+		         strerror(-r));
 
-	int r = run(&d);
+	r = run(&d);
 	stop_modules(&d);
 	journal_persist(d.svc.journal, NULL, NULL); /* the store goes first */
 	if (d.svc.store)
@@ -278,7 +334,9 @@ int daemon_run(const char *conf_path)
 	lan_free(d.svc.lan);
 	journal_free(d.svc.journal);
 	hosts_free(d.svc.hosts);
+	loop_timer_free(d.watchdog);
 	loop_free(d.svc.loop);
+	notify_free(d.notify);
 	conf_free(d.conf);
 	if (r < 0)
 		log_err("netbay stopped on error: %s", strerror(-r));

@@ -1,6 +1,7 @@
 """netbay as a system service: started as root it switches to the netbay
 user with only the capabilities it needs; started unprivileged with ambient
-capabilities (as systemd does) it needs no root at all.
+capabilities (as systemd does) it needs no root at all; it speaks the
+service manager's notify protocol.
 
 Every daemon here runs as the netbay user, so its files live in a 0755
 directory of their own under /tmp (pytest's tmp dirs are root's, 0700)."""
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -284,3 +286,137 @@ def test_unknown_user_is_a_config_error(svc):
             in log), log
     assert "useradd --system" in log
     assert not (nb.data / "netbay.db").exists()  # stopped before opening anything
+
+
+# ---- the notify protocol
+
+
+class Listener:
+    """A datagram socket at path (writable by anyone, as systemd's is: the
+    daemon sends after its switch), with each message and when it came."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)
+        self.sock.settimeout(0.2)
+        self.got = []
+        self.stop = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.got.append((time.monotonic(), data))
+
+    def close(self):
+        self.stop = True
+        self.t.join(timeout=2)
+        self.sock.close()
+
+    def texts(self):
+        return [(t, d.decode(errors="replace")) for t, d in list(self.got)]
+
+    def wait(self, pred, what, timeout=15):
+        return wait_for(lambda: [x for x in self.texts() if pred(x[1])], timeout=timeout,
+                        what=what)
+
+
+def many_leases(s, nb, n):
+    """n bound leases in nb's database, by the offline import."""
+    exp = int(time.time()) + 86400
+    base = (10 << 24) | (88 << 16) | (1 << 8)
+    csv = s.work / "leases.csv"
+    with open(csv, "w") as f:
+        for i in range(n):
+            a = base + i
+            f.write(f"{a >> 24}.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255},"
+                    f"52:54:{i >> 24 & 255:02x}:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:"
+                    f"{i & 255:02x},{exp}\n")
+    r = sh(NETBAY, "lease", "import", "-c", nb.conf_path, csv, timeout=120)
+    assert f"{n} leases imported" in r.stdout, r.stdout + r.stderr
+
+
+NOTIFY_CONF = """[server]
+user = netbay
+data-dir = @DATA@
+[dhcp]
+mode = full
+[subnet 10.88.0.0/15]
+range = 10.88.1.0-10.89.255.200
+[tftp]
+root = {boot}
+[dns]
+upstream = 127.0.0.1:9
+"""
+
+
+def test_notify_ready_reload_stop_watchdog(svc):
+    nb = svc.make(NOTIFY_CONF.format(boot=svc.boot))
+    many_leases(svc, nb, 100_000)
+    lst = Listener(svc.work / "notify.sock")
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=lst.path, WATCHDOG_USEC="400000")
+        env.pop("WATCHDOG_PID", None)
+        t0 = time.monotonic()
+        start(nb, env=env, wait=False)
+        ready = lst.wait(lambda m: m.startswith("READY=1"), "READY=1")[0]
+        took = ready[0] - t0
+        # READY came after the leases were loaded, the sockets bound and the switch
+        log = nb.log()
+        assert "dhcp: 100000 leases loaded" in log, log
+        assert "privileges: running as user netbay" in log, log
+        assert "ready" in log
+        loaded = re.search(r"100000 leases loaded in \d+ ms", log).group(0)
+        print(f"READY=1 {took * 1000:.0f} ms after exec ({loaded}; load average "
+              f"{os.getloadavg()[0]:.2f})")
+        assert took < 1.0, (f"READY=1 came {took:.3f} s after exec (load average "
+                            f"{os.getloadavg()}):\n{log}")
+        assert lst.texts()[0][1] == "READY=1\nSTATUS=serving"  # first, nothing before it
+        # the watchdog: every WATCHDOG_USEC / 2 = 200 ms, from the loop
+        time.sleep(1.5)
+        pings = [t for t, m in lst.texts() if m == "WATCHDOG=1"]
+        assert 4 <= len(pings) <= 10, pings
+        gaps = [b - a for a, b in zip(pings, pings[1:])]
+        assert all(0.1 < g < 0.6 for g in gaps), gaps
+        assert 0.15 < sum(gaps) / len(gaps) < 0.3, gaps
+        # a reload: RELOADING=1 with the monotonic clock, then READY=1
+        n = len(lst.texts())
+        before = time.clock_gettime(time.CLOCK_MONOTONIC)
+        nb.signal(signal.SIGHUP)
+        wait_for(lambda: [m for _, m in lst.texts()[n:] if m.startswith("READY=1")],
+                 what="READY=1 after the reload")
+        after = time.clock_gettime(time.CLOCK_MONOTONIC)
+        new = [m for _, m in lst.texts()[n:] if m != "WATCHDOG=1"]
+        assert new[0].startswith("RELOADING=1\nMONOTONIC_USEC="), new
+        usec = int(re.search(r"MONOTONIC_USEC=(\d+)", new[0]).group(1))
+        assert before * 1e6 <= usec <= after * 1e6, (before, usec, after)
+        assert new[1] == "READY=1\nSTATUS=serving", new
+        # stop
+        n = len(lst.texts())
+        nb.signal(signal.SIGTERM)
+        assert nb.proc.wait(timeout=20) == 0
+        assert "STOPPING=1" in [m for _, m in lst.texts()[n:]]
+    finally:
+        lst.close()
+
+
+def test_watchdog_for_another_pid_is_not_pinged(svc):
+    nb = svc.make(NOTIFY_CONF.format(boot=svc.boot))
+    lst = Listener(svc.work / "notify.sock")
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=lst.path, WATCHDOG_USEC="200000", WATCHDOG_PID="1")
+        start(nb, env=env)
+        lst.wait(lambda m: m.startswith("READY=1"), "READY=1")
+        time.sleep(0.8)
+        assert "WATCHDOG=1" not in [m for _, m in lst.texts()]
+        assert "watchdog" not in nb.log()
+    finally:
+        lst.close()
