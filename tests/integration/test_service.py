@@ -1,7 +1,8 @@
 """netbay as a system service: started as root it switches to the netbay
 user with only the capabilities it needs; started unprivileged with ambient
 capabilities (as systemd does) it needs no root at all; it speaks the
-service manager's notify protocol.
+service manager's notify protocol; its log lines reach the journal with
+MAC/IP/EVENT/DEVICE fields.
 
 Every daemon here runs as the netbay user, so its files live in a 0755
 directory of their own under /tmp (pytest's tmp dirs are root's, 0700)."""
@@ -418,5 +419,51 @@ def test_watchdog_for_another_pid_is_not_pinged(svc):
         time.sleep(0.8)
         assert "WATCHDOG=1" not in [m for _, m in lst.texts()]
         assert "watchdog" not in nb.log()
+    finally:
+        lst.close()
+
+
+# ---- the journal
+
+
+def fields(dgram):
+    """KEY=VALUE lines of a native journal datagram (no binary values here)."""
+    out = {}
+    for line in dgram.decode(errors="replace").split("\n"):
+        k, sep, v = line.partition("=")
+        if sep:
+            out[k] = v
+    return out
+
+
+def test_journal_fields_follow_one_machine(svc):
+    nb = svc.make(conf(svc))
+    lst = Listener(svc.work / "journal.sock")
+    try:
+        env = dict(os.environ, NETBAY_JOURNAL_SOCKET=lst.path)
+        start(nb, env=env, wait=False)
+        lst.wait(lambda m: re.search(r"MESSAGE=netbay \S+ ready", m), "the ready line")
+        assert nb.log() == ""  # every line went to the journal socket
+        mac = if_mac(svc.cli, "eth0")
+        l = lease(svc, nb)
+        recs = [fields(d) for _, d in lst.got]
+        mine = [r for r in recs if r.get("MAC") == mac]
+        assert mine, recs[-10:]
+        assert all(r["SYSLOG_IDENTIFIER"] == "netbay" and r["PRIORITY"].isdigit() for r in mine)
+        ack = [r for r in mine if " ACK " in r["MESSAGE"]]
+        assert ack, mine
+        assert ack[0]["EVENT"] == "dhcp.ack" and ack[0]["IP"] == l["ip"], ack
+        assert ack[0]["DEVICE"] == "pc1" and ack[0]["PRIORITY"] == "6", ack
+        assert any(r.get("EVENT") == "dhcp.discover" for r in mine), mine
+        assert mac in ack[0]["MESSAGE"]  # the text still says it too
+        # lines about no machine carry no machine
+        ready = [r for r in recs if "ready" in r.get("MESSAGE", "")]
+        assert ready and "MAC" not in ready[0] and "IP" not in ready[0]
+        # TFTP lines carry the client's address
+        svc.cli.run("tftp", SRV, "-m", "binary", "-c", "get", "missing.bin", "/dev/null",
+                    check=False, timeout=30)
+        wait_for(lambda: [r for r in map(fields, [d for _, d in lst.got])
+                          if r.get("IP") == l["ip"] and "missing.bin" in r.get("MESSAGE", "")],
+                 what="the TFTP line with IP=")
     finally:
         lst.close()
