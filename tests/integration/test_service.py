@@ -2,7 +2,7 @@
 user with only the capabilities it needs; started unprivileged with ambient
 capabilities (as systemd does) it needs no root at all; it speaks the
 service manager's notify protocol; its log lines reach the journal with
-MAC/IP/EVENT/DEVICE fields.
+MAC/IP/EVENT/DEVICE fields; its unit file scores the hardening asked for.
 
 Every daemon here runs as the netbay user, so its files live in a 0755
 directory of their own under /tmp (pytest's tmp dirs are root's, 0700)."""
@@ -467,3 +467,40 @@ def test_journal_fields_follow_one_machine(svc):
                  what="the TFTP line with IP=")
     finally:
         lst.close()
+
+
+# ---- the unit file
+
+
+def test_unit_hardening_score():
+    unit = ROOT / "systemd" / "netbay.service"
+    r = sh("systemd-analyze", "security", "--offline=true", unit, check=False, timeout=60)
+    m = re.search(r"Overall exposure level for netbay.service: (\d+\.\d+)", r.stdout)
+    assert m, r.stdout + r.stderr
+    score = float(m.group(1))
+    assert score <= 2.5, r.stdout
+    doc = (ROOT / "docs" / "operations.md").read_text()
+    assert f"exposure level {m.group(1)}" in doc, "docs/operations.md records another score"
+    text = unit.read_text()
+    for line in ("Type=notify", "User=netbay", "WatchdogSec=", "ExecReload=/bin/kill -HUP $MAINPID",
+                 "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE",
+                 "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE"):
+        assert line in text, line
+
+
+def test_sysusers_and_tmpfiles_make_the_user_and_dirs(tmp_path):
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    for d, src in (("sysusers.d", "netbay.sysusers"), ("tmpfiles.d", "netbay.tmpfiles")):
+        (root / "usr/lib" / d).mkdir(parents=True)
+        shutil.copy(ROOT / "systemd" / src, root / "usr/lib" / d / "netbay.conf")
+    sh("systemd-sysusers", f"--root={root}")
+    pw = [l.split(":") for l in (root / "etc/passwd").read_text().splitlines()]
+    nb = [p for p in pw if p[0] == "netbay"]
+    assert nb and nb[0][5] == "/var/lib/netbay" and nb[0][6] == "/usr/sbin/nologin", pw
+    uid, gid = int(nb[0][2]), int(nb[0][3])
+    assert 0 < uid < 1000  # a system user
+    sh("systemd-tmpfiles", f"--root={root}", "--create")
+    for d in ("var/lib/netbay", "run/netbay"):
+        st = os.stat(root / d)
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (uid, gid, 0o750), d
