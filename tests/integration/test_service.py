@@ -253,6 +253,30 @@ def test_started_unprivileged_with_ambient_capabilities(svc):
     assert nb.stop() == 0
 
 
+# what systemd's PrivateDevices=yes leaves in /dev
+PRIVATE_DEV = ("mount -t tmpfs -o mode=755 tmpfs /dev && "
+               "mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 && "
+               "mknod -m 666 /dev/urandom c 1 9 && mknod -m 666 /dev/random c 1 8 && "
+               'exec "$@"')
+
+
+def test_probe_works_unprivileged_with_a_private_dev(svc):
+    """The auto-mode probe's packet sockets need CAP_NET_RAW, not a device:
+    started as systemd would (ambient capabilities, a /dev of pseudo devices
+    only, as PrivateDevices=yes makes), the probe runs."""
+    nb = svc.make(conf(svc, mode="auto"))
+    prepare_for(svc, nb)
+    start(nb, ("unshare", "--mount", "--propagation", "private", "sh", "-c", PRIVATE_DEV, "sh",
+               *setpriv("netbay")))
+    assert sorted(os.listdir(f"/proc/{nb.proc.pid}/root/dev")) == [
+        "null", "random", "urandom", "zero"]
+    want = caps(CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW)
+    assert_runs_as(nb.proc.pid, svc.user, want, want)
+    log = nb.log()
+    assert "first probe done" in log and "cannot probe" not in log, log
+    lease(svc, nb)
+
+
 def test_reload_to_a_port_it_cannot_bind_says_so(svc):
     """No CAP_NET_BIND_SERVICE: high ports at start; a reload that moves DNS
     to 53 is refused for DNS (which keeps answering where it was), the rest
