@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/boot.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -65,8 +66,7 @@ struct conf_subnet {
 struct conf_group {
 	int line;
 	char name[CONF_NAME_MAX];
-	char bios[CONF_PATH_MAX], uefi_ia32[CONF_PATH_MAX], uefi_x64[CONF_PATH_MAX],
-	        uefi_arm64[CONF_PATH_MAX], http_x64[CONF_PATH_MAX], http_arm64[CONF_PATH_MAX];
+	struct boot_loaders loaders;
 	char ipxe_template[CONF_PATH_MAX];
 	uint32_t lease_sec;
 	uint32_t dns[CONF_MAX_LIST];
@@ -162,14 +162,7 @@ struct conf {
 		uint32_t busy_poll_us;  /* loop busy polling during a storm; 0: off */
 	} tftp;
 	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
-	struct {
-		char bios[CONF_PATH_MAX];
-		char uefi_ia32[CONF_PATH_MAX];
-		char uefi_x64[CONF_PATH_MAX];
-		char uefi_arm64[CONF_PATH_MAX];
-		char http_x64[CONF_PATH_MAX];
-		char http_arm64[CONF_PATH_MAX];
-	} boot;
+	struct boot_loaders boot;
 	/* [http]: boot files and per-device iPXE scripts (and the API, with a token) */
 	struct {
 		bool enable;

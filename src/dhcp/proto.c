@@ -193,21 +193,6 @@ static uint16_t http_port(const struct conf *c)
 	return c->http.enable ? (uint16_t) c->http.port : 0;
 }
 
-/* The loaders of this client: the registry's merged profile ([boot]
- * defaults, then its group's, then its own). */
-static void profile_of(const struct dhcp_ctx *x, struct pxe_profile *p)
-{
-	const struct registry_profile *r = &x->reg.profile;
-	*p = (struct pxe_profile){
-	        .bios = r->bios,
-	        .uefi_ia32 = r->uefi_ia32,
-	        .uefi_x64 = r->uefi_x64,
-	        .uefi_arm64 = r->uefi_arm64,
-	        .http_x64 = r->http_x64,
-	        .http_arm64 = r->http_arm64,
-	};
-}
-
 /* Whether the registry lets this client boot now; journals why not. */
 static bool registry_allows(struct dhcp_ctx *x)
 {
@@ -226,18 +211,18 @@ static bool registry_allows(struct dhcp_ctx *x)
  * (then journaled with the reason). */
 static bool decide_boot(struct dhcp_ctx *x, struct pxe_boot *b)
 {
-	struct pxe_profile p;
 	if (!pxe_client_booting(&x->pxe) || !registry_allows(x))
 		return false;
-	profile_of(x, &p);
-	int r = pxe_decide(&x->pxe, &p, &x->client.mac, x->server_id, http_port(x->s->conf), b);
+	/* the registry's merged profile: [boot], then its group's, then its own */
+	int r = pxe_decide(&x->pxe, &x->reg.profile.loaders, &x->client.mac, x->server_id,
+	                   http_port(x->s->conf), b);
 	if (r < 0) {
-		DHCP_JOURNAL(x, 0, "pxe.no_boot", "%s: %s", pxe_arch_name(x->pxe.arch), b->why);
+		DHCP_JOURNAL(x, 0, "pxe.no_boot", "%s: %s", boot_arch_phrase(x->pxe.arch), b->why);
 		log_rl(&x->s->rl_info, LOG_LVL_WARN, "dhcp: %s: %s client gets no boot file: %s",
-		       x->mac, pxe_arch_name(x->pxe.arch), b->why);
+		       x->mac, boot_arch_phrase(x->pxe.arch), b->why);
 		return false;
 	}
-	DHCP_JOURNAL(x, 0, "pxe.boot", "%s%s: %s (%s)", pxe_arch_name(x->pxe.arch),
+	DHCP_JOURNAL(x, 0, "pxe.boot", "%s%s: %s (%s)", boot_arch_phrase(x->pxe.arch),
 	             x->pxe.ipxe ? ", iPXE" : "", b->file, b->why);
 	return true;
 }

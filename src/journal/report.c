@@ -161,7 +161,7 @@ static json_t *device_json(const struct journal_subject *s)
 	json_t *more =
 	        json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:b}", "id", (json_int_t) d->id, "state",
 	                  registry_state_name(d->state), "group", d->group, "arch",
-	                  d->arch >= 0 ? json_string(pxe_arch_name(d->arch)) : json_null(), "ip",
+	                  d->arch >= 0 ? json_string(boot_arch_phrase(d->arch)) : json_null(), "ip",
 	                  ip_json(d->ip), "uuid", d->uuid, "uuid_conflict", d->uuid_conflict);
 	if (!more || json_object_update(o, more) < 0) {
 		json_decref(more);

@@ -13,8 +13,8 @@
 #include <strings.h>
 #include <sys/types.h>
 
+#include "core/boot.h"
 #include "dhcp/probe.h"
-#include "dhcp/pxe.h"
 #include "registry/registry.h"
 
 #define LOOP_MIN       3                /* deliveries of one file that make a loop */
@@ -134,22 +134,9 @@ static long long field_num(const char *detail, const char *key, long long dflt)
 	return *end || end == v ? dflt : x;
 }
 
-/* A boot file as a path under the boot root: a URL loses its scheme and
- * host, a path its leading slashes. */
-static const char *root_path(const char *file)
-{
-	if (strncasecmp(file, "http://", 7) == 0 || strncasecmp(file, "https://", 8) == 0) {
-		const char *slash = strchr(strstr(file, "//") + 2, '/');
-		file = slash ? slash : "";
-	}
-	while (*file == '/')
-		file++;
-	return file;
-}
-
 /* pxe.boot, as dhcp/proto.c writes it: "ARCH[, iPXE]: FILE (WHY)". */
 struct offer {
-	int arch; /* -1: not one pxe_arch_name() gives */
+	int arch; /* -1: not one boot_arch_phrase() gives */
 	bool ipxe;
 	bool http; /* a UEFI HTTP boot client */
 	char file[FILE_LEN];
@@ -157,11 +144,12 @@ struct offer {
 
 static int arch_named(const char *s, size_t len)
 {
-	static const int codes[] = {PXE_ARCH_BIOS,      PXE_ARCH_EFI_IA32,   PXE_ARCH_EFI_X64,
-	                            PXE_ARCH_EFI_ARM32, PXE_ARCH_EFI_ARM64,  PXE_ARCH_HTTP_IA32,
-	                            PXE_ARCH_HTTP_X64,  PXE_ARCH_HTTP_ARM32, PXE_ARCH_HTTP_ARM64};
+	static const int codes[] = {
+	        BOOT_ARCH_BIOS,      BOOT_ARCH_EFI_IA32,   BOOT_ARCH_EFI_X64,
+	        BOOT_ARCH_EFI_ARM32, BOOT_ARCH_EFI_ARM64,  BOOT_ARCH_HTTP_IA32,
+	        BOOT_ARCH_HTTP_X64,  BOOT_ARCH_HTTP_ARM32, BOOT_ARCH_HTTP_ARM64};
 	for (size_t i = 0; i < NB_ARRAY_SIZE(codes); i++) {
-		const char *name = pxe_arch_name(codes[i]);
+		const char *name = boot_arch_phrase(codes[i]);
 		if (strlen(name) == len && memcmp(name, s, len) == 0)
 			return codes[i];
 	}
@@ -180,8 +168,8 @@ static bool parse_offer(const struct journal_entry *e, struct offer *o)
 	if (o->ipxe)
 		alen -= sizeof ipxe - 1;
 	o->arch = arch_named(e->detail, alen);
-	o->http = o->arch == PXE_ARCH_HTTP_IA32 || o->arch == PXE_ARCH_HTTP_X64 ||
-	          o->arch == PXE_ARCH_HTTP_ARM32 || o->arch == PXE_ARCH_HTTP_ARM64;
+	o->http = o->arch == BOOT_ARCH_HTTP_IA32 || o->arch == BOOT_ARCH_HTTP_X64 ||
+	          o->arch == BOOT_ARCH_HTTP_ARM32 || o->arch == BOOT_ARCH_HTTP_ARM64;
 	const char *f = colon + 2, *paren = NULL;
 	for (const char *p = f; (p = strstr(p, " (")); p++)
 		paren = p;
@@ -196,7 +184,7 @@ static bool missing_path(const struct journal_entry *e, char *out, size_t n)
 		char f[FILE_LEN];
 		if (!field(e->detail, "file", f, sizeof f))
 			return false;
-		nb_strlcpy(out, root_path(f), n);
+		nb_strlcpy(out, boot_file_path(f), n);
 		return true;
 	}
 	if (is(e, "http.file_missing")) {
@@ -208,7 +196,7 @@ static bool missing_path(const struct journal_entry *e, char *out, size_t n)
 			return false;
 		char f[FILE_LEN];
 		copy(f, sizeof f, sp + 1, (size_t) (end - sp - 1));
-		nb_strlcpy(out, root_path(f), n);
+		nb_strlcpy(out, boot_file_path(f), n);
 		return true;
 	}
 	return false;
@@ -223,7 +211,7 @@ static bool delivered(const struct journal_entry *e, char *out, size_t n)
 		char f[FILE_LEN];
 		if (!field(e->detail, "file", f, sizeof f))
 			return false;
-		nb_strlcpy(out, root_path(f), n);
+		nb_strlcpy(out, boot_file_path(f), n);
 		return true;
 	}
 	if (is(e, "http.ipxe_script")) {
@@ -242,7 +230,7 @@ static bool delivered(const struct journal_entry *e, char *out, size_t n)
 		return false;
 	char f[FILE_LEN];
 	copy(f, sizeof f, e->detail + 4, (size_t) (colon - e->detail - 4));
-	nb_strlcpy(out, root_path(f), n);
+	nb_strlcpy(out, boot_file_path(f), n);
 	return true;
 }
 
@@ -283,7 +271,7 @@ static void rule_missing_file(struct diag *d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		struct offer o;
-		if (parse_offer(&d->ev[i], &o) && strcmp(root_path(o.file), path) == 0)
+		if (parse_offer(&d->ev[i], &o) && strcmp(boot_file_path(o.file), path) == 0)
 			offer = (ssize_t) i;
 		if (missing_path(&d->ev[i], p, sizeof p) && strcmp(p, path) == 0)
 			misses++;
@@ -447,172 +435,94 @@ static void rule_boot_loop(struct diag *d)
 
 /* ---- rule: architecture mismatch */
 
-/* tok in s as a word of its own, or after the prefixes EFI boot files
- * use ("bootx64.efi", "grubaa64.efi", "shimia32.efi"). */
-static bool has_token(const char *s, const char *tok)
-{
-	static const char *const prefixes[] = {"boot", "shim", "grub", "mm", "fb"};
-	size_t n = strlen(tok);
-	for (const char *p = s; (p = strcasestr(p, tok)); p++) {
-		if (isalnum((unsigned char) p[n]))
-			continue;
-		if (p == s || !isalpha((unsigned char) p[-1]))
-			return true;
-		for (size_t i = 0; i < NB_ARRAY_SIZE(prefixes); i++) {
-			size_t k = strlen(prefixes[i]);
-			if ((size_t) (p - s) >= k && strncasecmp(p - k, prefixes[i], k) == 0 &&
-			    (p - k == s || !isalpha((unsigned char) p[-(ptrdiff_t) k - 1])))
-				return true;
-		}
-	}
-	return false;
-}
-
-enum journal_loader journal_loader_kind(const char *file)
-{
-	static const char *const bios[] = {"kpxe", "kkpxe", "kkkpxe", "pxe", "0", "com"};
-	const char *base = strrchr(file, '/'), *dot;
-	base = base ? base + 1 : file;
-	dot = strrchr(base, '.');
-	if (!dot)
-		return JOURNAL_LOADER_UNKNOWN;
-	for (size_t i = 0; i < NB_ARRAY_SIZE(bios); i++)
-		if (strcasecmp(dot + 1, bios[i]) == 0)
-			return JOURNAL_LOADER_BIOS;
-	if (strcasecmp(dot + 1, "efi") != 0)
-		return JOURNAL_LOADER_UNKNOWN;
-	/* the architecture as distributions and iPXE's builds spell it in names */
-	if (has_token(file, "aa64") || has_token(file, "arm64") || has_token(file, "aarch64"))
-		return JOURNAL_LOADER_UEFI_ARM64;
-	if (has_token(file, "x64") || has_token(file, "x86_64") || has_token(file, "x86-64") ||
-	    has_token(file, "amd64"))
-		return JOURNAL_LOADER_UEFI_X64;
-	if (has_token(file, "ia32") || has_token(file, "i386") || has_token(file, "i686"))
-		return JOURNAL_LOADER_UEFI_IA32;
-	return JOURNAL_LOADER_UEFI;
-}
-
-static enum journal_loader loader_wanted(enum pxe_family f)
+static enum boot_file_kind loader_wanted(enum boot_family f)
 {
 	switch (f) {
-	case PXE_FAMILY_BIOS:
-		return JOURNAL_LOADER_BIOS;
-	case PXE_FAMILY_UEFI_IA32:
-		return JOURNAL_LOADER_UEFI_IA32;
-	case PXE_FAMILY_UEFI_X64:
-		return JOURNAL_LOADER_UEFI_X64;
-	case PXE_FAMILY_UEFI_ARM64:
-		return JOURNAL_LOADER_UEFI_ARM64;
+	case BOOT_FAMILY_BIOS:
+		return BOOT_FILE_BIOS;
+	case BOOT_FAMILY_UEFI_IA32:
+		return BOOT_FILE_UEFI_IA32;
+	case BOOT_FAMILY_UEFI_X64:
+		return BOOT_FILE_UEFI_X64;
+	case BOOT_FAMILY_UEFI_ARM64:
+		return BOOT_FILE_UEFI_ARM64;
 	default:
-		return JOURNAL_LOADER_UNKNOWN;
+		return BOOT_FILE_UNKNOWN;
 	}
 }
 
-static const char *loader_name(enum journal_loader k)
+static const char *loader_name(enum boot_file_kind k)
 {
 	switch (k) {
-	case JOURNAL_LOADER_BIOS:
+	case BOOT_FILE_BIOS:
 		return "a BIOS loader";
-	case JOURNAL_LOADER_UEFI_IA32:
+	case BOOT_FILE_UEFI_IA32:
 		return "a 32-bit x86 (IA32) UEFI loader";
-	case JOURNAL_LOADER_UEFI_X64:
+	case BOOT_FILE_UEFI_X64:
 		return "an x64 UEFI loader";
-	case JOURNAL_LOADER_UEFI_ARM64:
+	case BOOT_FILE_UEFI_ARM64:
 		return "an ARM64 UEFI loader";
-	case JOURNAL_LOADER_UEFI:
+	case BOOT_FILE_UEFI:
 		return "a UEFI loader";
 	default:
 		return "a loader of unknown kind";
 	}
 }
 
-/* The profile key that gives this firmware its loader. */
-static const char *profile_key(enum pxe_family f, bool http)
-{
-	switch (f) {
-	case PXE_FAMILY_BIOS:
-		return "bios";
-	case PXE_FAMILY_UEFI_IA32:
-		return "uefi-ia32";
-	case PXE_FAMILY_UEFI_X64:
-		return http ? "http-x64" : "uefi-x64";
-	case PXE_FAMILY_UEFI_ARM64:
-		return http ? "http-arm64" : "uefi-arm64";
-	default:
-		return "the key for its firmware";
-	}
-}
-
-static const char *profile_value(const struct registry_profile *p, enum pxe_family f, bool http)
-{
-	switch (f) {
-	case PXE_FAMILY_BIOS:
-		return p->bios;
-	case PXE_FAMILY_UEFI_IA32:
-		return p->uefi_ia32;
-	case PXE_FAMILY_UEFI_X64:
-		return http ? p->http_x64 : p->uefi_x64;
-	case PXE_FAMILY_UEFI_ARM64:
-		return http ? p->http_arm64 : p->uefi_arm64;
-	default:
-		return "";
-	}
-}
-
 /* Whether a loader of kind k can run on firmware f: a UEFI loader whose
  * name does not say its architecture is given the benefit of the doubt. */
-static bool loader_fits(enum journal_loader k, enum pxe_family f)
+static bool loader_fits(enum boot_file_kind k, enum boot_family f)
 {
-	enum journal_loader want = loader_wanted(f);
-	if (k == JOURNAL_LOADER_UNKNOWN || want == JOURNAL_LOADER_UNKNOWN)
+	enum boot_file_kind want = loader_wanted(f);
+	if (k == BOOT_FILE_UNKNOWN || want == BOOT_FILE_UNKNOWN)
 		return true;
-	if (k == JOURNAL_LOADER_UEFI)
-		return want != JOURNAL_LOADER_BIOS;
+	if (k == BOOT_FILE_UEFI)
+		return want != BOOT_FILE_BIOS;
 	return k == want;
 }
 
 /* By profile key: the same file is also the loader of another UEFI
  * architecture, so it cannot be right for both. Returns that key or NULL. */
 static const char *shared_with(const struct registry_profile *p, const char *path,
-                               enum pxe_family f)
+                               enum boot_family f)
 {
-	static const enum pxe_family uefi[] = {PXE_FAMILY_UEFI_IA32, PXE_FAMILY_UEFI_X64,
-	                                       PXE_FAMILY_UEFI_ARM64};
+	static const enum boot_family uefi[] = {BOOT_FAMILY_UEFI_IA32, BOOT_FAMILY_UEFI_X64,
+	                                        BOOT_FAMILY_UEFI_ARM64};
 	for (size_t i = 0; p && i < NB_ARRAY_SIZE(uefi); i++)
 		for (int http = 0; http < 2; http++) {
-			const char *v = profile_value(p, uefi[i], http);
-			if (uefi[i] != f && v[0] && strcmp(root_path(v), path) == 0)
-				return profile_key(uefi[i], http);
+			const char *v = boot_loader(&p->loaders, uefi[i], http);
+			if (uefi[i] != f && v[0] && strcmp(boot_file_path(v), path) == 0)
+				return boot_family_key(uefi[i], http);
 		}
 	return NULL;
 }
 
 static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const struct offer *o,
-                              enum journal_loader k, const char *also)
+                              enum boot_file_kind k, const char *also)
 {
-	enum pxe_family f = pxe_arch_family(o->arch);
-	const char *key = profile_key(f, o->http), *path = root_path(o->file);
+	enum boot_family f = boot_arch_family(o->arch);
+	const char *key = boot_family_key(f, o->http), *path = boot_file_path(o->file);
 	if (also)
 		say(x->finding,
 		    "The device is an %s client and was offered \"%s\", which is also the "
 		    "%s loader: one binary cannot run on both architectures.",
-		    pxe_arch_name(o->arch), path, also);
+		    boot_arch_phrase(o->arch), path, also);
 	else
 		say(x->finding,
 		    "The device is an %s client but was offered \"%s\", %s: its firmware cannot "
 		    "run it.",
-		    pxe_arch_name(o->arch), path, loader_name(k)); /* every arch name: "an" */
-	const char *now = d->f->profile ? profile_value(d->f->profile, f, o->http) : "";
+		    boot_arch_phrase(o->arch), path, loader_name(k)); /* every arch name: "an" */
+	const char *now = d->f->profile ? boot_loader(&d->f->profile->loaders, f, o->http) : "";
 	char note[REGISTRY_FILE_MAX + 64] = "";
-	if (now[0] && strcmp(root_path(now), path) != 0)
+	if (now[0] && strcmp(boot_file_path(now), path) != 0)
 		snprintf(note, sizeof note, " (%s now names \"%s\": check the next boot)", key,
 		         now);
 	say(x->fix,
 	    "Set %s (in [boot], or in the device's [group] or own profile, whichever gives "
 	    "\"%s\") to an %s build%s, e.g. %s; BIOS loaders (.kpxe, .pxe, .0) belong in "
 	    "bios, ARM64 ones in uefi-arm64.",
-	    key, path, pxe_arch_name(o->arch), note,
-	    f == PXE_FAMILY_BIOS ? "undionly.kpxe" : "ipxe.efi or snponly.efi");
+	    key, path, boot_arch_phrase(o->arch), note,
+	    f == BOOT_FAMILY_BIOS ? "undionly.kpxe" : "ipxe.efi or snponly.efi");
 }
 
 static void rule_arch_mismatch(struct diag *d)
@@ -626,13 +536,13 @@ static void rule_arch_mismatch(struct diag *d)
 		}
 	if (at < 0)
 		return;
-	enum pxe_family f = pxe_arch_family(last.arch);
-	const char *path = root_path(last.file);
-	enum journal_loader k = journal_loader_kind(path);
+	enum boot_family f = boot_arch_family(last.arch);
+	const char *path = boot_file_path(last.file);
+	enum boot_file_kind k = boot_file_kind(path);
 	const char *also = NULL;
 	if (loader_fits(k, f)) {
 		/* the name does not tell: the profile may (same file for two arches) */
-		if (k != JOURNAL_LOADER_UEFI || !(also = shared_with(d->f->profile, path, f)))
+		if (k != BOOT_FILE_UEFI || !(also = shared_with(d->f->profile, path, f)))
 			return;
 	}
 	struct journal_finding *x =
@@ -641,7 +551,8 @@ static void rule_arch_mismatch(struct diag *d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		char p[FILE_LEN];
-		if (parse_offer(&d->ev[i], &o) && !o.ipxe && strcmp(root_path(o.file), path) == 0)
+		if (parse_offer(&d->ev[i], &o) && !o.ipxe &&
+		    strcmp(boot_file_path(o.file), path) == 0)
 			cite(x, i);
 		else if (i > (size_t) at && delivered(&d->ev[i], p, sizeof p) &&
 		         strcmp(p, path) == 0)
@@ -728,7 +639,7 @@ static void rule_transfer_stall(struct diag *d)
 	if (last < 0)
 		return;
 	for (size_t i = (size_t) last + 1; i < d->n; i++)
-		if (delivered(&d->ev[i], p, sizeof p) && strcmp(p, root_path(file)) == 0)
+		if (delivered(&d->ev[i], p, sizeof p) && strcmp(p, boot_file_path(file)) == 0)
 			return; /* it got through later */
 	long long block = field_num(d->ev[last].detail, "last_acked_block", -1);
 	long long blksize = field_num(d->ev[last].detail, "blksize", 0);
@@ -736,7 +647,7 @@ static void rule_transfer_stall(struct diag *d)
 	/* the attempts since the file last got through */
 	size_t since = (size_t) last, same = 0;
 	while (since > 0 &&
-	       !(delivered(&d->ev[since - 1], p, sizeof p) && strcmp(p, root_path(file)) == 0))
+	       !(delivered(&d->ev[since - 1], p, sizeof p) && strcmp(p, boot_file_path(file)) == 0))
 		since--;
 	for (size_t i = since; i <= (size_t) last; i++)
 		same += stalled_at(&d->ev[i], file, block);
@@ -914,16 +825,16 @@ static void rule_no_boot(struct diag *d)
 	cite(x, (size_t) at);
 	if (strstr(det, "no loader configured")) {
 		bool http = strstr(det, "HTTP") != NULL;
-		const char *key = profile_key(pxe_arch_family(arch), http);
+		const char *key = boot_family_key(boot_arch_family(arch), http);
 		say(x->finding,
 		    "No loader is configured for %s clients, so the device gets no boot file.",
-		    arch >= 0 ? pxe_arch_name(arch) : "its kind of");
+		    arch >= 0 ? boot_arch_phrase(arch) : "its kind of");
 		say(x->fix,
 		    "Set %s in [boot] (or in the device's [group] or own profile) to a loader in "
 		    "%s, e.g. %s.",
 		    key, root_of(d),
-		    pxe_arch_family(arch) == PXE_FAMILY_BIOS ? "bios = undionly.kpxe"
-		                                             : "uefi-x64 = ipxe.efi");
+		    boot_arch_family(arch) == BOOT_FAMILY_BIOS ? "bios = undionly.kpxe"
+		                                               : "uefi-x64 = ipxe.efi");
 	} else if (strstr(det, "HTTP is off")) {
 		say(x->finding, "The device boots over HTTP (iPXE or UEFI HTTP boot), but netbay's "
 		                "HTTP server is off, so it gets no boot file.");

@@ -53,17 +53,3 @@ size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct j
 
 /* "error", "warning", "info". */
 const char *journal_severity_name(enum journal_severity s);
-
-/* ---- the heuristics the rules use, exposed for their tests */
-
-enum journal_loader {
-	JOURNAL_LOADER_UNKNOWN,
-	JOURNAL_LOADER_BIOS,       /* .kpxe, .kkpxe, .kkkpxe, .pxe, .0, .com */
-	JOURNAL_LOADER_UEFI,       /* .efi, architecture not in the name */
-	JOURNAL_LOADER_UEFI_IA32,  /* .efi named ia32, i386, i686 */
-	JOURNAL_LOADER_UEFI_X64,   /* .efi named x64, x86_64, amd64 */
-	JOURNAL_LOADER_UEFI_ARM64, /* .efi named aa64, arm64, aarch64 */
-};
-
-/* What kind of loader a boot file name (a path or a URL) is. */
-enum journal_loader journal_loader_kind(const char *file);

@@ -464,7 +464,7 @@ static void test_approve_reject_delete(void **state)
 	json_decref(j);
 	registry_boot_for(svc.registry, &mac, &rb); /* the next packet boots */
 	assert_int_equal(rb.verdict, REGISTRY_BOOT);
-	assert_string_equal(rb.profile.uefi_x64, "kiosk.efi");
+	assert_string_equal(rb.profile.loaders.file[BOOT_UEFI_X64], "kiosk.efi");
 
 	j = expect(200, "POST", "/api/v1/devices/#1/reject", NULL, NULL);
 	assert_string_equal(str(j, "state"), "rejected");

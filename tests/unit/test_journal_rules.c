@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/boot.h"
 #include "journal/rules.h"
 #include "registry/registry.h"
 
@@ -113,8 +114,8 @@ static void reset(struct seq *s)
 	memset(&prof, 0, sizeof prof);
 	dev.state = REGISTRY_APPROVED;
 	dev.arch = -1;
-	strcpy(prof.bios, "undionly.kpxe");
-	strcpy(prof.uefi_x64, "ipxe.efi");
+	strcpy(prof.loaders.file[BOOT_BIOS], "undionly.kpxe");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "ipxe.efi");
 	facts = (struct journal_facts){
 	        .dev = &dev, .profile = &prof, .boot_root = "/srv/boot", .who = "pc1"};
 }
@@ -194,7 +195,7 @@ static void test_missing_boot_file(void **state)
 	(void) state;
 	struct seq s;
 	reset(&s);
-	strcpy(prof.uefi_x64, "nope.efi");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "nope.efi");
 	size_t offer = 0, miss = 0;
 	for (int i = 0; i < 3; i++) {
 		offer = rom_dhcp(&s, "x64 UEFI", "nope.efi");
@@ -241,7 +242,7 @@ static void test_probed_files_are_not_missing(void **state)
 	struct seq s;
 	reset(&s);
 	/* pxelinux looks for its config under several names, then the default */
-	strcpy(prof.bios, "pxelinux.0");
+	strcpy(prof.loaders.file[BOOT_BIOS], "pxelinux.0");
 	rom_dhcp(&s, "x86 BIOS", "pxelinux.0");
 	tftp_ok(&s, "pxelinux.0");
 	tftp_ok(&s, "ldlinux.c32");
@@ -395,49 +396,12 @@ static void test_evidence_keeps_the_newest(void **state)
 
 /* ---- architecture mismatch */
 
-static void test_loader_kinds(void **state)
-{
-	(void) state;
-	static const struct {
-		const char *file;
-		enum journal_loader kind;
-	} cases[] = {
-	        {"undionly.kpxe", JOURNAL_LOADER_BIOS},
-	        {"ipxe.pxe", JOURNAL_LOADER_BIOS},
-	        {"pxelinux.0", JOURNAL_LOADER_BIOS},
-	        {"bios/lpxelinux.0", JOURNAL_LOADER_BIOS},
-	        {"pxeboot.com", JOURNAL_LOADER_BIOS},
-	        {"undionly.KKPXE", JOURNAL_LOADER_BIOS},
-	        {"ipxe.efi", JOURNAL_LOADER_UEFI},
-	        {"snponly.efi", JOURNAL_LOADER_UEFI},
-	        {"linux64.efi", JOURNAL_LOADER_UEFI}, /* "x64" inside a word is no arch */
-	        {"EFI/BOOT/BOOTX64.EFI", JOURNAL_LOADER_UEFI_X64},
-	        {"shimx64.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"ipxe-x86_64.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"amd64/grubx64.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"grubaa64.efi", JOURNAL_LOADER_UEFI_ARM64},
-	        {"arm64/ipxe.efi", JOURNAL_LOADER_UEFI_ARM64},
-	        {"snp-aarch64.efi", JOURNAL_LOADER_UEFI_ARM64},
-	        {"bootia32.efi", JOURNAL_LOADER_UEFI_IA32},
-	        {"http://10.0.0.1/i386/ipxe.efi", JOURNAL_LOADER_UEFI_IA32},
-	        {"ipxe-x64-snp.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"x64debug.efi", JOURNAL_LOADER_UEFI}, /* a token ends at a non-alphanumeric */
-	        {"vmlinuz", JOURNAL_LOADER_UNKNOWN},
-	        {"boot.img", JOURNAL_LOADER_UNKNOWN},
-	};
-	for (size_t i = 0; i < NB_ARRAY_SIZE(cases); i++) {
-		if (journal_loader_kind(cases[i].file) != cases[i].kind)
-			print_message("%s\n", cases[i].file);
-		assert_int_equal(journal_loader_kind(cases[i].file), cases[i].kind);
-	}
-}
-
 static void test_arch_mismatch_bios_loader_to_uefi(void **state)
 {
 	(void) state;
 	struct seq s;
 	reset(&s);
-	strcpy(prof.uefi_x64, "undionly.kpxe");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "undionly.kpxe");
 	size_t offer = rom_dhcp(&s, "x64 UEFI", "undionly.kpxe");
 	size_t got = tftp_ok(&s, "undionly.kpxe");
 	const struct journal_finding *f = find(&s, "arch_mismatch");
@@ -451,7 +415,7 @@ static void test_arch_mismatch_bios_loader_to_uefi(void **state)
 	assert_true(cited(f, got));
 	/* and the other way round */
 	reset(&s);
-	strcpy(prof.bios, "ipxe.efi");
+	strcpy(prof.loaders.file[BOOT_BIOS], "ipxe.efi");
 	rom_dhcp(&s, "x86 BIOS", "ipxe.efi");
 	f = find(&s, "arch_mismatch");
 	assert_non_null(f);
@@ -478,7 +442,7 @@ static void test_arch_mismatch_arm_and_x64(void **state)
 	assert_has(f->fix, "Set http-arm64");
 	/* by profile key: one file named for two architectures */
 	reset(&s);
-	strcpy(prof.uefi_arm64, "ipxe.efi");
+	strcpy(prof.loaders.file[BOOT_UEFI_ARM64], "ipxe.efi");
 	rom_dhcp(&s, "x64 UEFI", "ipxe.efi");
 	f = find(&s, "arch_mismatch");
 	assert_non_null(f);
@@ -778,7 +742,7 @@ static void test_errors_first_and_cut(void **state)
 	add(&s, 0, "registry.uuid_conflict",
 	    "UUID 11121314-1516-1718-191a-1b1c1d1e1f20 also reported by 52:54:00:00:00:02; "
 	    "matched by MAC only");
-	strcpy(prof.uefi_x64, "undionly.kpxe");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "undionly.kpxe");
 	rom_dhcp(&s, "x64 UEFI", "undionly.kpxe");
 	tftp_missing(&s, "undionly.kpxe");
 	size_t n = diagnose(&s);
@@ -808,7 +772,6 @@ int main(void)
 	        cmocka_unit_test(test_partial_fetches_are_no_deliveries),
 	        cmocka_unit_test(test_waiting_script_is_no_loop),
 	        cmocka_unit_test(test_evidence_keeps_the_newest),
-	        cmocka_unit_test(test_loader_kinds),
 	        cmocka_unit_test(test_arch_mismatch_bios_loader_to_uefi),
 	        cmocka_unit_test(test_arch_mismatch_arm_and_x64),
 	        cmocka_unit_test(test_arch_mismatch_judges_the_latest_offer),
