@@ -98,6 +98,14 @@ static int url(char *out, size_t n, uint32_t server, uint16_t port, const char *
 	return r < 0 || (size_t) r >= n ? -ENAMETOOLONG : 0;
 }
 
+static int too_long(struct pxe_boot *out)
+{
+	out->file[0] = 0;
+	out->why = "the boot file name or URL is too long";
+	out->miss = PXE_MISS_TOO_LONG;
+	return -ENAMETOOLONG;
+}
+
 int pxe_decide(const struct pxe_client *c, const struct boot_loaders *p, const struct hwaddr *mac,
                uint32_t server, uint16_t http_port, struct pxe_boot *out)
 {
@@ -109,16 +117,18 @@ int pxe_decide(const struct pxe_client *c, const struct boot_loaders *p, const s
 		/* never the loader again: that is a boot loop */
 		if (!http_port) {
 			out->why = "iPXE client, but HTTP is off: no script to chain to";
+			out->miss = PXE_MISS_HTTP_OFF;
 			return -ENOENT;
 		}
 		snprintf(path, sizeof path, "boot/%s.ipxe", hwaddr_fmt(mac, m));
 		if (url(out->file, sizeof out->file, server, http_port, path) < 0)
-			return -ENAMETOOLONG;
+			return too_long(out);
 		out->why = "iPXE: its script over HTTP";
 		return 0;
 	}
 	if (!c->pxe && !c->http) {
 		out->why = "not a network-boot client";
+		out->miss = PXE_MISS_NOT_BOOTING;
 		return -ENOENT;
 	}
 	/* PXE ROMs too old to send option 93 are BIOS ones */
@@ -126,20 +136,22 @@ int pxe_decide(const struct pxe_client *c, const struct boot_loaders *p, const s
 	const char *loader = boot_loader(p, boot_arch_family(arch), c->http);
 	if (!loader || !*loader) {
 		out->why = "no loader configured for this architecture";
+		out->miss = PXE_MISS_NO_LOADER;
 		return -ENOENT;
 	}
 	if (c->http) {
 		if (!http_port) {
 			out->why = "UEFI HTTP boot client, but HTTP is off";
+			out->miss = PXE_MISS_HTTP_OFF;
 			return -ENOENT;
 		}
 		if (url(out->file, sizeof out->file, server, http_port, loader) < 0)
-			return -ENAMETOOLONG;
+			return too_long(out);
 		out->why = "UEFI HTTP boot: the loader by URL";
 		return 0;
 	}
 	if (nb_strlcpy(out->file, loader, sizeof out->file) < 0)
-		return -ENAMETOOLONG;
+		return too_long(out);
 	out->tftp = true;
 	out->why = "PXE: the loader over TFTP";
 	return 0;

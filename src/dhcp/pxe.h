@@ -45,6 +45,13 @@ struct pxe_boot {
 	char file[PXE_FILE_MAX];  /* the boot file name or URL ("" = no boot) */
 	const char *vendor_class; /* "PXEClient" or "HTTPClient": echoed in option 60 */
 	const char *why;          /* what was decided, for logs and the journal */
+	enum pxe_miss {
+		PXE_MISS_NONE,        /* a boot file */
+		PXE_MISS_NOT_BOOTING, /* not a network-boot client */
+		PXE_MISS_NO_LOADER,   /* no loader configured for its architecture */
+		PXE_MISS_HTTP_OFF,    /* it boots over HTTP and HTTP is off */
+		PXE_MISS_TOO_LONG,    /* the file name or URL does not fit */
+	} miss;
 };
 
 /* Decides what c boots with the loaders p gives (core/boot.h). server: the address the client reaches us at;

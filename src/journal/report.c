@@ -102,9 +102,16 @@ json_t *journal_entry_json(const struct journal_entry *e)
 	snprintf(t + n, sizeof t - n, ".%03dZ", (int) (e->time_ms % 1000));
 	json_t *detail = json_string(e->detail);
 	/* the detail may hold bytes that are not UTF-8: keep the event, drop them */
-	return json_pack("{s:s, s:s, s:o, s:o, s:s}", "time", t, "name", e->name, "ip",
-	                 ip_json(e->ip), "detail", detail ? detail : json_string("(not UTF-8)"),
-	                 "mac", hwaddr_fmt(&e->mac, m));
+	json_t *o =
+	        json_pack("{s:s, s:s, s:o, s:o, s:s}", "time", t, "name", e->name, "ip",
+	                  ip_json(e->ip), "detail", detail ? detail : json_string("(not UTF-8)"),
+	                  "mac", hwaddr_fmt(&e->mac, m));
+	/* and the fact's fields (docs/journal.md): what the line says, as data */
+	if (o && journal_fields_json(&e->f, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* The subject's newest max events as a JSON array (*ret_v keeps them). */

@@ -221,8 +221,12 @@ int registry_update(struct registry *r, uint64_t id, const struct registry_chang
 	(void) registry_reindex(r);
 	registry_publish(r, d);
 	if (d->state != was && d->n_macs)
-		journal_event(r->journal, &d->macs[0], d->ip, "registry.state", "%s, was %s",
-		              registry_state_name(d->state), registry_state_name(was));
+		journal_emit(r->journal,
+		             &(struct journal_fact){.kind = JOURNAL_REGISTRY_STATE,
+		                                    .mac = &d->macs[0],
+		                                    .ip = d->ip,
+		                                    .state = registry_state_name(d->state),
+		                                    .was = registry_state_name(was)});
 	return 0;
 }
 

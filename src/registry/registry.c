@@ -440,6 +440,14 @@ static void decide(const struct registry *r, const struct registry_device *d,
 	}
 }
 
+bool registry_journal_keep(enum journal_kind k, const struct hwaddr *mac, void *data)
+{
+	if (registry_get(data, mac))
+		return true;
+	return (k >= JOURNAL_TFTP_REQUEST && k <= JOURNAL_TFTP_COMPLETE) ||
+	       (k >= JOURNAL_HTTP_FETCH && k <= JOURNAL_HTTP_IPXE_WAIT);
+}
+
 void registry_boot_for(const struct registry *r, const struct hwaddr *mac,
                        struct registry_boot *out)
 {
@@ -452,15 +460,15 @@ void registry_boot_for(const struct registry *r, const struct hwaddr *mac,
 static void ev_uuid_conflict(struct registry *r, const struct hwaddr *mac, uint32_t ip,
                              const char *uuid, const struct hwaddr *other_mac, uint64_t other_id)
 {
-	char m[HWADDR_STRLEN];
+	struct journal_fact f = {.kind = JOURNAL_REGISTRY_UUID_CONFLICT,
+	                         .mac = mac,
+	                         .ip = ip,
+	                         .uuid = uuid,
+	                         .has = other_mac ? JOURNAL_HAS_OTHER_MAC : JOURNAL_HAS_ID,
+	                         .id = other_id};
 	if (other_mac)
-		journal_event(r->journal, mac, ip, "registry.uuid_conflict",
-		              "UUID %s also reported by %s; matched by MAC only", uuid,
-		              hwaddr_fmt(other_mac, m));
-	else
-		journal_event(r->journal, mac, ip, "registry.uuid_conflict",
-		              "UUID %s also registered for device #%llu; matched by MAC only", uuid,
-		              (unsigned long long) other_id);
+		f.other_mac = *other_mac;
+	journal_emit(r->journal, &f);
 }
 
 /* Two devices claim one UUID: flag both, from now on MAC only. b is the
@@ -614,8 +622,11 @@ static struct registry_device *record_new(struct registry *r, const struct hwadd
 		       hwaddr_fmt(mac, m));
 		return NULL;
 	}
-	journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
-	              (unsigned long long) d->id, registry_state_name(d->state));
+	journal_emit(r->journal, &(struct journal_fact){.kind = JOURNAL_REGISTRY_NEW,
+	                                                .mac = mac,
+	                                                .ip = ip,
+	                                                .id = d->id,
+	                                                .state = registry_state_name(d->state)});
 	const struct registry_device *holder = conflicting ? registry_by_uuid(r, uuid, d) : NULL;
 	if (holder)
 		ev_uuid_conflict(r, mac, ip, uuid, holder->n_macs ? &holder->macs[0] : NULL,

@@ -25,6 +25,7 @@
 
 #include "core/boot.h"
 #include "core/util.h"
+#include "journal/journal.h"
 
 struct conf;
 struct conf_group;
@@ -105,6 +106,11 @@ size_t registry_count(const struct registry *r);
 void registry_foreach(const struct registry *r,
                       void (*fn)(const struct registry_device *d, void *data), void *data);
 const struct conf_group *registry_group(const struct registry *r, const char *name);
+
+/* The journal's keep callback (journal_persist; data: the registry): the
+ * events of a registry device, and the TFTP and HTTP events of any known
+ * MAC, go to the store. A plain DHCP client costs a hash lookup. */
+bool registry_journal_keep(enum journal_kind k, const struct hwaddr *mac, void *data);
 
 /* ---- booting clients: DHCP and HTTP ask here on every request */
 

@@ -1074,7 +1074,7 @@ static void test_release_of_loaded_lease(void **state)
 
 /* ---- names no client may take */
 
-static void find_event(const struct journal_event *e, void *data)
+static void find_event(const struct journal_entry *e, void *data)
 {
 	if (strcmp(e->name, "dhcp.name_refused") == 0)
 		*(bool *) data = true;

@@ -94,7 +94,7 @@ struct last {
 	size_t n;
 };
 
-static void keep_last(const struct journal_event *e, void *data)
+static void keep_last(const struct journal_entry *e, void *data)
 {
 	struct last *l = data;
 	l->name = e->name;

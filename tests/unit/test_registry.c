@@ -93,7 +93,7 @@ struct last_event {
 	int n;
 };
 
-static void grab(const struct journal_event *e, void *data)
+static void grab(const struct journal_entry *e, void *data)
 {
 	struct last_event *l = data;
 	if (strcmp(e->name, l->name) == 0) {

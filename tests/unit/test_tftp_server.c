@@ -231,7 +231,7 @@ struct found {
 	int n;
 };
 
-static void on_event(const struct journal_event *ev, void *data)
+static void on_event(const struct journal_entry *ev, void *data)
 {
 	struct found *f = data;
 	if (strcmp(ev->name, f->name) == 0 && (!f->needle || strstr(ev->detail, f->needle)))
