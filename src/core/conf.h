@@ -27,6 +27,7 @@
 #define CONF_TOKEN_MAX     129
 
 /* auto: full or proxy per interface, as a probe for other DHCP servers finds (dhcp/probe.h) */
+#define CONF_PROBE_MISSES 3 /* auto: probes in a row without an answer before full mode again */
 enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF, DHCP_MODE_AUTO };
 enum conf_unknown { CONF_UNKNOWN_IGNORE, CONF_UNKNOWN_PENDING, CONF_UNKNOWN_APPROVE };
 enum conf_pending_boot { CONF_PENDING_NONE, CONF_PENDING_WAIT };

@@ -1,20 +1,18 @@
 /* The diagnosis rules of `netbay why` (journal/rules.h; docs/journal.md
- * says what each one looks for and why). Every rule reads the events
- * through the small parsers below, which know the details the raise sites
- * write; a rule that changes what it reads changes its raise site's test too. */
+ * says what each one looks for and why). Every rule reads the events'
+ * fields (journal/journal.h), never their detail lines: those are for
+ * people, and are only quoted. */
 #include "journal/rules.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/types.h>
 
 #include "core/boot.h"
-#include "dhcp/probe.h"
+#include "core/conf.h"
 #include "registry/registry.h"
 
 #define LOOP_MIN       3                /* deliveries of one file that make a loop */
@@ -22,7 +20,7 @@
 #define STALL_MIN      2                /* timeouts at the same block that make a stall */
 #define UNANSWERED_MIN 3                /* OFFERs in a row the client did not take */
 #define RULES_MAX      JOURNAL_FINDINGS_MAX
-#define FILE_LEN       JOURNAL_DETAIL_MAX /* a file name as a detail holds it */
+#define FILE_LEN       JOURNAL_FILE_MAX
 
 struct diag {
 	const struct journal_entry *ev;
@@ -87,119 +85,39 @@ static void cite(struct journal_finding *x, size_t i)
 	x->n_evidence++;
 }
 
-/* ---- reading details */
+/* ---- reading the fields */
 
-static bool is(const struct journal_entry *e, const char *name)
+static bool is(const struct journal_entry *e, enum journal_kind k)
 {
-	return strcmp(e->name, name) == 0;
+	return e->f.kind == k;
 }
 
-static void copy(char *out, size_t n, const char *s, size_t len)
-{
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, s, len);
-	out[len] = 0;
-}
-
-/* The value of key="..." or key=word in a detail. */
-static bool field(const char *detail, const char *key, char *out, size_t n)
-{
-	size_t klen = strlen(key);
-	for (const char *p = detail; (p = strstr(p, key)); p++) {
-		if ((p != detail && p[-1] != ' ') || p[klen] != '=')
-			continue;
-		const char *v = p + klen + 1;
-		size_t len;
-		if (*v == '"') {
-			v++;
-			const char *end = strchr(v, '"');
-			len = end ? (size_t) (end - v) : strlen(v);
-		} else {
-			len = strcspn(v, " ");
-		}
-		copy(out, n, v, len);
-		return true;
-	}
-	return false;
-}
-
-static long long field_num(const char *detail, const char *key, long long dflt)
-{
-	char v[24];
-	char *end;
-	if (!field(detail, key, v, sizeof v))
-		return dflt;
-	long long x = strtoll(v, &end, 10);
-	return *end || end == v ? dflt : x;
-}
-
-/* pxe.boot, as dhcp/proto.c writes it: "ARCH[, iPXE]: FILE (WHY)". */
+/* pxe.boot: what was offered, to which firmware. */
 struct offer {
-	int arch; /* -1: not one boot_arch_phrase() gives */
+	int arch; /* -1: none with a name */
 	bool ipxe;
 	bool http; /* a UEFI HTTP boot client */
-	char file[FILE_LEN];
+	const char *file;
 };
 
-static int arch_named(const char *s, size_t len)
+static bool get_offer(const struct journal_entry *e, struct offer *o)
 {
-	static const int codes[] = {
-	        BOOT_ARCH_BIOS,      BOOT_ARCH_EFI_IA32,   BOOT_ARCH_EFI_X64,
-	        BOOT_ARCH_EFI_ARM32, BOOT_ARCH_EFI_ARM64,  BOOT_ARCH_HTTP_IA32,
-	        BOOT_ARCH_HTTP_X64,  BOOT_ARCH_HTTP_ARM32, BOOT_ARCH_HTTP_ARM64};
-	for (size_t i = 0; i < NB_ARRAY_SIZE(codes); i++) {
-		const char *name = boot_arch_phrase(codes[i]);
-		if (strlen(name) == len && memcmp(name, s, len) == 0)
-			return codes[i];
-	}
-	return -1;
-}
-
-static bool parse_offer(const struct journal_entry *e, struct offer *o)
-{
-	static const char ipxe[] = ", iPXE";
-	const char *colon = strstr(e->detail, ": ");
-	if (!is(e, "pxe.boot") || !colon)
+	if (!is(e, JOURNAL_PXE_BOOT) || !e->f.file[0])
 		return false;
-	size_t alen = (size_t) (colon - e->detail);
-	o->ipxe = alen > sizeof ipxe - 1 &&
-	          memcmp(colon - (sizeof ipxe - 1), ipxe, sizeof ipxe - 1) == 0;
-	if (o->ipxe)
-		alen -= sizeof ipxe - 1;
-	o->arch = arch_named(e->detail, alen);
-	o->http = o->arch == BOOT_ARCH_HTTP_IA32 || o->arch == BOOT_ARCH_HTTP_X64 ||
-	          o->arch == BOOT_ARCH_HTTP_ARM32 || o->arch == BOOT_ARCH_HTTP_ARM64;
-	const char *f = colon + 2, *paren = NULL;
-	for (const char *p = f; (p = strstr(p, " (")); p++)
-		paren = p;
-	copy(o->file, sizeof o->file, f, paren ? (size_t) (paren - f) : strlen(f));
-	return o->file[0] != 0;
+	o->arch = boot_arch_named(e->f.arch) ? e->f.arch : -1;
+	o->ipxe = e->f.ipxe;
+	o->http = e->f.http;
+	o->file = e->f.file;
+	return true;
 }
 
 /* The file an event says is missing, as a boot-root path. */
 static bool missing_path(const struct journal_entry *e, char *out, size_t n)
 {
-	if (is(e, "tftp.file_missing")) {
-		char f[FILE_LEN];
-		if (!field(e->detail, "file", f, sizeof f))
-			return false;
-		nb_strlcpy(out, boot_file_path(f), n);
-		return true;
-	}
-	if (is(e, "http.file_missing")) {
-		/* "GET /path: no such file" */
-		const char *sp = strchr(e->detail, ' '), *end = NULL;
-		for (const char *p = sp; p && (p = strstr(p, ": ")); p++)
-			end = p;
-		if (!sp || !end || end <= sp)
-			return false;
-		char f[FILE_LEN];
-		copy(f, sizeof f, sp + 1, (size_t) (end - sp - 1));
-		nb_strlcpy(out, boot_file_path(f), n);
-		return true;
-	}
-	return false;
+	if (!is(e, JOURNAL_TFTP_FILE_MISSING) && !is(e, JOURNAL_HTTP_FILE_MISSING))
+		return false;
+	nb_strlcpy(out, boot_file_path(e->f.file), n);
+	return true;
 }
 
 /* A whole file delivered to the device (the key a loop is counted by):
@@ -207,30 +125,20 @@ static bool missing_path(const struct journal_entry *e, char *out, size_t n)
  * script. The waiting-for-approval script is not one: it is meant to repeat. */
 static bool delivered(const struct journal_entry *e, char *out, size_t n)
 {
-	if (is(e, "tftp.complete")) {
-		char f[FILE_LEN];
-		if (!field(e->detail, "file", f, sizeof f))
-			return false;
-		nb_strlcpy(out, boot_file_path(f), n);
+	const struct journal_fields *f = &e->f;
+	if (is(e, JOURNAL_TFTP_COMPLETE)) {
+		nb_strlcpy(out, boot_file_path(f->file), n);
 		return true;
 	}
-	if (is(e, "http.ipxe_script")) {
+	if (is(e, JOURNAL_HTTP_IPXE_SCRIPT)) {
 		nb_strlcpy(out, "the iPXE script", n);
 		return true;
 	}
-	if (!is(e, "http.fetch") || strncmp(e->detail, "GET ", 4) != 0)
+	if (!is(e, JOURNAL_HTTP_FETCH) || strcmp(f->method, "GET") != 0)
 		return false;
-	/* "GET rel: 200, bytes A-B of SIZE" */
-	const char *colon = strstr(e->detail, ": ");
-	unsigned long long a, b, size;
-	unsigned status;
-	if (!colon || sscanf(colon, ": %u, bytes %llu-%llu of %llu", &status, &a, &b, &size) != 4)
+	if ((f->status != 200 && f->status != 206) || (f->size && f->range_end + 1 != f->size))
 		return false;
-	if ((status != 200 && status != 206) || (size && b + 1 != size))
-		return false;
-	char f[FILE_LEN];
-	copy(f, sizeof f, e->detail + 4, (size_t) (colon - e->detail - 4));
-	nb_strlcpy(out, boot_file_path(f), n);
+	nb_strlcpy(out, boot_file_path(f->file), n);
 	return true;
 }
 
@@ -271,7 +179,7 @@ static void rule_missing_file(struct diag *d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		struct offer o;
-		if (parse_offer(&d->ev[i], &o) && strcmp(boot_file_path(o.file), path) == 0)
+		if (get_offer(&d->ev[i], &o) && strcmp(boot_file_path(o.file), path) == 0)
 			offer = (ssize_t) i;
 		if (missing_path(&d->ev[i], p, sizeof p) && strcmp(p, path) == 0)
 			misses++;
@@ -527,10 +435,10 @@ static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const s
 
 static void rule_arch_mismatch(struct diag *d)
 {
-	struct offer o = {0}, last = {0};
+	struct offer o = {0}, last = {.file = ""};
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (parse_offer(&d->ev[i], &o) && !o.ipxe && o.arch >= 0) {
+		if (get_offer(&d->ev[i], &o) && !o.ipxe && o.arch >= 0) {
 			last = o;
 			at = (ssize_t) i;
 		}
@@ -551,7 +459,7 @@ static void rule_arch_mismatch(struct diag *d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		char p[FILE_LEN];
-		if (parse_offer(&d->ev[i], &o) && !o.ipxe &&
+		if (get_offer(&d->ev[i], &o) && !o.ipxe &&
 		    strcmp(boot_file_path(o.file), path) == 0)
 			cite(x, i);
 		else if (i > (size_t) at && delivered(&d->ev[i], p, sizeof p) &&
@@ -570,15 +478,15 @@ static void rule_offer_unanswered(struct diag *d)
 	bool pending_offer = false;
 	for (size_t i = 0; i < d->n; i++) {
 		const struct journal_entry *e = &d->ev[i];
-		if (is(e, "dhcp.offer")) {
+		if (is(e, JOURNAL_DHCP_OFFER)) {
 			unanswered += pending_offer; /* the one before was not taken */
 			pending_offer = true;
-		} else if (is(e, "dhcp.request") || is(e, "dhcp.ack")) {
+		} else if (is(e, JOURNAL_DHCP_REQUEST) || is(e, JOURNAL_DHCP_ACK)) {
 			answered = (ssize_t) i;
 			other = -1;
 			unanswered = 0;
 			pending_offer = false;
-		} else if (is(e, "dhcp.other_server")) {
+		} else if (is(e, JOURNAL_DHCP_OTHER_SERVER)) {
 			other = (ssize_t) i;
 			unanswered = 0;
 			pending_offer = false;
@@ -591,12 +499,12 @@ static void rule_offer_unanswered(struct diag *d)
 	if (!x)
 		return;
 	for (size_t i = (size_t) (answered + 1); i < d->n; i++)
-		if (is(&d->ev[i], "dhcp.offer") || is(&d->ev[i], "dhcp.other_server"))
+		if (is(&d->ev[i], JOURNAL_DHCP_OFFER) || is(&d->ev[i], JOURNAL_DHCP_OTHER_SERVER))
 			cite(x, i);
 	if (other >= 0) {
-		/* "client chose the offer of 10.0.0.2" */
-		const char *of = strstr(d->ev[other].detail, "offer of ");
-		const char *srv = of ? of + 9 : "another server";
+		char a[IP4_STRLEN];
+		uint32_t server = d->ev[other].f.server;
+		const char *srv = server ? ip4_fmt(server, a) : "another server";
 		say(x->finding,
 		    "The device took the offer of another DHCP server, %s, instead of netbay's, "
 		    "so it does not get netbay's boot information.",
@@ -623,27 +531,27 @@ static void rule_offer_unanswered(struct diag *d)
 
 static bool stalled_at(const struct journal_entry *e, const char *file, long long block)
 {
-	char f[FILE_LEN];
-	return is(e, "tftp.timeout") && field(e->detail, "file", f, sizeof f) &&
-	       strcmp(f, file) == 0 && field_num(e->detail, "last_acked_block", -2) == block;
+	return is(e, JOURNAL_TFTP_TIMEOUT) && strcmp(e->f.file, file) == 0 &&
+	       (long long) e->f.block == block;
 }
 
 static void rule_transfer_stall(struct diag *d)
 {
-	char file[FILE_LEN], p[FILE_LEN];
+	char p[FILE_LEN];
+	const char *file = NULL;
 	ssize_t last = -1;
 	for (size_t i = d->n; i-- > 0 && last < 0;)
-		if (is(&d->ev[i], "tftp.timeout") &&
-		    field(d->ev[i].detail, "file", file, sizeof file))
+		if (is(&d->ev[i], JOURNAL_TFTP_TIMEOUT)) {
 			last = (ssize_t) i;
+			file = d->ev[i].f.file;
+		}
 	if (last < 0)
 		return;
 	for (size_t i = (size_t) last + 1; i < d->n; i++)
 		if (delivered(&d->ev[i], p, sizeof p) && strcmp(p, boot_file_path(file)) == 0)
 			return; /* it got through later */
-	long long block = field_num(d->ev[last].detail, "last_acked_block", -1);
-	long long blksize = field_num(d->ev[last].detail, "blksize", 0);
-	long long bytes = field_num(d->ev[last].detail, "bytes_acked", 0);
+	const struct journal_fields *t = &d->ev[last].f;
+	long long block = (long long) t->block, blksize = t->blksize, bytes = (long long) t->bytes;
 	/* the attempts since the file last got through */
 	size_t since = (size_t) last, same = 0;
 	while (since > 0 &&
@@ -689,13 +597,14 @@ static void rule_transfer_stall(struct diag *d)
 
 static bool waiting_event(const struct journal_entry *e)
 {
-	return (is(e, "pxe.no_boot") && strstr(e->detail, "pending approval")) ||
-	       is(e, "http.ipxe_wait");
+	return (is(e, JOURNAL_PXE_NO_BOOT) && e->f.cause == JOURNAL_CAUSE_PENDING) ||
+	       is(e, JOURNAL_HTTP_IPXE_WAIT);
 }
 
 static bool rejected_event(const struct journal_entry *e)
 {
-	return (is(e, "pxe.no_boot") || is(e, "http.refused")) && strstr(e->detail, "rejected");
+	return (is(e, JOURNAL_PXE_NO_BOOT) || is(e, JOURNAL_HTTP_REFUSED)) &&
+	       e->f.cause == JOURNAL_CAUSE_REJECTED;
 }
 
 /* The state the device is in now: the registry's when known, else the
@@ -710,7 +619,7 @@ static int state_now(const struct diag *d)
 			return REGISTRY_PENDING;
 		if (rejected_event(e))
 			return REGISTRY_REJECTED;
-		if (is(e, "pxe.boot") || is(e, "registry.state"))
+		if (is(e, JOURNAL_PXE_BOOT) || is(e, JOURNAL_REGISTRY_STATE))
 			return REGISTRY_APPROVED;
 	}
 	return -1;
@@ -728,10 +637,10 @@ static void rule_pending(struct diag *d)
 		if (waiting_event(&d->ev[i])) {
 			cite(x, i);
 			waits++;
-			scripts += is(&d->ev[i], "http.ipxe_wait");
+			scripts += is(&d->ev[i], JOURNAL_HTTP_IPXE_WAIT);
 		}
 	for (size_t i = 0; i < d->n && !waits; i++)
-		if (is(&d->ev[i], "registry.new"))
+		if (is(&d->ev[i], JOURNAL_REGISTRY_NEW))
 			cite(x, i);
 	if (scripts)
 		say(x->finding,
@@ -757,8 +666,8 @@ static void rule_rejected(struct diag *d)
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++)
-		if (rejected_event(&d->ev[i]) || (is(&d->ev[i], "registry.state") &&
-		                                  strncmp(d->ev[i].detail, "rejected", 8) == 0))
+		if (rejected_event(&d->ev[i]) || (is(&d->ev[i], JOURNAL_REGISTRY_STATE) &&
+		                                  strcmp(d->ev[i].f.state, "rejected") == 0))
 			cite(x, i);
 	say(x->finding, "The device was rejected: netbay gives it no boot file.");
 	say(x->fix, "If it should boot, approve it: netbay device approve %s.", d->who);
@@ -771,7 +680,7 @@ static void rule_uuid_conflict(struct diag *d)
 	const struct registry_device *dev = d->f->dev;
 	ssize_t last = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (is(&d->ev[i], "registry.uuid_conflict"))
+		if (is(&d->ev[i], JOURNAL_REGISTRY_UUID_CONFLICT))
 			last = (ssize_t) i;
 	/* the registry knows whether it still holds (a new UUID clears it) */
 	if (dev ? !dev->uuid_conflict : last < 0)
@@ -783,16 +692,16 @@ static void rule_uuid_conflict(struct diag *d)
 	if (dev && dev->uuid[0])
 		nb_strlcpy(uuid, dev->uuid, sizeof uuid);
 	for (size_t i = 0; i < d->n; i++) {
-		const char *det = d->ev[i].detail, *by;
-		if (!is(&d->ev[i], "registry.uuid_conflict"))
+		const struct journal_fields *u = &d->ev[i].f;
+		if (!is(&d->ev[i], JOURNAL_REGISTRY_UUID_CONFLICT))
 			continue;
 		cite(x, i);
-		if (!uuid[0] && strncmp(det, "UUID ", 5) == 0)
-			copy(uuid, sizeof uuid, det + 5, strcspn(det + 5, " "));
-		if ((by = strstr(det, "reported by ")))
-			copy(other, sizeof other, by + 12, strcspn(by + 12, ";, "));
-		else if ((by = strstr(det, "registered for ")))
-			copy(other, sizeof other, by + 15, strcspn(by + 15, ";,"));
+		if (!uuid[0])
+			nb_strlcpy(uuid, u->uuid, sizeof uuid);
+		if (u->has & JOURNAL_HAS_OTHER_MAC)
+			hwaddr_fmt(&u->other_mac, other);
+		else if (u->has & JOURNAL_HAS_ID)
+			snprintf(other, sizeof other, "device #%llu", (unsigned long long) u->id);
 	}
 	say(x->finding,
 	    "The device's SMBIOS UUID %s is also reported by %s: a cloned virtual machine or a "
@@ -812,20 +721,20 @@ static void rule_no_boot(struct diag *d)
 {
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (is(&d->ev[i], "pxe.boot") || is(&d->ev[i], "pxe.no_boot"))
+		if (is(&d->ev[i], JOURNAL_PXE_BOOT) || is(&d->ev[i], JOURNAL_PXE_NO_BOOT))
 			at = (ssize_t) i;
-	if (at < 0 || !is(&d->ev[at], "pxe.no_boot") || waiting_event(&d->ev[at]) ||
+	if (at < 0 || !is(&d->ev[at], JOURNAL_PXE_NO_BOOT) || waiting_event(&d->ev[at]) ||
 	    rejected_event(&d->ev[at]))
 		return;
-	const char *det = d->ev[at].detail, *colon = strstr(det, ": ");
-	int arch = colon ? arch_named(det, (size_t) (colon - det)) : -1;
+	const struct journal_fields *nb = &d->ev[at].f;
+	const char *det = d->ev[at].detail; /* quoted, not read */
+	int arch = boot_arch_named(nb->arch) ? nb->arch : -1;
 	struct journal_finding *x = finding(d, "no_boot_file", JOURNAL_ERROR);
 	if (!x)
 		return;
 	cite(x, (size_t) at);
-	if (strstr(det, "no loader configured")) {
-		bool http = strstr(det, "HTTP") != NULL;
-		const char *key = boot_family_key(boot_arch_family(arch), http);
+	if (nb->cause == JOURNAL_CAUSE_NO_LOADER) {
+		const char *key = boot_family_key(boot_arch_family(arch), nb->http);
 		say(x->finding,
 		    "No loader is configured for %s clients, so the device gets no boot file.",
 		    arch >= 0 ? boot_arch_phrase(arch) : "its kind of");
@@ -835,11 +744,11 @@ static void rule_no_boot(struct diag *d)
 		    key, root_of(d),
 		    boot_arch_family(arch) == BOOT_FAMILY_BIOS ? "bios = undionly.kpxe"
 		                                               : "uefi-x64 = ipxe.efi");
-	} else if (strstr(det, "HTTP is off")) {
+	} else if (nb->cause == JOURNAL_CAUSE_HTTP_OFF) {
 		say(x->finding, "The device boots over HTTP (iPXE or UEFI HTTP boot), but netbay's "
 		                "HTTP server is off, so it gets no boot file.");
 		say(x->fix, "Turn HTTP on: [http] enable = yes (and a port the clients reach).");
-	} else if (strstr(det, "ignored")) {
+	} else if (nb->cause == JOURNAL_CAUSE_IGNORED) {
 		say(x->finding, "The device is not in the registry and [dhcp] unknown-devices = "
 		                "ignore, so netbay gives it no boot file.");
 		say(x->fix,
@@ -858,9 +767,10 @@ static void rule_no_address(struct diag *d)
 {
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (strncmp(d->ev[i].name, "dhcp.", 5) == 0 && !is(&d->ev[i], "dhcp.discover"))
+		if (d->ev[i].f.kind > JOURNAL_DHCP_DISCOVER &&
+		    d->ev[i].f.kind <= JOURNAL_DHCP_FOREIGN_SERVER) /* a dhcp.* answer */
 			at = (ssize_t) i;
-	if (at < 0 || !is(&d->ev[at], "dhcp.no_address"))
+	if (at < 0 || !is(&d->ev[at], JOURNAL_DHCP_NO_ADDRESS))
 		return;
 	struct journal_finding *x = finding(d, "no_address", JOURNAL_ERROR);
 	if (!x)
@@ -876,15 +786,16 @@ static void rule_no_address(struct diag *d)
 static void rule_foreign_server(struct diag *d)
 {
 	ssize_t at = -1;
-	char srv[IP4_STRLEN + 8], ifn[24];
+	char srv[IP4_STRLEN];
 	for (size_t i = 0; i < d->n; i++)
-		if (is(&d->ev[i], "dhcp.foreign_server"))
+		if (is(&d->ev[i], JOURNAL_DHCP_FOREIGN_SERVER))
 			at = (ssize_t) i;
-		else if (is(&d->ev[i], "dhcp.ack"))
+		else if (is(&d->ev[i], JOURNAL_DHCP_ACK))
 			at = -1; /* netbay leased to it since: history */
-	if (at < 0 || !field(d->ev[at].detail, "server", srv, sizeof srv) ||
-	    !field(d->ev[at].detail, "interface", ifn, sizeof ifn))
+	if (at < 0 || !d->ev[at].f.server || !d->ev[at].f.iface[0])
 		return;
+	const char *ifn = d->ev[at].f.iface;
+	ip4_fmt(d->ev[at].f.server, srv);
 	struct journal_finding *x = finding(d, "foreign_server", JOURNAL_INFO);
 	if (!x)
 		return;
@@ -898,7 +809,7 @@ static void rule_foreign_server(struct diag *d)
 	    "Nothing, if %s belongs there (mode = proxy says so for good). If it does not, turn "
 	    "its DHCP off on this segment: netbay leases addresses there again once %d of its "
 	    "probes in a row ([dhcp] probe-interval) go unanswered.",
-	    srv, DHCP_PROBE_MISSES);
+	    srv, CONF_PROBE_MISSES);
 }
 
 /* ---- all together */

@@ -6,11 +6,15 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "core/boot.h"
 #include "journal/rules.h"
 #include "registry/registry.h"
+#include "store/legacy.h"
 
 #define MAC  "52:54:00:00:00:01"
 #define SEC  1000
@@ -22,7 +26,29 @@ struct seq {
 	int64_t t;
 };
 
-/* Appends an event dt_ms after the previous one; returns its index. */
+/* The address these DHCP lines print is the event's own (its store column). */
+static void ip_of_line(struct journal_entry *e)
+{
+	static const enum journal_kind own[] = {
+	        JOURNAL_DHCP_OFFER,           JOURNAL_DHCP_REQUEST,         JOURNAL_DHCP_ACK,
+	        JOURNAL_DHCP_DECLINE,         JOURNAL_DHCP_DECLINE_REFUSED, JOURNAL_DHCP_RELEASE,
+	        JOURNAL_DHCP_RELEASE_REFUSED, JOURNAL_DHCP_NAME_REFUSED};
+	char w[32];
+	for (size_t i = 0; i < NB_ARRAY_SIZE(own); i++)
+		for (const char *p = e->detail; e->f.kind == own[i] && *p; p++) {
+			size_t n = strspn(p, "0123456789.");
+			snprintf(w, sizeof w, "%.*s", (int) NB_MIN(n, 31), p);
+			if (n && ip4_parse(w, &e->ip) == 0)
+				return;
+			p += n ? n - 1 : 0;
+		}
+}
+
+/* Appends an event dt_ms after the previous one; returns its index. The
+ * journeys are written as the lines netbay prints (and printed before the
+ * facts were typed): the store's converter of old lines reads them into
+ * fields, and the one formatter must print the same line from them, so
+ * every case here checks both, and the rules read only the fields. */
 static size_t add(struct seq *s, int64_t dt_ms, const char *name, const char *fmt, ...)
         NB_PRINTF(4, 5);
 static size_t add(struct seq *s, int64_t dt_ms, const char *name, const char *fmt, ...)
@@ -38,6 +64,20 @@ static size_t add(struct seq *s, int64_t dt_ms, const char *name, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
 	va_end(ap);
+	e->f.kind = journal_kind_parse(name);
+	ip_of_line(e);
+	char *fact = store_legacy_fact(name, e->detail);
+	json_t *o = json_loads(fact, 0, NULL);
+	journal_fields_from_json(o, &e->f);
+	json_decref(o);
+	/* a line that says nothing readable (a garbled one) has no fields to print */
+	if (e->f.kind != JOURNAL_OTHER && strcmp(fact, "{}") != 0) {
+		char again[JOURNAL_DETAIL_MAX];
+		journal_format(&e->f, e->ip, &e->mac, again, sizeof again);
+		if (strcmp(again, e->detail) != 0)
+			fail_msg("%s: \"%s\" formats as \"%s\"", name, e->detail, again);
+	}
+	free(fact);
 	return s->n++;
 }
 
