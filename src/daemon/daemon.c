@@ -197,7 +197,7 @@ static int run(struct daemon *d)
 		return r;
 	d->svc.loop = loop_new();
 	d->svc.hosts = hosts_new();
-	d->svc.journal = journal_new(d->svc.hosts);
+	d->svc.journal = journal_new(hosts_journal_mac, d->svc.hosts);
 	d->svc.ctl = ctl_new();
 	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl ||
 	    lan_new(d->conf, &d->svc.lan) < 0)

@@ -10,7 +10,6 @@
 #include <jansson.h>
 
 #include "core/log.h"
-#include "registry/hosts.h"
 #include "store/store.h"
 
 /* An event as the ring keeps it: the fields, the detail made on reading. */
@@ -33,7 +32,8 @@ struct ring {
 };
 
 struct journal {
-	struct hosts *hosts;
+	journal_mac_fn mac_of;
+	void *mac_data;
 	struct store *store;  /* NULL: memory only */
 	journal_keep_fn keep; /* which events are stored */
 	void *keep_data;
@@ -51,12 +51,13 @@ static uint64_t ring_hash(const struct hwaddr *mac, uint32_t ip)
 	return nb_hash(k, sizeof k, 7);
 }
 
-struct journal *journal_new(struct hosts *hosts)
+struct journal *journal_new(journal_mac_fn mac_of, void *data)
 {
 	struct journal *j = calloc(1, sizeof *j);
 	if (!j)
 		return NULL;
-	j->hosts = hosts;
+	j->mac_of = mac_of;
+	j->mac_data = data;
 	j->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 5);
 	j->nb = 4096;
 	j->b = calloc(j->nb, sizeof *j->b);
@@ -231,11 +232,10 @@ static void key_of(const struct journal *j, const struct journal_fact *f, struct
 		*ret = *f->mac;
 		return;
 	}
-	const struct hosts_entry *e =
-	        j->hosts ? hosts_by_addr(j->hosts, f->ip, nb_wall_sec()) : NULL;
-	if (e && !hwaddr_is_zero(&e->mac))
-		*ret = e->mac;
-	else if (!f->ip || !arp_lookup(f->ip, ret))
+	if (j->mac_of && j->mac_of(f->ip, ret, j->mac_data) && !hwaddr_is_zero(ret))
+		return;
+	memset(ret, 0, sizeof *ret);
+	if (!f->ip || !arp_lookup(f->ip, ret))
 		*ret_ip = f->ip;
 }
 

@@ -10,11 +10,13 @@
  *
  * Events are keyed by MAC. A module that only knows the client's address
  * (TFTP, HTTP) passes mac = NULL and the journal finds the MAC through the
- * hosts table; when nobody knows the address, the event is kept under the
- * address alone.
+ * mac_of callback (the hosts table), then the kernel's neighbour table;
+ * when nobody knows the address, the event is kept under the address alone.
  *
- * The journal is a leaf above core/ and store/: which events are worth a
- * store write is a callback's decision (journal_persist). */
+ * The journal is a leaf above core/ and store/: which MAC an address has
+ * and which events are worth a store write are callbacks' decisions
+ * (journal_new, journal_persist), the registry's in the daemon. The
+ * diagnosis over events is diag/'s. */
 #pragma once
 
 #include <stdbool.h>
@@ -23,7 +25,6 @@
 
 #include "core/util.h"
 
-struct hosts;
 struct json_t;
 struct store;
 
@@ -173,7 +174,13 @@ struct journal_entry {
 
 struct journal;
 
-struct journal *journal_new(struct hosts *hosts);
+/* The MAC behind a client's address, when who passed journal_new() knows
+ * it (the leases and reservations): true with *ret set. */
+typedef bool (*journal_mac_fn)(uint32_t ip, struct hwaddr *ret, void *data);
+
+/* mac_of may be NULL: then only the kernel's neighbour table names an
+ * address's MAC. */
+struct journal *journal_new(journal_mac_fn mac_of, void *data);
 void journal_free(struct journal *j);
 
 /* Whether an event of kind k about mac (never zero) goes to the store. */

@@ -57,7 +57,7 @@ static int setup_with(void **state, const char *text)
 	assert_int_equal(store_open(db, false, &f->svc.store), 0);
 	f->svc.loop = loop_new();
 	f->svc.hosts = hosts_new();
-	f->svc.journal = journal_new(f->svc.hosts);
+	f->svc.journal = journal_new(hosts_journal_mac, f->svc.hosts);
 	f->svc.ctl = ctl_new();
 	assert_int_equal(
 	        registry_open(f->svc.store, f->svc.hosts, f->svc.journal, &f->svc.registry), 0);

@@ -37,7 +37,7 @@ static void grab_first(const struct journal_entry *e, void *data)
 static void test_ring_keeps_the_newest(void **state)
 {
 	(void) state;
-	struct journal *j = journal_new(NULL);
+	struct journal *j = journal_new(NULL, NULL);
 	struct hwaddr m = {{2, 0, 0, 0, 0, 1}};
 	for (int i = 0; i < JOURNAL_RING + 5; i++) {
 		char t[16];
@@ -55,7 +55,7 @@ static void test_address_resolved_through_hosts(void **state)
 {
 	(void) state;
 	struct hosts *h = hosts_new();
-	struct journal *j = journal_new(h);
+	struct journal *j = journal_new(hosts_journal_mac, h);
 	struct hwaddr m = {{2, 0, 0, 0, 0, 7}};
 	hosts_set(h, &m, 0x0a000007, "pc7", HOSTS_LEASE, nb_wall_sec() + 60);
 	journal_emit(j, &(struct journal_fact){.kind = JOURNAL_TFTP_REQUEST,
@@ -70,7 +70,7 @@ static void test_address_resolved_through_hosts(void **state)
 static void test_memory_bounded(void **state)
 {
 	(void) state;
-	struct journal *j = journal_new(NULL);
+	struct journal *j = journal_new(NULL, NULL);
 	struct hwaddr first = {{2, 0, 0, 0, 0, 0}};
 	for (int i = 0; i < JOURNAL_DEVICES + 100; i++) {
 		struct hwaddr m = {{2, 0, 0, (uint8_t) (i >> 16), (uint8_t) (i >> 8), (uint8_t) i}};
@@ -99,7 +99,7 @@ static void fx_open(struct fx *f)
 {
 	assert_int_equal(store_open(f->db, false, &f->store), 0);
 	f->hosts = hosts_new();
-	f->j = journal_new(f->hosts);
+	f->j = journal_new(hosts_journal_mac, f->hosts);
 	assert_int_equal(registry_open(f->store, f->hosts, f->j, &f->reg), 0);
 	journal_persist(f->j, f->store, registry_journal_keep, f->reg);
 }

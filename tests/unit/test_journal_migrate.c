@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag/rules.h"
 #include "journal/journal.h"
-#include "journal/rules.h"
 #include "registry/hosts.h"
 #include "store/legacy.h"
 #include "store/store.h"
@@ -165,7 +165,7 @@ static void open_db(struct opened *o)
 {
 	assert_int_equal(store_open(db, false, &o->st), 0);
 	assert_int_equal(store_schema_version(o->st), 3);
-	o->j = journal_new(NULL);
+	o->j = journal_new(NULL, NULL);
 	journal_persist(o->j, o->st, NULL, NULL); /* reads only */
 }
 
@@ -175,21 +175,20 @@ static void close_db(struct opened *o)
 	store_close(o->st);
 }
 
-static size_t diagnose(struct opened *o, int dev, struct journal_finding *out)
+static size_t diagnose(struct opened *o, int dev, struct diag_finding *out)
 {
 	struct journal_entry *v = NULL;
 	int n = read_dev(o, dev, &v);
 	assert_true(n > 0);
-	const struct journal_facts facts = {.boot_root = "/srv/boot", .who = "pcX"};
-	size_t k = journal_diagnose(v, (size_t) n, &facts, out, JOURNAL_FINDINGS_MAX);
+	const struct diag_facts facts = {.boot_root = "/srv/boot", .who = "pcX"};
+	size_t k = diag_run(v, (size_t) n, &facts, out, DIAG_FINDINGS_MAX);
 	free(v);
 	return k;
 }
 
-static const struct journal_finding *rule(const struct journal_finding *f, size_t n,
-                                          const char *name) __attribute__((returns_nonnull));
-static const struct journal_finding *rule(const struct journal_finding *f, size_t n,
-                                          const char *name)
+static const struct diag_finding *rule(const struct diag_finding *f, size_t n, const char *name)
+        __attribute__((returns_nonnull));
+static const struct diag_finding *rule(const struct diag_finding *f, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(f[i].rule, name) == 0)
@@ -242,13 +241,13 @@ static void test_findings_as_before(void **state)
 {
 	(void) state;
 	struct opened o;
-	struct journal_finding f[JOURNAL_FINDINGS_MAX];
-	const struct journal_finding *x;
+	struct diag_finding f[DIAG_FINDINGS_MAX];
+	const struct diag_finding *x;
 	open_db(&o);
 
 	size_t n = diagnose(&o, 1, f);
 	x = rule(f, n, "missing_boot_file");
-	assert_int_equal(x->severity, JOURNAL_ERROR);
+	assert_int_equal(x->severity, DIAG_ERROR);
 	assert_non_null(strstr(x->finding, "\"gone.kpxe\", but /srv/boot has no such file: it "
 	                                   "asked for it 2 times"));
 	assert_int_equal(x->n_evidence, 3); /* two misses and the offer */

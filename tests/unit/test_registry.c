@@ -53,7 +53,7 @@ static int setup(void **state)
 	snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
 	assert_int_equal(store_open(f->db, false, &f->store), 0);
 	f->hosts = hosts_new();
-	f->journal = journal_new(f->hosts);
+	f->journal = journal_new(hosts_journal_mac, f->hosts);
 	assert_int_equal(registry_open(f->store, f->hosts, f->journal, &f->r), 0);
 	load_conf(f, CONF);
 	*state = f;

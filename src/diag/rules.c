@@ -1,8 +1,8 @@
-/* The diagnosis rules of `netbay why` (journal/rules.h; docs/journal.md
+/* The diagnosis rules of `netbay why` (diag/rules.h; docs/journal.md
  * says what each one looks for and why). Every rule reads the events'
  * fields (journal/journal.h), never their detail lines: those are for
  * people, and are only quoted. */
-#include "journal/rules.h"
+#include "diag/rules.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,24 +19,24 @@
 #define LOOP_GAP_MS    (10 * 60 * 1000) /* ... each within this of the one before */
 #define STALL_MIN      2                /* timeouts at the same block that make a stall */
 #define UNANSWERED_MIN 3                /* OFFERs in a row the client did not take */
-#define RULES_MAX      JOURNAL_FINDINGS_MAX
+#define RULES_MAX      DIAG_FINDINGS_MAX
 #define FILE_LEN       JOURNAL_FILE_MAX
 
-struct diag {
+struct run {
 	const struct journal_entry *ev;
 	size_t n;
-	const struct journal_facts *f;
-	struct journal_finding found[RULES_MAX];
+	const struct diag_facts *f;
+	struct diag_finding found[RULES_MAX];
 	size_t count;
 	char who[REGISTRY_NAME_MAX + HWADDR_STRLEN];
 };
 
-const char *journal_severity_name(enum journal_severity s)
+const char *diag_severity_name(enum diag_severity s)
 {
 	switch (s) {
-	case JOURNAL_ERROR:
+	case DIAG_ERROR:
 		return "error";
-	case JOURNAL_WARNING:
+	case DIAG_WARNING:
 		return "warning";
 	default:
 		return "info";
@@ -45,11 +45,11 @@ const char *journal_severity_name(enum journal_severity s)
 
 /* ---- findings */
 
-static struct journal_finding *finding(struct diag *d, const char *rule, enum journal_severity sev)
+static struct diag_finding *finding(struct run *d, const char *rule, enum diag_severity sev)
 {
 	if (d->count == RULES_MAX)
 		return NULL;
-	struct journal_finding *x = &d->found[d->count++];
+	struct diag_finding *x = &d->found[d->count++];
 	memset(x, 0, sizeof *x);
 	x->rule = rule;
 	x->severity = sev;
@@ -61,19 +61,19 @@ static void say(char *buf, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, JOURNAL_TEXT_MAX, fmt, ap);
+	vsnprintf(buf, DIAG_TEXT_MAX, fmt, ap);
 	va_end(ap);
 }
 
 /* Adds event i to the evidence, kept in order; when full the oldest goes. */
-static void cite(struct journal_finding *x, size_t i)
+static void cite(struct diag_finding *x, size_t i)
 {
 	size_t k = 0;
 	while (k < x->n_evidence && x->evidence[k] < i)
 		k++;
 	if (k < x->n_evidence && x->evidence[k] == i)
 		return;
-	if (x->n_evidence == JOURNAL_EVIDENCE_MAX) {
+	if (x->n_evidence == DIAG_EVIDENCE_MAX) {
 		if (k == 0)
 			return; /* older than everything kept */
 		memmove(x->evidence, x->evidence + 1, (k - 1) * sizeof *x->evidence);
@@ -142,7 +142,7 @@ static bool delivered(const struct journal_entry *e, char *out, size_t n)
 	return true;
 }
 
-static const char *root_of(const struct diag *d)
+static const char *root_of(const struct run *d)
 {
 	return d->f->boot_root && d->f->boot_root[0] ? d->f->boot_root
 	                                             : "the boot root ([tftp] root)";
@@ -151,7 +151,7 @@ static const char *root_of(const struct diag *d)
 /* ---- rule: missing boot file */
 
 /* The newest miss no later delivery of the same file cured. */
-static bool current_miss(const struct diag *d, size_t *ret_i, char *path, size_t n)
+static bool current_miss(const struct run *d, size_t *ret_i, char *path, size_t n)
 {
 	for (size_t i = d->n; i-- > 0;) {
 		char p[FILE_LEN], q[FILE_LEN];
@@ -169,7 +169,7 @@ static bool current_miss(const struct diag *d, size_t *ret_i, char *path, size_t
 	return false;
 }
 
-static void rule_missing_file(struct diag *d)
+static void rule_missing_file(struct run *d)
 {
 	char path[FILE_LEN], p[FILE_LEN];
 	size_t last, misses = 0;
@@ -190,8 +190,8 @@ static void rule_missing_file(struct diag *d)
 	 * some and goes on: only a miss that ends the journey matters then */
 	if (offer < 0 && later_delivery)
 		return;
-	struct journal_finding *x =
-	        finding(d, "missing_boot_file", offer >= 0 ? JOURNAL_ERROR : JOURNAL_WARNING);
+	struct diag_finding *x =
+	        finding(d, "missing_boot_file", offer >= 0 ? DIAG_ERROR : DIAG_WARNING);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++)
@@ -229,7 +229,7 @@ struct delivery {
 
 /* The deliveries of the last session (each within LOOP_GAP_MS of the one
  * before); returns how many, newest last. */
-static size_t session(const struct diag *d, struct delivery *v)
+static size_t session(const struct run *d, struct delivery *v)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < d->n; i++) {
@@ -267,7 +267,7 @@ static size_t most_delivered(const struct delivery *v, size_t n, size_t *ret_cou
 	return best;
 }
 
-static void loop_fix(struct journal_finding *x, const char *key, const char *last)
+static void loop_fix(struct diag_finding *x, const char *key, const char *last)
 {
 	if (strcmp(key, "the iPXE script") == 0)
 		say(x->fix,
@@ -289,7 +289,7 @@ static void loop_fix(struct journal_finding *x, const char *key, const char *las
 		    last, last);
 }
 
-static void rule_boot_loop(struct diag *d)
+static void rule_boot_loop(struct run *d)
 {
 	struct delivery *v = malloc((d->n ? d->n : 1) * sizeof *v);
 	size_t n = v ? session(d, v) : 0, c;
@@ -310,7 +310,7 @@ static void rule_boot_loop(struct diag *d)
 			seen = strcmp(v[p].key, v[k].key) == 0;
 		progress = !seen;
 	}
-	struct journal_finding *x = progress ? NULL : finding(d, "boot_loop", JOURNAL_ERROR);
+	struct diag_finding *x = progress ? NULL : finding(d, "boot_loop", DIAG_ERROR);
 	if (x) {
 		/* the stage each round reached: the last other file between the
 		 * last two deliveries of the repeated one */
@@ -405,7 +405,7 @@ static const char *shared_with(const struct registry_profile *p, const char *pat
 	return NULL;
 }
 
-static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const struct offer *o,
+static void arch_mismatch_say(struct run *d, struct diag_finding *x, const struct offer *o,
                               enum boot_file_kind k, const char *also)
 {
 	enum boot_family f = boot_arch_family(o->arch);
@@ -433,7 +433,7 @@ static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const s
 	    f == BOOT_FAMILY_BIOS ? "undionly.kpxe" : "ipxe.efi or snponly.efi");
 }
 
-static void rule_arch_mismatch(struct diag *d)
+static void rule_arch_mismatch(struct run *d)
 {
 	struct offer o = {0}, last = {.file = ""};
 	ssize_t at = -1;
@@ -453,8 +453,7 @@ static void rule_arch_mismatch(struct diag *d)
 		if (k != BOOT_FILE_UEFI || !(also = shared_with(d->f->profile, path, f)))
 			return;
 	}
-	struct journal_finding *x =
-	        finding(d, "arch_mismatch", also ? JOURNAL_WARNING : JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "arch_mismatch", also ? DIAG_WARNING : DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
@@ -471,7 +470,7 @@ static void rule_arch_mismatch(struct diag *d)
 
 /* ---- rule: OFFER never followed by REQUEST */
 
-static void rule_offer_unanswered(struct diag *d)
+static void rule_offer_unanswered(struct run *d)
 {
 	ssize_t other = -1, answered = -1;
 	size_t unanswered = 0;
@@ -495,7 +494,7 @@ static void rule_offer_unanswered(struct diag *d)
 	unanswered += pending_offer;
 	if (other < 0 && unanswered < UNANSWERED_MIN)
 		return;
-	struct journal_finding *x = finding(d, "offer_unanswered", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "offer_unanswered", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = (size_t) (answered + 1); i < d->n; i++)
@@ -535,7 +534,7 @@ static bool stalled_at(const struct journal_entry *e, const char *file, long lon
 	       (long long) e->f.block == block;
 }
 
-static void rule_transfer_stall(struct diag *d)
+static void rule_transfer_stall(struct run *d)
 {
 	char p[FILE_LEN];
 	const char *file = NULL;
@@ -561,7 +560,7 @@ static void rule_transfer_stall(struct diag *d)
 		same += stalled_at(&d->ev[i], file, block);
 	if (block < 0 || same < STALL_MIN)
 		return;
-	struct journal_finding *x = finding(d, "transfer_stall", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "transfer_stall", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = since; i <= (size_t) last; i++)
@@ -609,7 +608,7 @@ static bool rejected_event(const struct journal_entry *e)
 
 /* The state the device is in now: the registry's when known, else the
  * journal's last word on it. */
-static int state_now(const struct diag *d)
+static int state_now(const struct run *d)
 {
 	if (d->f->dev)
 		return d->f->dev->state;
@@ -625,12 +624,12 @@ static int state_now(const struct diag *d)
 	return -1;
 }
 
-static void rule_pending(struct diag *d)
+static void rule_pending(struct run *d)
 {
 	if (state_now(d) != REGISTRY_PENDING)
 		return;
 	size_t waits = 0, scripts = 0;
-	struct journal_finding *x = finding(d, "pending_approval", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "pending_approval", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++)
@@ -658,11 +657,11 @@ static void rule_pending(struct diag *d)
 	    d->who);
 }
 
-static void rule_rejected(struct diag *d)
+static void rule_rejected(struct run *d)
 {
 	if (state_now(d) != REGISTRY_REJECTED)
 		return;
-	struct journal_finding *x = finding(d, "rejected", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "rejected", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++)
@@ -675,7 +674,7 @@ static void rule_rejected(struct diag *d)
 
 /* ---- rule: conflicting UUID */
 
-static void rule_uuid_conflict(struct diag *d)
+static void rule_uuid_conflict(struct run *d)
 {
 	const struct registry_device *dev = d->f->dev;
 	ssize_t last = -1;
@@ -685,7 +684,7 @@ static void rule_uuid_conflict(struct diag *d)
 	/* the registry knows whether it still holds (a new UUID clears it) */
 	if (dev ? !dev->uuid_conflict : last < 0)
 		return;
-	struct journal_finding *x = finding(d, "uuid_conflict", JOURNAL_WARNING);
+	struct diag_finding *x = finding(d, "uuid_conflict", DIAG_WARNING);
 	if (!x)
 		return;
 	char uuid[REGISTRY_UUID_STRLEN + 1] = "", other[64] = "another device";
@@ -717,7 +716,7 @@ static void rule_uuid_conflict(struct diag *d)
 
 /* ---- rule: no boot file for another reason */
 
-static void rule_no_boot(struct diag *d)
+static void rule_no_boot(struct run *d)
 {
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
@@ -729,7 +728,7 @@ static void rule_no_boot(struct diag *d)
 	const struct journal_fields *nb = &d->ev[at].f;
 	const char *det = d->ev[at].detail; /* quoted, not read */
 	int arch = boot_arch_named(nb->arch) ? nb->arch : -1;
-	struct journal_finding *x = finding(d, "no_boot_file", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "no_boot_file", DIAG_ERROR);
 	if (!x)
 		return;
 	cite(x, (size_t) at);
@@ -763,7 +762,7 @@ static void rule_no_boot(struct diag *d)
 
 /* ---- rule: no address */
 
-static void rule_no_address(struct diag *d)
+static void rule_no_address(struct run *d)
 {
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
@@ -772,7 +771,7 @@ static void rule_no_address(struct diag *d)
 			at = (ssize_t) i;
 	if (at < 0 || !is(&d->ev[at], JOURNAL_DHCP_NO_ADDRESS))
 		return;
-	struct journal_finding *x = finding(d, "no_address", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "no_address", DIAG_ERROR);
 	if (!x)
 		return;
 	cite(x, (size_t) at);
@@ -783,7 +782,7 @@ static void rule_no_address(struct diag *d)
 
 /* ---- rule: another DHCP server on the device's segment (mode = auto) */
 
-static void rule_foreign_server(struct diag *d)
+static void rule_foreign_server(struct run *d)
 {
 	ssize_t at = -1;
 	char srv[IP4_STRLEN];
@@ -796,7 +795,7 @@ static void rule_foreign_server(struct diag *d)
 		return;
 	const char *ifn = d->ev[at].f.iface;
 	ip4_fmt(d->ev[at].f.server, srv);
-	struct journal_finding *x = finding(d, "foreign_server", JOURNAL_INFO);
+	struct diag_finding *x = finding(d, "foreign_server", DIAG_INFO);
 	if (!x)
 		return;
 	cite(x, (size_t) at);
@@ -814,18 +813,18 @@ static void rule_foreign_server(struct diag *d)
 
 /* ---- all together */
 
-static void (*const rules[])(struct diag *d) = {
+static void (*const rules[])(struct run *d) = {
         rule_pending,          rule_rejected,      rule_no_boot,        rule_no_address,
         rule_offer_unanswered, rule_missing_file,  rule_arch_mismatch,  rule_transfer_stall,
         rule_boot_loop,        rule_uuid_conflict, rule_foreign_server,
 };
 _Static_assert(NB_ARRAY_SIZE(rules) <= RULES_MAX, "a finding per rule must fit");
 
-size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct journal_facts *facts,
-                        struct journal_finding *out, size_t max)
+size_t diag_run(const struct journal_entry *ev, size_t n, const struct diag_facts *facts,
+                struct diag_finding *out, size_t max)
 {
-	static const struct journal_facts none = {0};
-	struct diag *d = calloc(1, sizeof *d);
+	static const struct diag_facts none = {0};
+	struct run *d = calloc(1, sizeof *d);
 	size_t k = 0;
 	if (!d)
 		return 0;
@@ -841,7 +840,7 @@ size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct j
 	for (size_t i = 0; i < NB_ARRAY_SIZE(rules); i++)
 		rules[i](d);
 	/* the most severe first; rules in table order within a severity */
-	for (int sev = JOURNAL_ERROR; sev >= JOURNAL_INFO; sev--)
+	for (int sev = DIAG_ERROR; sev >= DIAG_INFO; sev--)
 		for (size_t i = 0; i < d->count && k < max; i++)
 			if ((int) d->found[i].severity == sev)
 				out[k++] = d->found[i];

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "core/boot.h"
-#include "journal/rules.h"
+#include "diag/rules.h"
 #include "registry/registry.h"
 #include "store/legacy.h"
 
@@ -144,8 +144,8 @@ static void normal_boot(struct seq *s, const char *arch, const char *loader)
 
 static struct registry_device dev;
 static struct registry_profile prof;
-static struct journal_facts facts;
-static struct journal_finding out[16];
+static struct diag_facts facts;
+static struct diag_finding out[16];
 
 static void reset(struct seq *s)
 {
@@ -156,21 +156,21 @@ static void reset(struct seq *s)
 	dev.arch = -1;
 	strcpy(prof.loaders.file[BOOT_BIOS], "undionly.kpxe");
 	strcpy(prof.loaders.file[BOOT_UEFI_X64], "ipxe.efi");
-	facts = (struct journal_facts){
+	facts = (struct diag_facts){
 	        .dev = &dev, .profile = &prof, .boot_root = "/srv/boot", .who = "pc1"};
 }
 
 static size_t diagnose(const struct seq *s)
 {
 	memset(out, 0, sizeof out);
-	return journal_diagnose(s->ev, s->n, &facts, out, NB_ARRAY_SIZE(out));
+	return diag_run(s->ev, s->n, &facts, out, NB_ARRAY_SIZE(out));
 }
 
 /* The one finding of rule, or NULL (and fails if there are two). */
-static const struct journal_finding *find(const struct seq *s, const char *rule)
+static const struct diag_finding *find(const struct seq *s, const char *rule)
 {
 	size_t n = diagnose(s);
-	const struct journal_finding *f = NULL;
+	const struct diag_finding *f = NULL;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(out[i].rule, rule) == 0) {
 			assert_null(f);
@@ -187,7 +187,7 @@ static void expect_nothing(const struct seq *s)
 	assert_int_equal(n, 0);
 }
 
-static bool cited(const struct journal_finding *f, size_t i)
+static bool cited(const struct diag_finding *f, size_t i)
 {
 	for (size_t k = 0; k < f->n_evidence; k++)
 		if (f->evidence[k] == i)
@@ -241,9 +241,9 @@ static void test_missing_boot_file(void **state)
 		offer = rom_dhcp(&s, "x64 UEFI", "nope.efi");
 		miss = tftp_missing(&s, "nope.efi");
 	}
-	const struct journal_finding *f = find(&s, "missing_boot_file");
+	const struct diag_finding *f = find(&s, "missing_boot_file");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "\"nope.efi\"");
 	assert_has(f->finding, "/srv/boot");
 	assert_has(f->finding, "3 times");
@@ -269,9 +269,9 @@ static void test_missing_file_over_http(void **state)
 	    "x64 UEFI HTTP: http://10.0.0.1/efi/boot.efi (UEFI HTTP boot: the loader by URL)");
 	add(&s, 1, "dhcp.offer", "10.0.0.100");
 	size_t miss = add(&s, 900, "http.file_missing", "GET /efi/boot.efi: no such file");
-	const struct journal_finding *f = find(&s, "missing_boot_file");
+	const struct diag_finding *f = find(&s, "missing_boot_file");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "\"efi/boot.efi\"");
 	assert_true(cited(f, miss));
 }
@@ -292,9 +292,9 @@ static void test_probed_files_are_not_missing(void **state)
 	expect_nothing(&s);
 	/* but a missing file that ends the journey is worth a word */
 	tftp_missing(&s, "vmlinuz-6.1");
-	const struct journal_finding *f = find(&s, "missing_boot_file");
+	const struct diag_finding *f = find(&s, "missing_boot_file");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_WARNING);
+	assert_int_equal(f->severity, DIAG_WARNING);
 	assert_has(f->finding, "\"vmlinuz-6.1\"");
 }
 
@@ -310,9 +310,9 @@ static void test_boot_loop_loader_only(void **state)
 		rom_dhcp(&s, "x64 UEFI", "ipxe.efi");
 		last = tftp_ok(&s, "ipxe.efi");
 	}
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "\"ipxe.efi\" 4 times");
 	assert_has(f->finding, "never got further");
 	assert_has(f->fix, "never takes over");
@@ -364,7 +364,7 @@ static void test_boot_loop_whole_rounds(void **state)
 	/* the kernel is loaded every time, and the machine starts over */
 	for (int i = 0; i < 3; i++)
 		normal_boot(&s, "x64 UEFI", "ipxe.efi");
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
 	assert_has(f->finding, "\"ipxe.efi\" 3 times");
 	assert_has(f->finding, "as far as \"initrd.img\"");
@@ -395,7 +395,7 @@ static void test_partial_fetches_are_no_deliveries(void **state)
 	add(&s, 100, "http.fetch", "GET efi/boot.efi: 200, bytes 0-1048575 of 1048576");
 	expect_nothing(&s);
 	add(&s, 100, "http.fetch", "GET efi/boot.efi: 200, bytes 0-1048575 of 1048576");
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
 	assert_has(f->finding, "\"efi/boot.efi\" 3 times");
 }
@@ -425,11 +425,11 @@ static void test_evidence_keeps_the_newest(void **state)
 		rom_dhcp(&s, "x86 BIOS", "undionly.kpxe");
 		last = tftp_ok(&s, "undionly.kpxe");
 	}
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
 	assert_has(f->finding, "12 times");
-	assert_int_equal(f->n_evidence, JOURNAL_EVIDENCE_MAX);
-	assert_int_equal(f->evidence[JOURNAL_EVIDENCE_MAX - 1], last);
+	assert_int_equal(f->n_evidence, DIAG_EVIDENCE_MAX);
+	assert_int_equal(f->evidence[DIAG_EVIDENCE_MAX - 1], last);
 	for (size_t k = 1; k < f->n_evidence; k++)
 		assert_true(f->evidence[k - 1] < f->evidence[k]);
 }
@@ -444,9 +444,9 @@ static void test_arch_mismatch_bios_loader_to_uefi(void **state)
 	strcpy(prof.loaders.file[BOOT_UEFI_X64], "undionly.kpxe");
 	size_t offer = rom_dhcp(&s, "x64 UEFI", "undionly.kpxe");
 	size_t got = tftp_ok(&s, "undionly.kpxe");
-	const struct journal_finding *f = find(&s, "arch_mismatch");
+	const struct diag_finding *f = find(&s, "arch_mismatch");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "an x64 UEFI client");
 	assert_has(f->finding, "\"undionly.kpxe\", a BIOS loader");
 	assert_has(f->fix, "Set uefi-x64");
@@ -471,7 +471,7 @@ static void test_arch_mismatch_arm_and_x64(void **state)
 	reset(&s);
 	/* by name */
 	rom_dhcp(&s, "x64 UEFI", "arm64/ipxe.efi");
-	const struct journal_finding *f = find(&s, "arch_mismatch");
+	const struct diag_finding *f = find(&s, "arch_mismatch");
 	assert_non_null(f);
 	assert_has(f->finding, "an ARM64 UEFI loader");
 	reset(&s);
@@ -486,7 +486,7 @@ static void test_arch_mismatch_arm_and_x64(void **state)
 	rom_dhcp(&s, "x64 UEFI", "ipxe.efi");
 	f = find(&s, "arch_mismatch");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_WARNING);
+	assert_int_equal(f->severity, DIAG_WARNING);
 	assert_has(f->finding, "also the uefi-arm64 loader");
 	/* the right one, with an arch in its name or not, is fine */
 	reset(&s);
@@ -522,7 +522,7 @@ static void test_offers_not_taken(void **state)
 		add(&s, 4 * SEC, "dhcp.discover", "via eth0");
 		last = add(&s, 1, "dhcp.offer", "10.0.0.100");
 	}
-	const struct journal_finding *f = find(&s, "offer_unanswered");
+	const struct diag_finding *f = find(&s, "offer_unanswered");
 	assert_non_null(f);
 	assert_has(f->finding, "4 times in a row");
 	assert_has(f->fix, "UDP port 68");
@@ -552,7 +552,7 @@ static void test_another_server_chosen(void **state)
 	add(&s, 0, "dhcp.discover", "via eth0");
 	add(&s, 1, "dhcp.offer", "10.0.0.100");
 	size_t other = add(&s, 300, "dhcp.other_server", "client chose the offer of 10.0.0.254");
-	const struct journal_finding *f = find(&s, "offer_unanswered");
+	const struct diag_finding *f = find(&s, "offer_unanswered");
 	assert_non_null(f);
 	assert_has(f->finding, "another DHCP server, 10.0.0.254");
 	assert_has(f->fix, "mode = proxy");
@@ -573,9 +573,9 @@ static void test_foreign_server(void **state)
 	size_t fs = add(&s, 0, "dhcp.foreign_server", "server=10.0.0.254 interface=eth0");
 	add(&s, 1, "dhcp.proxy_request", "DISCOVER on port 67");
 	add(&s, 1, "pxe.boot", "x64 UEFI: ipxe.efi (PXE: the loader over TFTP)");
-	const struct journal_finding *f = find(&s, "foreign_server");
+	const struct diag_finding *f = find(&s, "foreign_server");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_INFO);
+	assert_int_equal(f->severity, DIAG_INFO);
 	assert_has(f->finding, "Another DHCP server, 10.0.0.254, answers on eth0");
 	assert_has(f->fix, "3 of its probes");
 	assert_true(cited(f, fs));
@@ -600,7 +600,7 @@ static void test_transfer_stall_same_block(void **state)
 		rom_dhcp(&s, "x86 BIOS", "undionly.kpxe");
 		t = tftp_timeout(&s, "undionly.kpxe", 5, 1468);
 	}
-	const struct journal_finding *f = find(&s, "transfer_stall");
+	const struct diag_finding *f = find(&s, "transfer_stall");
 	assert_non_null(f);
 	assert_has(f->finding, "3 attempts");
 	assert_has(f->finding, "block 5 (7340 bytes in)");
@@ -661,9 +661,9 @@ static void test_pending_approval(void **state)
 	add(&s, 300, "dhcp.request", "SELECTING 10.0.0.100");
 	size_t no2 = add(&s, 1, "pxe.no_boot", "the device is pending approval");
 	add(&s, 1, "dhcp.ack", "10.0.0.100 for 3600s");
-	const struct journal_finding *f = find(&s, "pending_approval");
+	const struct diag_finding *f = find(&s, "pending_approval");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "pending approval");
 	assert_has(f->finding, "2 boot attempts");
 	assert_has(f->fix, "netbay device approve pc1");
@@ -693,7 +693,7 @@ static void test_rejected(void **state)
 	dev.state = REGISTRY_REJECTED;
 	add(&s, 0, "registry.state", "rejected, was pending");
 	add(&s, 1, "pxe.no_boot", "the device was rejected");
-	const struct journal_finding *f = find(&s, "rejected");
+	const struct diag_finding *f = find(&s, "rejected");
 	assert_non_null(f);
 	assert_int_equal(f->n_evidence, 2);
 	assert_null(find(&s, "pending_approval"));
@@ -713,9 +713,9 @@ static void test_uuid_conflict(void **state)
 	size_t ev = add(&s, 1, "registry.uuid_conflict",
 	                "UUID 11121314-1516-1718-191a-1b1c1d1e1f20 also reported by "
 	                "52:54:00:00:00:02; matched by MAC only");
-	const struct journal_finding *f = find(&s, "uuid_conflict");
+	const struct diag_finding *f = find(&s, "uuid_conflict");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_WARNING);
+	assert_int_equal(f->severity, DIAG_WARNING);
 	assert_has(f->finding, "11121314-1516-1718-191a-1b1c1d1e1f20");
 	assert_has(f->finding, "also reported by 52:54:00:00:00:02");
 	assert_true(cited(f, ev));
@@ -747,7 +747,7 @@ static void test_no_loader_for_the_arch(void **state)
 	add(&s, 0, "dhcp.discover", "via eth0");
 	size_t no =
 	        add(&s, 1, "pxe.no_boot", "ARM64 UEFI: no loader configured for this architecture");
-	const struct journal_finding *f = find(&s, "no_boot_file");
+	const struct diag_finding *f = find(&s, "no_boot_file");
 	assert_non_null(f);
 	assert_has(f->finding, "ARM64 UEFI clients");
 	assert_has(f->fix, "Set uefi-arm64");
@@ -764,7 +764,7 @@ static void test_pool_exhausted(void **state)
 	reset(&s);
 	add(&s, 0, "dhcp.discover", "via eth0");
 	add(&s, 1, "dhcp.no_address", "no free address in 10.0.0.0/24");
-	const struct journal_finding *f = find(&s, "no_address");
+	const struct diag_finding *f = find(&s, "no_address");
 	assert_non_null(f);
 	assert_has(f->finding, "no free address in 10.0.0.0/24");
 	normal_boot(&s, "x86 BIOS", "undionly.kpxe");
@@ -787,15 +787,15 @@ static void test_errors_first_and_cut(void **state)
 	tftp_missing(&s, "undionly.kpxe");
 	size_t n = diagnose(&s);
 	assert_int_equal(n, 3);
-	assert_int_equal(out[0].severity, JOURNAL_ERROR);
-	assert_int_equal(out[1].severity, JOURNAL_ERROR);
+	assert_int_equal(out[0].severity, DIAG_ERROR);
+	assert_int_equal(out[1].severity, DIAG_ERROR);
 	assert_string_equal(out[2].rule, "uuid_conflict");
-	assert_string_equal(journal_severity_name(out[2].severity), "warning");
-	struct journal_finding one[1];
-	assert_int_equal(journal_diagnose(s.ev, s.n, &facts, one, 1), 1);
-	assert_int_equal(one[0].severity, JOURNAL_ERROR);
+	assert_string_equal(diag_severity_name(out[2].severity), "warning");
+	struct diag_finding one[1];
+	assert_int_equal(diag_run(s.ev, s.n, &facts, one, 1), 1);
+	assert_int_equal(one[0].severity, DIAG_ERROR);
 	/* no facts at all */
-	assert_int_equal(journal_diagnose(s.ev, s.n, NULL, out, 16), 3);
+	assert_int_equal(diag_run(s.ev, s.n, NULL, out, 16), 3);
 }
 
 int main(void)
