@@ -306,14 +306,8 @@ struct gather {
 
 static struct journal_entry *gather_next(struct gather *g)
 {
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-		struct journal_entry *v = realloc(g->v, cap * sizeof *v);
-		if (!v)
-			return NULL;
-		g->v = v;
-		g->cap = cap;
-	}
+	if (nb_grow(&g->v, &g->cap, g->n + 1, sizeof *g->v) < 0)
+		return NULL;
 	return &g->v[g->n++];
 }
 
