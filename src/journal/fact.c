@@ -218,6 +218,79 @@ void journal_fields_set(struct journal_fields *out, const struct journal_fact *f
 	}
 }
 
+static size_t field_size(const struct field *d)
+{
+	switch (d->type) {
+	case T_STR:
+		return d->size;
+	case T_U64:
+	case T_I64:
+		return sizeof(uint64_t);
+	case T_BOOL:
+		return sizeof(bool);
+	case T_MAC:
+		return sizeof(struct hwaddr);
+	default: /* T_UINT, T_IP, T_INT */
+		return sizeof(unsigned);
+	}
+}
+
+/* Packed: kind, cause, has, then (field index, value) for each number of
+ * the kind, then (field index, length, bytes) for each string that is set,
+ * as far as they fit: the ring's form, a few dozen bytes an event. */
+size_t journal_fields_pack(const struct journal_fields *f, uint8_t *out, size_t n)
+{
+	unsigned numbers = numbers_of(f);
+	size_t k = 3;
+	if (n < 3)
+		return 0;
+	out[0] = (uint8_t) f->kind;
+	out[1] = (uint8_t) f->cause;
+	out[2] = (uint8_t) f->has;
+	for (int strings = 0; strings < 2; strings++)
+		for (size_t i = 0; i < NB_ARRAY_SIZE(fields); i++) {
+			const struct field *d = &fields[i];
+			const char *p = (const char *) f + d->off;
+			if ((d->type == T_STR) != strings ||
+			    (d->type == T_STR ? !p[0] : !(numbers & d->number)))
+				continue;
+			size_t len = d->type == T_STR ? strlen(p) : field_size(d);
+			size_t head = d->type == T_STR ? 2 : 1;
+			if (k + head >= n)
+				return k;
+			if (len > n - k - head)
+				len = n - k - head; /* a string cut to what is left */
+			out[k++] = (uint8_t) i;
+			if (d->type == T_STR)
+				out[k++] = (uint8_t) len;
+			memcpy(out + k, p, len);
+			k += len;
+		}
+	return k;
+}
+
+void journal_fields_unpack(const uint8_t *in, size_t n, struct journal_fields *f)
+{
+	memset(f, 0, sizeof *f);
+	f->arch = -1;
+	if (n < 3)
+		return;
+	f->kind = in[0] < JOURNAL_KINDS ? (enum journal_kind) in[0] : JOURNAL_OTHER;
+	f->cause = in[1] < JOURNAL_CAUSES ? (enum journal_cause) in[1] : JOURNAL_CAUSE_NONE;
+	f->has = in[2];
+	for (size_t k = 3; k < n;) {
+		size_t i = in[k++];
+		if (i >= NB_ARRAY_SIZE(fields))
+			return;
+		const struct field *d = &fields[i];
+		size_t len = d->type == T_STR ? (k < n ? in[k++] : 0) : field_size(d);
+		if (len > n - k || (d->type == T_STR && len >= d->size))
+			return;
+		memcpy((char *) f + d->off, in + k, len);
+		k += len;
+	}
+}
+
 static json_t *field_json(const struct field *d, const char *p)
 {
 	char b[HWADDR_STRLEN];

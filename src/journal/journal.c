@@ -12,13 +12,16 @@
 #include "core/log.h"
 #include "store/store.h"
 
-/* An event as the ring keeps it: the fields, the detail made on reading. */
+#define PACKED_MAX 200 /* an event's fields as the ring keeps them; more than a detail line */
+
+/* An event as the ring keeps it: the fields packed, the detail made on reading. */
 struct journal_event {
 	int64_t time_ms;
 	struct hwaddr mac;
 	uint32_t ip;
 	bool stored; /* also written to the store */
-	struct journal_fields f;
+	uint8_t len;
+	uint8_t packed[PACKED_MAX];
 };
 
 struct ring {
@@ -189,19 +192,20 @@ void journal_persist(struct journal *j, struct store *st, journal_keep_fn keep, 
 
 /* Into the store's open batch (committed at the end of the loop's turn):
  * the detail line and the fields as JSON. */
-static void store_one(struct journal *j, struct ring *r, struct journal_event *e)
+static void store_one(struct journal *j, struct ring *r, struct journal_event *e,
+                      const struct journal_fields *f)
 {
 	char detail[JOURNAL_DETAIL_MAX];
 	int rc = -ENOMEM;
-	journal_format(&e->f, e->ip, &e->mac, detail, sizeof detail);
+	journal_format(f, e->ip, &e->mac, detail, sizeof detail);
 	json_t *o = json_object();
-	char *fact = o && journal_fields_json(&e->f, o) == 0 ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *fact = o && journal_fields_json(f, o) == 0 ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (fact) {
 		const struct store_event se = {.time_ms = e->time_ms,
 		                               .mac = e->mac,
 		                               .ip = e->ip,
-		                               .name = journal_kind_name(e->f.kind),
+		                               .name = journal_kind_name(f->kind),
 		                               .detail = detail,
 		                               .fact = fact};
 		rc = store_event_add(j->store, &se);
@@ -218,7 +222,7 @@ static void store_one(struct journal *j, struct ring *r, struct journal_event *e
 	if (rc < 0) {
 		char m[HWADDR_STRLEN];
 		log_rl(&j->rl, LOG_LVL_WARN, "journal: %s: cannot store %s: %s",
-		       hwaddr_fmt(&e->mac, m), journal_kind_name(e->f.kind), strerror(-rc));
+		       hwaddr_fmt(&e->mac, m), journal_kind_name(f->kind), strerror(-rc));
 	}
 }
 
@@ -244,6 +248,7 @@ void journal_emit(struct journal *j, const struct journal_fact *f)
 	struct hwaddr key;
 	uint32_t key_ip;
 	struct timespec ts;
+	struct journal_fields fields;
 
 	if (!j)
 		return;
@@ -261,12 +266,13 @@ void journal_emit(struct journal *j, const struct journal_fact *f)
 	e->mac = key;
 	e->ip = f->ip;
 	e->stored = false;
-	journal_fields_set(&e->f, f);
+	journal_fields_set(&fields, f);
+	e->len = (uint8_t) journal_fields_pack(&fields, e->packed, sizeof e->packed);
 	if (j->store && j->keep && !hwaddr_is_zero(&key) && j->keep(f->kind, &key, j->keep_data))
-		store_one(j, r, e);
+		store_one(j, r, e, &fields);
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		char m[HWADDR_STRLEN], a[IP4_STRLEN], d[JOURNAL_DETAIL_MAX];
-		journal_format(&e->f, e->ip, &e->mac, d, sizeof d);
+		journal_format(&fields, e->ip, &e->mac, d, sizeof d);
 		log_debug("journal: %s %s %s %s", hwaddr_fmt(&key, m), ip4_fmt(f->ip, a),
 		          journal_kind_name(f->kind), d);
 	}
@@ -278,9 +284,9 @@ static void entry_of(const struct journal_event *e, struct journal_entry *out)
 	out->time_ms = e->time_ms;
 	out->mac = e->mac;
 	out->ip = e->ip;
-	out->f = e->f;
-	nb_strlcpy(out->name, journal_kind_name(e->f.kind), sizeof out->name);
-	journal_format(&e->f, e->ip, &e->mac, out->detail, sizeof out->detail);
+	journal_fields_unpack(e->packed, e->len, &out->f);
+	nb_strlcpy(out->name, journal_kind_name(out->f.kind), sizeof out->name);
+	journal_format(&out->f, e->ip, &e->mac, out->detail, sizeof out->detail);
 }
 
 size_t journal_foreach(const struct journal *j, const struct hwaddr *mac,

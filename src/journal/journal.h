@@ -212,6 +212,10 @@ int journal_read(struct journal *j, const struct hwaddr *macs, size_t n_macs, si
 
 /* Copies a fact's fields (strings cut to their sizes). */
 void journal_fields_set(struct journal_fields *out, const struct journal_fact *f);
+/* The fields in a few bytes (at most n) and back: strings that do not
+ * fit are cut. Returns the bytes used. */
+size_t journal_fields_pack(const struct journal_fields *f, uint8_t *out, size_t n);
+void journal_fields_unpack(const uint8_t *in, size_t n, struct journal_fields *f);
 /* The detail line of an event: ip and mac are the event's. Quotes and
  * bytes that are not printable ASCII in file names are written \xNN. */
 void journal_format(const struct journal_fields *f, uint32_t ip, const struct hwaddr *mac,
