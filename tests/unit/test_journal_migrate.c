@@ -283,6 +283,29 @@ static void test_findings_as_before(void **state)
 	close_db(&o);
 }
 
+/* A read-only open does not migrate: the rows read with their lines and
+ * no fields, and the file stays at schema 2. */
+static void test_read_only_open_reads_old_rows(void **state)
+{
+	(void) state;
+	struct store *st;
+	struct journal_entry *v = NULL;
+	struct hwaddr m;
+	assert_int_equal(store_open(db, true, &st), 0);
+	assert_int_equal(store_schema_version(st), 2);
+	struct journal *j = journal_new(NULL, NULL);
+	journal_persist(j, st, NULL, NULL);
+	mac_of(3, &m);
+	assert_int_equal(journal_read(j, &m, 1, 200, &v), 3);
+	assert_string_equal(v[1].name, "tftp.timeout");
+	assert_int_equal(v[1].f.kind, JOURNAL_TFTP_TIMEOUT);
+	assert_non_null(strstr(v[1].detail, "last_acked_block=12"));
+	assert_int_equal(v[1].f.block, 0); /* no fields before the migration */
+	free(v);
+	journal_free(j);
+	store_close(st);
+}
+
 /* The converter alone, on lines no rule reads. */
 static void test_legacy_lines(void **state)
 {
@@ -305,6 +328,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_rows_read_into_fields, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_findings_as_before, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_read_only_open_reads_old_rows, setup,
+	                                        teardown),
 	        cmocka_unit_test(test_legacy_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
