@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/boot.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -27,6 +28,7 @@
 #define CONF_TOKEN_MAX     129
 
 /* auto: full or proxy per interface, as a probe for other DHCP servers finds (dhcp/probe.h) */
+#define CONF_PROBE_MISSES 3 /* auto: probes in a row without an answer before full mode again */
 enum dhcp_mode { DHCP_MODE_FULL, DHCP_MODE_PROXY, DHCP_MODE_OFF, DHCP_MODE_AUTO };
 enum conf_unknown { CONF_UNKNOWN_IGNORE, CONF_UNKNOWN_PENDING, CONF_UNKNOWN_APPROVE };
 enum conf_pending_boot { CONF_PENDING_NONE, CONF_PENDING_WAIT };
@@ -66,8 +68,7 @@ struct conf_subnet {
 struct conf_group {
 	int line;
 	char name[CONF_NAME_MAX];
-	char bios[CONF_PATH_MAX], uefi_ia32[CONF_PATH_MAX], uefi_x64[CONF_PATH_MAX],
-	        uefi_arm64[CONF_PATH_MAX], http_x64[CONF_PATH_MAX], http_arm64[CONF_PATH_MAX];
+	struct boot_loaders loaders;
 	char ipxe_template[CONF_PATH_MAX];
 	uint32_t lease_sec;
 	uint32_t dns[CONF_MAX_LIST];
@@ -165,14 +166,7 @@ struct conf {
 		uint32_t busy_poll_us;  /* loop busy polling during a storm; 0: off */
 	} tftp;
 	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
-	struct {
-		char bios[CONF_PATH_MAX];
-		char uefi_ia32[CONF_PATH_MAX];
-		char uefi_x64[CONF_PATH_MAX];
-		char uefi_arm64[CONF_PATH_MAX];
-		char http_x64[CONF_PATH_MAX];
-		char http_arm64[CONF_PATH_MAX];
-	} boot;
+	struct boot_loaders boot;
 	/* [http]: boot files and per-device iPXE scripts (and the API, with a token) */
 	struct {
 		bool enable;

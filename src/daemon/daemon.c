@@ -259,7 +259,7 @@ static int run(struct daemon *d)
 		return r;
 	d->svc.loop = loop_new();
 	d->svc.hosts = hosts_new();
-	d->svc.journal = journal_new(d->svc.hosts);
+	d->svc.journal = journal_new(hosts_journal_mac, d->svc.hosts);
 	d->svc.ctl = ctl_new();
 	if (!d->svc.loop || !d->svc.hosts || !d->svc.journal || !d->svc.ctl ||
 	    lan_new(d->conf, &d->svc.lan) < 0)
@@ -271,7 +271,7 @@ static int run(struct daemon *d)
 	}
 	registry_set_conf(d->svc.registry, d->conf);
 	/* devices' events go to the store too, committed with each turn's batch */
-	journal_persist(d->svc.journal, d->svc.store, d->svc.registry);
+	journal_persist(d->svc.journal, d->svc.store, registry_journal_keep, d->svc.registry);
 	if ((r = hosts_load_static(d->svc.hosts, d->conf)) < 0)
 		return r;
 	if ((r = loop_signal_add(d->svc.loop, SIGTERM, on_stop, d)) < 0 ||
@@ -324,7 +324,7 @@ int daemon_run(const char *conf_path)
 
 	r = run(&d);
 	stop_modules(&d);
-	journal_persist(d.svc.journal, NULL, NULL); /* the store goes first */
+	journal_persist(d.svc.journal, NULL, NULL, NULL); /* the store goes first */
 	if (d.svc.store)
 		store_close(d.svc.store); /* commits anything still pending */
 	if (d.db_hold >= 0)

@@ -142,11 +142,14 @@ static inline bool dhcp_journaled(const struct dhcp_ctx *x)
 	return x->reg.dev || pxe_client_booting(&x->pxe);
 }
 
-#define DHCP_JOURNAL(x, ip, name, ...)                                                             \
+/* DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_OFFER, .ip = addr): the fact is
+ * built only for a journaled client. */
+#define DHCP_JOURNAL(x, ...)                                                                       \
 	do {                                                                                       \
 		if (dhcp_journaled(x))                                                             \
-			journal_event((x)->s->svc->journal, &(x)->client.mac, (ip), (name),        \
-			              __VA_ARGS__);                                                \
+			journal_emit(                                                              \
+			        (x)->s->svc->journal,                                              \
+			        &(struct journal_fact){.mac = &(x)->client.mac, __VA_ARGS__});     \
 	} while (0)
 
 /* proto.c */

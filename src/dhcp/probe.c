@@ -596,7 +596,6 @@ static struct probe_if *if_for(struct dhcp_probe *p, int ifindex)
 enum dhcp_if_mode dhcp_if_mode(struct dhcp_ctx *x)
 {
 	struct dhcp_probe *p = x->s->probe;
-	char a[IP4_STRLEN];
 	switch (x->s->conf->dhcp.mode) {
 	case DHCP_MODE_PROXY:
 		return DHCP_IF_PROXY;
@@ -621,8 +620,8 @@ enum dhcp_if_mode dhcp_if_mode(struct dhcp_ctx *x)
 		return DHCP_IF_SILENT;
 	}
 	if (e->state == PROBE_FOREIGN && x->m->type == DHCP_DISCOVER)
-		DHCP_JOURNAL(x, 0, "dhcp.foreign_server", "server=%s interface=%s",
-		             ip4_fmt(e->srv.server_id, a), e->name);
+		DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_FOREIGN_SERVER, .server = e->srv.server_id,
+		             .iface = e->name);
 	return DHCP_IF_PROXY;
 }
 

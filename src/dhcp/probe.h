@@ -15,13 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/conf.h"
+
 struct dhcp_ctx;
 struct dhcp_msg;
 struct dhcp_server;
 
 #define DHCP_PROBE_CID_LEN 22  /* type 0, "netbay-probe-", 8 hex digits */
 #define DHCP_PROBE_PKT_MAX 576 /* IPv4 + UDP + the DISCOVER: the minimum every host takes */
-#define DHCP_PROBE_MISSES  3   /* probes in a row without an answer before full mode again */
+#define DHCP_PROBE_MISSES  CONF_PROBE_MISSES /* core/conf.h: the diagnosis says it too */
 
 /* What makes a probe ours: a server's OFFER to it echoes xid and chaddr. */
 struct dhcp_probe_id {

@@ -193,21 +193,6 @@ static uint16_t http_port(const struct conf *c)
 	return c->http.enable ? (uint16_t) c->http.port : 0;
 }
 
-/* The loaders of this client: the registry's merged profile ([boot]
- * defaults, then its group's, then its own). */
-static void profile_of(const struct dhcp_ctx *x, struct pxe_profile *p)
-{
-	const struct registry_profile *r = &x->reg.profile;
-	*p = (struct pxe_profile){
-	        .bios = r->bios,
-	        .uefi_ia32 = r->uefi_ia32,
-	        .uefi_x64 = r->uefi_x64,
-	        .uefi_arm64 = r->uefi_arm64,
-	        .http_x64 = r->http_x64,
-	        .http_arm64 = r->http_arm64,
-	};
-}
-
 /* Whether the registry lets this client boot now; journals why not. */
 static bool registry_allows(struct dhcp_ctx *x)
 {
@@ -217,7 +202,11 @@ static bool registry_allows(struct dhcp_ctx *x)
 	/* a pending device may get the loader and then poll its waiting script */
 	if (rb->verdict == REGISTRY_WAIT && x->s->conf->dhcp.pending_boot == CONF_PENDING_WAIT)
 		return true;
-	DHCP_JOURNAL(x, 0, "pxe.no_boot", "%s", rb->why);
+	DHCP_JOURNAL(x, .kind = JOURNAL_PXE_NO_BOOT, .reason = rb->why, .arch = x->pxe.arch,
+	             .ipxe = x->pxe.ipxe, .http = x->pxe.http,
+	             .cause = rb->verdict == REGISTRY_WAIT   ? JOURNAL_CAUSE_PENDING
+	                      : rb->verdict == REGISTRY_DENY ? JOURNAL_CAUSE_REJECTED
+	                                                     : JOURNAL_CAUSE_IGNORED);
 	log_rl(&x->s->rl_info, LOG_LVL_INFO, "dhcp: %s: no boot file: %s", x->mac, rb->why);
 	return false;
 }
@@ -226,19 +215,23 @@ static bool registry_allows(struct dhcp_ctx *x)
  * (then journaled with the reason). */
 static bool decide_boot(struct dhcp_ctx *x, struct pxe_boot *b)
 {
-	struct pxe_profile p;
 	if (!pxe_client_booting(&x->pxe) || !registry_allows(x))
 		return false;
-	profile_of(x, &p);
-	int r = pxe_decide(&x->pxe, &p, &x->client.mac, x->server_id, http_port(x->s->conf), b);
+	/* the registry's merged profile: [boot], then its group's, then its own */
+	int r = pxe_decide(&x->pxe, &x->reg.profile.loaders, &x->client.mac, x->server_id,
+	                   http_port(x->s->conf), b);
 	if (r < 0) {
-		DHCP_JOURNAL(x, 0, "pxe.no_boot", "%s: %s", pxe_arch_name(x->pxe.arch), b->why);
+		DHCP_JOURNAL(x, .kind = JOURNAL_PXE_NO_BOOT, .reason = b->why, .arch = x->pxe.arch,
+		             .ipxe = x->pxe.ipxe, .http = x->pxe.http,
+		             .cause = b->miss == PXE_MISS_NO_LOADER  ? JOURNAL_CAUSE_NO_LOADER
+		                      : b->miss == PXE_MISS_HTTP_OFF ? JOURNAL_CAUSE_HTTP_OFF
+		                                                     : JOURNAL_CAUSE_NONE);
 		log_rl(&x->s->rl_info, LOG_LVL_WARN, "dhcp: %s: %s client gets no boot file: %s",
-		       x->mac, pxe_arch_name(x->pxe.arch), b->why);
+		       x->mac, boot_arch_phrase(x->pxe.arch), b->why);
 		return false;
 	}
-	DHCP_JOURNAL(x, 0, "pxe.boot", "%s%s: %s (%s)", pxe_arch_name(x->pxe.arch),
-	             x->pxe.ipxe ? ", iPXE" : "", b->file, b->why);
+	DHCP_JOURNAL(x, .kind = JOURNAL_PXE_BOOT, .arch = x->pxe.arch, .ipxe = x->pxe.ipxe,
+	             .http = x->pxe.http, .file = b->file, .reason = b->why);
 	return true;
 }
 
@@ -330,7 +323,7 @@ static void reply_nak(struct dhcp_ctx *x, const char *why)
 	r->len = wbuf_len(&b);
 	r->type = DHCP_NAK;
 	dhcp_reply_route(x, r, 0, true);
-	DHCP_JOURNAL(x, x->m->ciaddr, "dhcp.nak", "%s", why);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_NAK, .ip = x->m->ciaddr, .reason = why);
 	log_rl(&x->s->rl_info, LOG_LVL_INFO, "dhcp: %s: NAK (%s)", x->mac, why);
 }
 
@@ -367,21 +360,19 @@ static void on_discover(struct dhcp_ctx *x)
 	char a[IP4_STRLEN];
 	bool limited;
 
-	ip4_fmt(x->m->giaddr, a);
-	const char *via = x->m->giaddr ? a : x->ifname;
 	struct dhcp_lease *l = choose_for_discover(x, &limited);
 	if (limited) {
 		/* a flood of new MACs leaves no trace; a registered device's does */
 		if (x->reg.dev)
-			DHCP_JOURNAL(x, 0, "dhcp.discover",
-			             "via %s, refused by the starvation guard", via);
+			DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_DISCOVER, .relay = x->m->giaddr,
+			             .iface = x->ifname, .cause = JOURNAL_CAUSE_GUARD);
 		return;
 	}
-	DHCP_JOURNAL(x, 0, "dhcp.discover", "via %s", via);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_DISCOVER, .relay = x->m->giaddr, .iface = x->ifname);
 	if (!l) {
 		ip4_fmt(x->subnet->net, a);
-		DHCP_JOURNAL(x, 0, "dhcp.no_address", "no free address in %s/%u", a,
-		             x->subnet->prefix);
+		DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_NO_ADDRESS, .subnet = x->subnet->net,
+		             .prefix = x->subnet->prefix);
 		log_rl(&s->rl_info, LOG_LVL_WARN, "dhcp: %s: no free address in %s/%u", x->mac, a,
 		       x->subnet->prefix);
 		return;
@@ -392,7 +383,7 @@ static void on_discover(struct dhcp_ctx *x)
 	record_boot(x);
 	reply_lease(x, DHCP_OFFER, l->addr, lease_sec(x), false);
 	ip4_fmt(l->addr, a);
-	DHCP_JOURNAL(x, l->addr, "dhcp.offer", "%s", a);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_OFFER, .ip = l->addr);
 	log_ctx_set_ip(l->addr);
 	log_ctx_set_event("dhcp.offer");
 	log_debug("dhcp: %s: OFFER %s", x->mac, a);
@@ -419,9 +410,10 @@ static void lease_names(struct dhcp_ctx *x, uint32_t addr, char *host, size_t n_
 		return;
 	ip4_fmt(addr, a);
 	/* rare and telling: journaled for every client, not only booting ones */
-	journal_event(x->s->svc->journal, &x->client.mac, addr, "dhcp.name_refused",
-	              "'%s' is reserved ([dns] reserved-names); %s published without a name", host,
-	              a);
+	journal_emit(x->s->svc->journal, &(struct journal_fact){.kind = JOURNAL_DHCP_NAME_REFUSED,
+	                                                        .mac = &x->client.mac,
+	                                                        .ip = addr,
+	                                                        .host = host});
 	log_rl(&x->s->rl_info, LOG_LVL_WARN,
 	       "dhcp: %s: asks for the reserved name '%s' at %s; not published", x->mac, host, a);
 	host[0] = 0;
@@ -461,8 +453,8 @@ static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 		       x->mac);
 	reply_lease(x, DHCP_ACK, l->addr, lease_sec(x), true);
 	ip4_fmt(l->addr, a);
-	DHCP_JOURNAL(x, l->addr, "dhcp.ack", "%s for %us%s%s", a, lease_sec(x),
-	             host[0] ? " as " : "", host);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_ACK, .ip = l->addr, .seconds = lease_sec(x),
+	             .host = host);
 	log_ctx_set_ip(l->addr);
 	log_ctx_set_event("dhcp.ack");
 	if (host[0])
@@ -526,8 +518,8 @@ static void on_request(struct dhcp_ctx *x)
 				dhcp_lease_set(s->leases, l, DHCP_LEASE_RELEASED,
 				               (uint32_t) x->now);
 			ip4_fmt(sid, a);
-			DHCP_JOURNAL(x, req, "dhcp.other_server", "client chose the offer of %s",
-			             a);
+			DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_OTHER_SERVER, .ip = req,
+			             .server = sid);
 			log_rl(&s->rl_info, LOG_LVL_INFO, "dhcp: %s: chose server %s, not us",
 			       x->mac, a);
 			return;
@@ -551,7 +543,7 @@ static void on_request(struct dhcp_ctx *x)
 		return;
 	}
 	ip4_fmt(addr, a);
-	DHCP_JOURNAL(x, addr, "dhcp.request", "%s %s", state, a);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_REQUEST, .ip = addr, .state = state);
 	/* RFC 2131 4.3.2: an address from another network is always refused */
 	if (!ip4_in(addr, x->subnet->net, x->subnet->prefix)) {
 		snprintf(b, sizeof b, "%u", x->subnet->prefix);
@@ -667,7 +659,7 @@ static void on_decline(struct dhcp_ctx *x)
 		why = "DECLINEs arrive faster than decline-rate", l = NULL;
 	ip4_fmt(req, a);
 	if (!l) {
-		DHCP_JOURNAL(x, req, "dhcp.decline_refused", "%s: %s", a, why);
+		DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_DECLINE_REFUSED, .ip = req, .reason = why);
 		log_rl(&s->rl_info, LOG_LVL_INFO, "dhcp: %s: DECLINE of %s via %s refused: %s",
 		       x->mac, a, x->ifname, why);
 		return;
@@ -676,8 +668,8 @@ static void on_decline(struct dhcp_ctx *x)
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_DECLINED,
 	               (uint32_t) (x->now + s->conf->dhcp.decline_hold_sec));
 	(void) dhcp_lease_persist(s, l);
-	DHCP_JOURNAL(x, req, "dhcp.decline", "%s is in use by another host; quarantined for %us", a,
-	             s->conf->dhcp.decline_hold_sec);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_DECLINE, .ip = req,
+	             .seconds = s->conf->dhcp.decline_hold_sec);
 	log_rl(&s->rl_info, LOG_LVL_WARN,
 	       "dhcp: %s: DECLINE %s: the address is in use by another host, quarantined for %us",
 	       x->mac, a, s->conf->dhcp.decline_hold_sec);
@@ -701,7 +693,8 @@ static void on_release(struct dhcp_ctx *x)
 	}
 	ip4_fmt(x->m->ciaddr, a);
 	if (!l) {
-		DHCP_JOURNAL(x, x->m->ciaddr, "dhcp.release_refused", "%s: %s", a, why);
+		DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_RELEASE_REFUSED, .ip = x->m->ciaddr,
+		             .reason = why);
 		log_rl(&s->rl_info, LOG_LVL_INFO,
 		       "dhcp: %s: RELEASE of %s from %s via %s refused: %s", x->mac, a,
 		       ip4_fmt(x->pkt->src_addr, src), x->ifname, why);
@@ -710,7 +703,7 @@ static void on_release(struct dhcp_ctx *x)
 	dhcp_lease_unpublish(s, l);
 	dhcp_lease_set(s->leases, l, DHCP_LEASE_RELEASED, (uint32_t) x->now);
 	(void) dhcp_lease_persist(s, l);
-	DHCP_JOURNAL(x, l->addr, "dhcp.release", "%s", a);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_RELEASE, .ip = l->addr);
 	log_rl(&s->rl_lease, LOG_LVL_INFO, "dhcp: %s: RELEASE %s", x->mac, a);
 }
 
@@ -719,7 +712,7 @@ static void on_inform(struct dhcp_ctx *x)
 	/* RFC 2131 4.3.5: configuration only; no lease, no yiaddr */
 	if (!x->m->ciaddr)
 		return;
-	DHCP_JOURNAL(x, x->m->ciaddr, "dhcp.inform", "%s", "configuration request");
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_INFORM, .ip = x->m->ciaddr);
 	reply_lease(x, DHCP_ACK, 0, 0, false);
 }
 
@@ -741,8 +734,9 @@ void dhcp_proto_proxy(struct dhcp_ctx *x)
 		return;
 	uint8_t type = x->pxe_port ? DHCP_ACK : DHCP_OFFER;
 	record_boot(x);
-	DHCP_JOURNAL(x, m->ciaddr, "dhcp.proxy_request", "%s on port %d",
-	             dhcp_msg_type_name(m->type), x->pxe_port ? DHCP_PXE_PORT : DHCP_SERVER_PORT);
+	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_PROXY_REQUEST, .ip = m->ciaddr,
+	             .method = dhcp_msg_type_name(m->type),
+	             .port = x->pxe_port ? DHCP_PXE_PORT : DHCP_SERVER_PORT);
 	if (!decide_boot(x, &boot))
 		return;
 	struct dhcp_reply *r = dhcp_reply_new(x->s);

@@ -87,55 +87,6 @@ int pxe_client_parse(const struct dhcp_msg *m, struct pxe_client *c)
 	return 0;
 }
 
-enum pxe_family pxe_arch_family(int arch)
-{
-	switch (arch) {
-	case PXE_ARCH_BIOS:
-		return PXE_FAMILY_BIOS;
-	case PXE_ARCH_EFI_IA32:
-	case PXE_ARCH_HTTP_IA32:
-		return PXE_FAMILY_UEFI_IA32;
-	case PXE_ARCH_EFI_X64:
-	case PXE_ARCH_EFI_BC:
-	case PXE_ARCH_HTTP_X64:
-		return PXE_FAMILY_UEFI_X64;
-	case PXE_ARCH_EFI_ARM64:
-	case PXE_ARCH_HTTP_ARM64:
-		return PXE_FAMILY_UEFI_ARM64;
-	default:
-		return PXE_FAMILY_UNKNOWN;
-	}
-}
-
-const char *pxe_arch_name(int arch)
-{
-	switch (arch) {
-	case -1:
-		return "unknown architecture";
-	case PXE_ARCH_BIOS:
-		return "x86 BIOS";
-	case PXE_ARCH_EFI_IA32:
-		return "IA32 UEFI";
-	case PXE_ARCH_EFI_X64:
-	case PXE_ARCH_EFI_BC:
-		return "x64 UEFI";
-	case PXE_ARCH_EFI_ARM32:
-		return "ARM32 UEFI";
-	case PXE_ARCH_EFI_ARM64:
-		return "ARM64 UEFI";
-	case PXE_ARCH_HTTP_IA32:
-		return "IA32 UEFI HTTP";
-	case PXE_ARCH_HTTP_X64:
-		return "x64 UEFI HTTP";
-	case PXE_ARCH_HTTP_ARM32:
-		return "ARM32 UEFI HTTP";
-	case PXE_ARCH_HTTP_ARM64:
-		return "ARM64 UEFI HTTP";
-	default:
-		return "other architecture";
-	}
-}
-
 static int url(char *out, size_t n, uint32_t server, uint16_t port, const char *path)
 {
 	char a[IP4_STRLEN], p[8] = "";
@@ -147,23 +98,15 @@ static int url(char *out, size_t n, uint32_t server, uint16_t port, const char *
 	return r < 0 || (size_t) r >= n ? -ENAMETOOLONG : 0;
 }
 
-static const char *loader_for(const struct pxe_profile *p, enum pxe_family f, bool http)
+static int too_long(struct pxe_boot *out)
 {
-	switch (f) {
-	case PXE_FAMILY_BIOS:
-		return http ? "" : p->bios;
-	case PXE_FAMILY_UEFI_IA32:
-		return http ? "" : p->uefi_ia32;
-	case PXE_FAMILY_UEFI_X64:
-		return http ? p->http_x64 : p->uefi_x64;
-	case PXE_FAMILY_UEFI_ARM64:
-		return http ? p->http_arm64 : p->uefi_arm64;
-	default:
-		return "";
-	}
+	out->file[0] = 0;
+	out->why = "the boot file name or URL is too long";
+	out->miss = PXE_MISS_TOO_LONG;
+	return -ENAMETOOLONG;
 }
 
-int pxe_decide(const struct pxe_client *c, const struct pxe_profile *p, const struct hwaddr *mac,
+int pxe_decide(const struct pxe_client *c, const struct boot_loaders *p, const struct hwaddr *mac,
                uint32_t server, uint16_t http_port, struct pxe_boot *out)
 {
 	char m[HWADDR_STRLEN], path[64];
@@ -174,37 +117,41 @@ int pxe_decide(const struct pxe_client *c, const struct pxe_profile *p, const st
 		/* never the loader again: that is a boot loop */
 		if (!http_port) {
 			out->why = "iPXE client, but HTTP is off: no script to chain to";
+			out->miss = PXE_MISS_HTTP_OFF;
 			return -ENOENT;
 		}
 		snprintf(path, sizeof path, "boot/%s.ipxe", hwaddr_fmt(mac, m));
 		if (url(out->file, sizeof out->file, server, http_port, path) < 0)
-			return -ENAMETOOLONG;
+			return too_long(out);
 		out->why = "iPXE: its script over HTTP";
 		return 0;
 	}
 	if (!c->pxe && !c->http) {
 		out->why = "not a network-boot client";
+		out->miss = PXE_MISS_NOT_BOOTING;
 		return -ENOENT;
 	}
 	/* PXE ROMs too old to send option 93 are BIOS ones */
-	int arch = c->arch < 0 && c->pxe ? PXE_ARCH_BIOS : c->arch;
-	const char *loader = loader_for(p, pxe_arch_family(arch), c->http);
+	int arch = c->arch < 0 && c->pxe ? BOOT_ARCH_BIOS : c->arch;
+	const char *loader = boot_loader(p, boot_arch_family(arch), c->http);
 	if (!loader || !*loader) {
 		out->why = "no loader configured for this architecture";
+		out->miss = PXE_MISS_NO_LOADER;
 		return -ENOENT;
 	}
 	if (c->http) {
 		if (!http_port) {
 			out->why = "UEFI HTTP boot client, but HTTP is off";
+			out->miss = PXE_MISS_HTTP_OFF;
 			return -ENOENT;
 		}
 		if (url(out->file, sizeof out->file, server, http_port, loader) < 0)
-			return -ENAMETOOLONG;
+			return too_long(out);
 		out->why = "UEFI HTTP boot: the loader by URL";
 		return 0;
 	}
 	if (nb_strlcpy(out->file, loader, sizeof out->file) < 0)
-		return -ENAMETOOLONG;
+		return too_long(out);
 	out->tftp = true;
 	out->why = "PXE: the loader over TFTP";
 	return 0;

@@ -417,7 +417,10 @@ static void release_one(struct dhcp_lease *l, void *data)
 	dhcp_lease_set(q->s->leases, l, DHCP_LEASE_RELEASED, (uint32_t) nb_wall_sec());
 	if (dhcp_lease_persist(q->s, l) == 0)
 		json_array_append_new(q->done, json_string(ip4_fmt(l->addr, a)));
-	journal_event(q->s->svc->journal, &l->mac, l->addr, "dhcp.release", "%s by the admin", a);
+	journal_emit(q->s->svc->journal, &(struct journal_fact){.kind = JOURNAL_DHCP_RELEASE,
+	                                                        .mac = &l->mac,
+	                                                        .ip = l->addr,
+	                                                        .cause = JOURNAL_CAUSE_ADMIN});
 }
 
 static int ctl_lease_release(void *data, json_t *args, json_t **ret, char *err, size_t errlen)

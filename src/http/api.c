@@ -14,10 +14,10 @@
 #include "core/ctl.h"
 #include "core/services.h"
 #include "core/util.h"
+#include "diag/report.h"
 #include "http/api_internal.h"
 #include "http/request.h"
 #include "journal/journal.h"
-#include "journal/report.h"
 #include "registry/hosts.h"
 #include "registry/registry.h"
 
@@ -169,39 +169,39 @@ static unsigned post_leases_import(const struct http_api_call *c, json_t **ret, 
 	return call_ctl(c, "lease.import", c->body, ret, err, errlen);
 }
 
-/* The device a route's {key} names (MAC, name or #ID: journal/report.h). */
-static unsigned find_subject(const struct http_api_call *c, struct journal_sources *src,
-                             struct journal_subject *s, char *err, size_t errlen)
+/* The device a route's {key} names (MAC, name or #ID: diag/report.h). */
+static unsigned find_subject(const struct http_api_call *c, struct diag_sources *src,
+                             struct diag_subject *s, char *err, size_t errlen)
 {
 	const struct nb_services *svc = c->api->svc;
-	*src = (struct journal_sources){.journal = svc->journal,
-	                                .registry = svc->registry,
-	                                .hosts = svc->hosts,
-	                                .boot_root = c->api->conf->tftp.root};
-	int r = journal_subject_find(src, c->param[0], s, err, errlen);
+	*src = (struct diag_sources){.journal = svc->journal,
+	                             .registry = svc->registry,
+	                             .hosts = svc->hosts,
+	                             .boot_root = c->api->conf->tftp.root};
+	int r = diag_subject_find(src, c->param[0], s, err, errlen);
 	return r == -EINVAL ? 400 : r < 0 ? 404 : 200;
 }
 
 static unsigned get_device_journal(const struct http_api_call *c, json_t **ret, char *err,
                                    size_t errlen)
 {
-	struct journal_sources src;
-	struct journal_subject s;
+	struct diag_sources src;
+	struct diag_subject s;
 	unsigned st = find_subject(c, &src, &s, err, errlen);
 	if (st != 200)
 		return st;
-	return journal_events_json(&src, &s, ret) < 0 ? 500 : 200;
+	return diag_events_json(&src, &s, ret) < 0 ? 500 : 200;
 }
 
 static unsigned get_device_why(const struct http_api_call *c, json_t **ret, char *err,
                                size_t errlen)
 {
-	struct journal_sources src;
-	struct journal_subject s;
+	struct diag_sources src;
+	struct diag_subject s;
 	unsigned st = find_subject(c, &src, &s, err, errlen);
 	if (st != 200)
 		return st;
-	return journal_why_json(&src, &s, ret) < 0 ? 500 : 200;
+	return diag_why_json(&src, &s, ret) < 0 ? 500 : 200;
 }
 
 static const struct api_route routes[] = {

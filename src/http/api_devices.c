@@ -76,7 +76,7 @@ static json_t *device_json(const struct registry *r, const struct registry_devic
 	                 "name", d->name, "uuid", d->uuid, "uuid_conflict", d->uuid_conflict,
 	                 "group", d->group, "state", registry_state_name(d->state), "notes",
 	                 d->notes, "arch", int_or_null(d->arch, d->arch >= 0), "arch_name",
-	                 registry_arch_name(d->arch), "ip",
+	                 boot_arch_name(d->arch), "ip",
 	                 d->ip ? json_string(ip4_fmt(d->ip, ip)) : json_null(), "first_seen",
 	                 int_or_null(d->first_seen, d->first_seen > 0), "last_seen",
 	                 int_or_null(d->last_seen, d->last_seen > 0), "profile",
@@ -153,18 +153,14 @@ static unsigned take_str(const char *key, json_t *v, char *dst, size_t n, char *
 	return 0;
 }
 
-static const struct {
-	const char *key;
-	size_t off;
-} profile_files[] = {
-        {"bios", offsetof(struct registry_profile, bios)},
-        {"uefi-ia32", offsetof(struct registry_profile, uefi_ia32)},
-        {"uefi-x64", offsetof(struct registry_profile, uefi_x64)},
-        {"uefi-arm64", offsetof(struct registry_profile, uefi_arm64)},
-        {"http-x64", offsetof(struct registry_profile, http_x64)},
-        {"http-arm64", offsetof(struct registry_profile, http_arm64)},
-        {"ipxe-template", offsetof(struct registry_profile, ipxe_template)},
-};
+/* The profile's file field a key names: a loader slot or the template. */
+static char *profile_file(struct registry_profile *p, const char *key)
+{
+	for (size_t i = 0; i < BOOT_SLOTS; i++)
+		if (strcmp(key, boot_slot_key(i)) == 0)
+			return p->loaders.file[i];
+	return strcmp(key, "ipxe-template") == 0 ? p->ipxe_template : NULL;
+}
 
 static unsigned take_lease_time(json_t *v, uint32_t *ret, char *err, size_t errlen)
 {
@@ -215,13 +211,10 @@ static unsigned take_profile(json_t *o, struct registry_profile *p, char *err, s
 	json_object_foreach(o, key, v)
 	{
 		unsigned st = 0;
-		size_t i = 0;
-		while (i < NB_ARRAY_SIZE(profile_files) && strcmp(key, profile_files[i].key) != 0)
-			i++;
+		char *file = profile_file(p, key);
 		snprintf(what, sizeof what, "profile: %.32s", key);
-		if (i < NB_ARRAY_SIZE(profile_files))
-			st = take_str(what, v, (char *) p + profile_files[i].off, REGISTRY_FILE_MAX,
-			              err, errlen);
+		if (file)
+			st = take_str(what, v, file, REGISTRY_FILE_MAX, err, errlen);
 		else if (strcmp(key, "domain") == 0)
 			st = take_str(what, v, p->domain, sizeof p->domain, err, errlen);
 		else if (strcmp(key, "lease-time") == 0)
@@ -772,12 +765,7 @@ unsigned http_api_devices_import(const struct http_api_call *c, json_t **ret, ch
 static json_t *group_profile(const struct conf_group *g)
 {
 	struct registry_profile p = {0};
-	nb_strlcpy(p.bios, g->bios, sizeof p.bios);
-	nb_strlcpy(p.uefi_ia32, g->uefi_ia32, sizeof p.uefi_ia32);
-	nb_strlcpy(p.uefi_x64, g->uefi_x64, sizeof p.uefi_x64);
-	nb_strlcpy(p.uefi_arm64, g->uefi_arm64, sizeof p.uefi_arm64);
-	nb_strlcpy(p.http_x64, g->http_x64, sizeof p.http_x64);
-	nb_strlcpy(p.http_arm64, g->http_arm64, sizeof p.http_arm64);
+	p.loaders = g->loaders;
 	nb_strlcpy(p.ipxe_template, g->ipxe_template, sizeof p.ipxe_template);
 	nb_strlcpy(p.domain, g->domain, sizeof p.domain);
 	p.lease_sec = g->lease_sec;

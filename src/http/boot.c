@@ -421,28 +421,40 @@ static void serve_file(struct http_boot *b, const struct http_req *rq, struct ht
 	switch (fd) {
 	case -EPERM:
 		http_reply_text(rp, 403, "the path leaves the boot root: refused");
-		journal_event(j, NULL, rq->client_ip, "http.refused",
-		              "%s %s: outside the boot root", rq->method, shown);
+		journal_emit(j, &(struct journal_fact){.kind = JOURNAL_HTTP_REFUSED,
+		                                       .ip = rq->client_ip,
+		                                       .method = rq->method,
+		                                       .file = shown,
+		                                       .reason = "outside the boot root"});
 		return;
 	case -ENAMETOOLONG:
 		http_reply_text(rp, 414, "path too long");
-		journal_event(j, NULL, rq->client_ip, "http.refused", "%s: path too long",
-		              rq->method);
+		journal_emit(j, &(struct journal_fact){.kind = JOURNAL_HTTP_REFUSED,
+		                                       .ip = rq->client_ip,
+		                                       .method = rq->method,
+		                                       .reason = "path too long"});
 		return;
 	case -ENOENT:
 	case -ENOTDIR:
 	case -EISDIR:
 		http_reply_text(rp, 404, "%s",
 		                fd == -EISDIR ? "not a file" : "no such file under the boot root");
-		journal_event(j, NULL, rq->client_ip, "http.file_missing", "%s %s: %s", rq->method,
-		              shown, fd == -EISDIR ? "not a file" : "no such file");
+		journal_emit(j, &(struct journal_fact){.kind = JOURNAL_HTTP_FILE_MISSING,
+		                                       .ip = rq->client_ip,
+		                                       .method = rq->method,
+		                                       .file = shown,
+		                                       .reason = fd == -EISDIR ? "not a file"
+		                                                               : "no such file"});
 		return;
 	default:
 		if (fd >= 0)
 			break;
 		http_reply_text(rp, fd == -EACCES ? 403 : 500, "cannot open: %s", strerror(-fd));
-		journal_event(j, NULL, rq->client_ip, "http.file_unreadable", "%s %s: %s",
-		              rq->method, shown, strerror(-fd));
+		journal_emit(j, &(struct journal_fact){.kind = JOURNAL_HTTP_FILE_UNREADABLE,
+		                                       .ip = rq->client_ip,
+		                                       .method = rq->method,
+		                                       .file = shown,
+		                                       .reason = strerror(-fd)});
 		return;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -462,9 +474,12 @@ static void serve_file(struct http_boot *b, const struct http_req *rq, struct ht
 			                http_printable(rq->range, range, sizeof range),
 			                (unsigned long long) rp->size);
 			rp->unsatisfiable = true;
-			journal_event(j, NULL, rq->client_ip, "http.fetch",
-			              "%s %s: 416 range outside %llu bytes", rq->method, rel,
-			              (unsigned long long) rp->size);
+			journal_emit(j, &(struct journal_fact){.kind = JOURNAL_HTTP_FETCH,
+			                                       .ip = rq->client_ip,
+			                                       .method = rq->method,
+			                                       .file = rel,
+			                                       .status = 416,
+			                                       .size = rp->size});
 			return;
 		}
 		rp->partial = r == 1;
@@ -472,10 +487,14 @@ static void serve_file(struct http_boot *b, const struct http_req *rq, struct ht
 	rp->status = rp->partial ? 206 : 200;
 	rp->off = off;
 	rp->len = len;
-	journal_event(j, NULL, rq->client_ip, "http.fetch", "%s %s: %u, bytes %llu-%llu of %llu",
-	              rq->method, rel, rp->status, (unsigned long long) off,
-	              (unsigned long long) (len ? off + len - 1 : off),
-	              (unsigned long long) rp->size);
+	journal_emit(j, &(struct journal_fact){.kind = JOURNAL_HTTP_FETCH,
+	                                       .ip = rq->client_ip,
+	                                       .method = rq->method,
+	                                       .file = rel,
+	                                       .status = rp->status,
+	                                       .range_start = off,
+	                                       .range_end = len ? off + len - 1 : off,
+	                                       .size = rp->size});
 }
 
 /* ---- per-device scripts */
@@ -570,19 +589,33 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	const char *text = b->tmpl.text ? b->tmpl.text : http_boot_ipxe_default;
 	size_t len = b->tmpl.text ? b->tmpl.len : sizeof http_boot_ipxe_default - 1;
 	const char *source = b->tmpl.text ? b->tmpl.path : "the built-in template";
+	bool source_file = b->tmpl.text != NULL; /* a template file, not words */
 	if (rb.verdict != REGISTRY_BOOT) {
 		/* pending, rejected or ignored: no boot script, or one that waits */
 		bool wait = rb.verdict == REGISTRY_WAIT && b->conf &&
 		            b->conf->dhcp.pending_boot == CONF_PENDING_WAIT;
 		if (!wait) {
 			http_reply_text(rp, 403, "%s", rb.why);
-			journal_event(svc->journal, mac, rq->client_ip, "http.refused",
-			              "/boot/%s.ipxe: %s", hwaddr_fmt(mac, m), rb.why);
+			char path[32];
+			snprintf(path, sizeof path, "/boot/%s.ipxe", hwaddr_fmt(mac, m));
+			journal_emit(
+			        svc->journal,
+			        &(struct journal_fact){.kind = JOURNAL_HTTP_REFUSED,
+			                               .mac = mac,
+			                               .ip = rq->client_ip,
+			                               .file = path,
+			                               .reason = rb.why,
+			                               .cause = rb.verdict == REGISTRY_WAIT
+			                                                ? JOURNAL_CAUSE_PENDING
+			                                        : rb.verdict == REGISTRY_DENY
+			                                                ? JOURNAL_CAUSE_REJECTED
+			                                                : JOURNAL_CAUSE_IGNORED});
 			return;
 		}
 		text = boot_ipxe_wait;
 		len = sizeof boot_ipxe_wait - 1;
 		source = "the waiting-for-approval script";
+		source_file = false;
 	} else if (rb.profile.ipxe_template[0] && b->conf &&
 	           strcmp(rb.profile.ipxe_template, b->conf->http.ipxe_template) != 0) {
 		/* the device's group or the device itself names its own template */
@@ -590,13 +623,17 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 		        profile_template(b, rb.profile.ipxe_template, rq->client, err, sizeof err);
 		if (!t) {
 			http_reply_text(rp, 500, "iPXE template: %s", err);
-			journal_event(svc->journal, mac, rq->client_ip, "http.error", "template %s",
-			              err);
+			journal_emit(svc->journal,
+			             &(struct journal_fact){.kind = JOURNAL_HTTP_ERROR,
+			                                    .mac = mac,
+			                                    .ip = rq->client_ip,
+			                                    .reason = err});
 			return;
 		}
 		text = t->text;
 		len = t->len;
 		source = t->path;
+		source_file = true;
 	}
 	char *out;
 	size_t out_len;
@@ -611,10 +648,16 @@ static void serve_script(struct http_boot *b, const struct http_req *rq, const s
 	rp->body = out;
 	rp->body_len = out_len;
 	rp->no_store = true;
-	journal_event(svc->journal, mac, rq->client_ip,
-	              text == boot_ipxe_wait ? "http.ipxe_wait" : "http.ipxe_script",
-	              "%s for %s (%s) from %s", rq->method, *name ? name : "an unnamed device", m,
-	              source);
+	journal_emit(svc->journal,
+	             &(struct journal_fact){.kind = text == boot_ipxe_wait
+	                                                    ? JOURNAL_HTTP_IPXE_WAIT
+	                                                    : JOURNAL_HTTP_IPXE_SCRIPT,
+	                                    .mac = mac,
+	                                    .ip = rq->client_ip,
+	                                    .method = rq->method,
+	                                    .host = name,
+	                                    .file = source_file ? source : NULL,
+	                                    .reason = source_file ? NULL : source});
 }
 
 void http_boot_handle(struct http_boot *b, const struct http_req *rq, struct http_reply *rp)

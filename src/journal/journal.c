@@ -7,10 +7,22 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "core/log.h"
-#include "registry/hosts.h"
-#include "registry/registry.h"
 #include "store/store.h"
+
+#define PACKED_MAX 200 /* an event's fields as the ring keeps them; more than a detail line */
+
+/* An event as the ring keeps it: the fields packed, the detail made on reading. */
+struct journal_event {
+	int64_t time_ms;
+	struct hwaddr mac;
+	uint32_t ip;
+	bool stored; /* also written to the store */
+	uint8_t len;
+	uint8_t packed[PACKED_MAX];
+};
 
 struct ring {
 	struct hwaddr mac; /* zero for address-only rings */
@@ -23,10 +35,12 @@ struct ring {
 };
 
 struct journal {
-	struct hosts *hosts;
-	struct store *store;        /* NULL: memory only */
-	const struct registry *reg; /* whose devices' events are stored */
-	struct log_ratelimit rl;    /* store failures */
+	journal_mac_fn mac_of;
+	void *mac_data;
+	struct store *store;  /* NULL: memory only */
+	journal_keep_fn keep; /* which events are stored */
+	void *keep_data;
+	struct log_ratelimit rl; /* store failures */
 	struct ring **b;
 	size_t nb, count;
 	struct ring *newest, *oldest;
@@ -40,12 +54,13 @@ static uint64_t ring_hash(const struct hwaddr *mac, uint32_t ip)
 	return nb_hash(k, sizeof k, 7);
 }
 
-struct journal *journal_new(struct hosts *hosts)
+struct journal *journal_new(journal_mac_fn mac_of, void *data)
 {
 	struct journal *j = calloc(1, sizeof *j);
 	if (!j)
 		return NULL;
-	j->hosts = hosts;
+	j->mac_of = mac_of;
+	j->mac_data = data;
 	j->rl = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 5);
 	j->nb = 4096;
 	j->b = calloc(j->nb, sizeof *j->b);
@@ -166,34 +181,36 @@ static bool arp_lookup(uint32_t ip, struct hwaddr *ret)
 	return found;
 }
 
-void journal_persist(struct journal *j, struct store *st, const struct registry *reg)
+void journal_persist(struct journal *j, struct store *st, journal_keep_fn keep, void *data)
 {
 	if (!j)
 		return;
 	j->store = st;
-	j->reg = reg;
+	j->keep = keep;
+	j->keep_data = data;
 }
 
-/* Whether an event goes to the store too: a registry device's, or a boot
- * file transfer of a known MAC. A plain DHCP client costs a hash lookup. */
-static bool wants_store(const struct journal *j, const char *name, const struct hwaddr *key)
+/* Into the store's open batch (committed at the end of the loop's turn):
+ * the detail line and the fields as JSON. */
+static void store_one(struct journal *j, struct ring *r, struct journal_event *e,
+                      const struct journal_fields *f)
 {
-	if (!j->store || hwaddr_is_zero(key))
-		return false;
-	if (j->reg && registry_get(j->reg, key))
-		return true;
-	return strncmp(name, "tftp.", 5) == 0 || strncmp(name, "http.", 5) == 0;
-}
-
-/* Into the store's open batch (committed at the end of the loop's turn). */
-static void store_one(struct journal *j, struct ring *r, struct journal_event *e)
-{
-	const struct store_event se = {.time_ms = e->time_ms,
-	                               .mac = e->mac,
-	                               .ip = e->ip,
-	                               .name = e->name,
-	                               .detail = e->detail};
-	int rc = store_event_add(j->store, &se);
+	char detail[JOURNAL_DETAIL_MAX];
+	int rc = -ENOMEM;
+	journal_format(f, e->ip, &e->mac, detail, sizeof detail);
+	json_t *o = json_object();
+	char *fact = o && journal_fields_json(f, o) == 0 ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (fact) {
+		const struct store_event se = {.time_ms = e->time_ms,
+		                               .mac = e->mac,
+		                               .ip = e->ip,
+		                               .name = journal_kind_name(f->kind),
+		                               .detail = detail,
+		                               .fact = fact};
+		rc = store_event_add(j->store, &se);
+		free(fact);
+	}
 	if (rc == 0) {
 		e->stored = true;
 		if (++r->since_prune >= JOURNAL_PRUNE_EVERY) {
@@ -205,30 +222,37 @@ static void store_one(struct journal *j, struct ring *r, struct journal_event *e
 	if (rc < 0) {
 		char m[HWADDR_STRLEN];
 		log_rl(&j->rl, LOG_LVL_WARN, "journal: %s: cannot store %s: %s",
-		       hwaddr_fmt(&e->mac, m), e->name, strerror(-rc));
+		       hwaddr_fmt(&e->mac, m), journal_kind_name(f->kind), strerror(-rc));
 	}
 }
 
-void journal_event(struct journal *j, const struct hwaddr *mac, uint32_t ip, const char *name,
-                   const char *fmt, ...)
+/* The MAC an event is kept under; *ret_ip the address for address-only rings. */
+static void key_of(const struct journal *j, const struct journal_fact *f, struct hwaddr *ret,
+                   uint32_t *ret_ip)
 {
-	struct hwaddr key = {0};
-	uint32_t key_ip = 0;
+	*ret_ip = 0;
+	memset(ret, 0, sizeof *ret);
+	if (f->mac) {
+		*ret = *f->mac;
+		return;
+	}
+	if (j->mac_of && j->mac_of(f->ip, ret, j->mac_data) && !hwaddr_is_zero(ret))
+		return;
+	memset(ret, 0, sizeof *ret);
+	if (!f->ip || !arp_lookup(f->ip, ret))
+		*ret_ip = f->ip;
+}
+
+void journal_emit(struct journal *j, const struct journal_fact *f)
+{
+	struct hwaddr key;
+	uint32_t key_ip;
 	struct timespec ts;
-	va_list ap;
+	struct journal_fields fields;
 
 	if (!j)
 		return;
-	if (mac) {
-		key = *mac;
-	} else {
-		const struct hosts_entry *e =
-		        j->hosts ? hosts_by_addr(j->hosts, ip, nb_wall_sec()) : NULL;
-		if (e && !hwaddr_is_zero(&e->mac))
-			key = e->mac;
-		else if (!ip || !arp_lookup(ip, &key))
-			key_ip = ip;
-	}
+	key_of(j, f, &key, &key_ip);
 	struct ring *r = get(j, &key, key_ip);
 	if (!r)
 		return;
@@ -239,30 +263,43 @@ void journal_event(struct journal *j, const struct hwaddr *mac, uint32_t ip, con
 		r->n++;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->time_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	e->name = name;
 	e->mac = key;
-	e->ip = ip;
+	e->ip = f->ip;
 	e->stored = false;
-	va_start(ap, fmt);
-	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
-	va_end(ap);
-	if (wants_store(j, name, &key))
-		store_one(j, r, e);
+	journal_fields_set(&fields, f);
+	e->len = (uint8_t) journal_fields_pack(&fields, e->packed, sizeof e->packed);
+	if (j->store && j->keep && !hwaddr_is_zero(&key) && j->keep(f->kind, &key, j->keep_data))
+		store_one(j, r, e, &fields);
 	if (log_enabled(LOG_LVL_DEBUG)) {
-		char m[HWADDR_STRLEN], a[IP4_STRLEN];
-		log_debug("journal: %s %s %s %s", hwaddr_fmt(&key, m), ip4_fmt(ip, a), name,
-		          e->detail);
+		char m[HWADDR_STRLEN], a[IP4_STRLEN], d[JOURNAL_DETAIL_MAX];
+		journal_format(&fields, e->ip, &e->mac, d, sizeof d);
+		log_debug("journal: %s %s %s %s", hwaddr_fmt(&key, m), ip4_fmt(f->ip, a),
+		          journal_kind_name(f->kind), d);
 	}
 }
 
+/* An event of the ring as read back. */
+static void entry_of(const struct journal_event *e, struct journal_entry *out)
+{
+	out->time_ms = e->time_ms;
+	out->mac = e->mac;
+	out->ip = e->ip;
+	journal_fields_unpack(e->packed, e->len, &out->f);
+	nb_strlcpy(out->name, journal_kind_name(out->f.kind), sizeof out->name);
+	journal_format(&out->f, e->ip, &e->mac, out->detail, sizeof out->detail);
+}
+
 size_t journal_foreach(const struct journal *j, const struct hwaddr *mac,
-                       void (*fn)(const struct journal_event *e, void *data), void *data)
+                       void (*fn)(const struct journal_entry *e, void *data), void *data)
 {
 	const struct ring *r = find(j, mac, 0);
+	struct journal_entry e;
 	if (!r)
 		return 0;
-	for (size_t i = 0; i < r->n; i++)
-		fn(&r->ev[(r->head + i) % JOURNAL_RING], data);
+	for (size_t i = 0; i < r->n; i++) {
+		entry_of(&r->ev[(r->head + i) % JOURNAL_RING], &e);
+		fn(&e, data);
+	}
 	return r->n;
 }
 
@@ -273,29 +310,32 @@ struct gather {
 	size_t n, cap;
 };
 
-static int gather_add(struct gather *g, int64_t time_ms, const struct hwaddr *mac, uint32_t ip,
-                      const char *name, const char *detail)
+static struct journal_entry *gather_next(struct gather *g)
 {
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-		struct journal_entry *v = realloc(g->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		g->v = v;
-		g->cap = cap;
-	}
-	struct journal_entry *e = &g->v[g->n++];
-	e->time_ms = time_ms;
-	e->mac = *mac;
-	e->ip = ip;
-	nb_strlcpy(e->name, name, sizeof e->name);
-	nb_strlcpy(e->detail, detail, sizeof e->detail);
-	return 0;
+	if (nb_grow(&g->v, &g->cap, g->n + 1, sizeof *g->v) < 0)
+		return NULL;
+	return &g->v[g->n++];
 }
 
-static int gather_stored(const struct store_event *e, void *data)
+/* A stored event: its fields from the JSON, its detail as stored (rows
+ * from before the fields were stored were converted by the store's
+ * migration; their detail is the text written then). */
+static int gather_stored(const struct store_event *se, void *data)
 {
-	return gather_add(data, e->time_ms, &e->mac, e->ip, e->name, e->detail);
+	struct journal_entry *e = gather_next(data);
+	if (!e)
+		return -ENOMEM;
+	memset(e, 0, sizeof *e);
+	e->time_ms = se->time_ms;
+	e->mac = se->mac;
+	e->ip = se->ip;
+	nb_strlcpy(e->name, se->name, sizeof e->name);
+	nb_strlcpy(e->detail, se->detail, sizeof e->detail);
+	e->f.kind = journal_kind_parse(se->name);
+	json_t *o = se->fact ? json_loads(se->fact, 0, NULL) : NULL;
+	journal_fields_from_json(o, &e->f);
+	json_decref(o);
+	return 0;
 }
 
 /* By time; equal times keep the order they were gathered in (each
@@ -344,8 +384,11 @@ int journal_read(struct journal *j, const struct hwaddr *macs, size_t n_macs, si
 		const struct ring *ring = find(j, &macs[m], 0);
 		for (size_t i = 0; ring && i < ring->n && r >= 0; i++) {
 			const struct journal_event *e = &ring->ev[(ring->head + i) % JOURNAL_RING];
-			if (!e->stored)
-				r = gather_add(&g, e->time_ms, &e->mac, e->ip, e->name, e->detail);
+			struct journal_entry *out = e->stored ? NULL : gather_next(&g);
+			if (out)
+				entry_of(e, out);
+			else if (!e->stored)
+				r = -ENOMEM;
 		}
 	}
 	if (r >= 0 && g.n > 1)

@@ -49,12 +49,12 @@ static int validate(const struct registry *r, const struct registry_device *d,
 	if (d->state < REGISTRY_PENDING || d->state > REGISTRY_REJECTED)
 		return nb_errf(err, errlen, -EINVAL, "state must be pending, approved or rejected");
 	const struct registry_profile *p = &d->profile;
-	const char *files[] = {p->bios,     p->uefi_ia32,  p->uefi_x64,     p->uefi_arm64,
-	                       p->http_x64, p->http_arm64, p->ipxe_template};
-	for (size_t i = 0; i < NB_ARRAY_SIZE(files); i++)
-		if (!file_ok(files[i]))
+	for (size_t i = 0; i <= BOOT_SLOTS; i++) {
+		const char *f = i < BOOT_SLOTS ? p->loaders.file[i] : p->ipxe_template;
+		if (!file_ok(f))
 			return nb_errf(err, errlen, -EINVAL,
-			               "profile: '%s' is not a file in the boot root", files[i]);
+			               "profile: '%s' is not a file in the boot root", f);
+	}
 	if (p->domain[0] && !nb_hostname_valid(p->domain))
 		return nb_errf(err, errlen, -EINVAL, "profile: domain '%s' is not valid",
 		               p->domain);
@@ -221,8 +221,12 @@ int registry_update(struct registry *r, uint64_t id, const struct registry_chang
 	(void) registry_reindex(r);
 	registry_publish(r, d);
 	if (d->state != was && d->n_macs)
-		journal_event(r->journal, &d->macs[0], d->ip, "registry.state", "%s, was %s",
-		              registry_state_name(d->state), registry_state_name(was));
+		journal_emit(r->journal,
+		             &(struct journal_fact){.kind = JOURNAL_REGISTRY_STATE,
+		                                    .mac = &d->macs[0],
+		                                    .ip = d->ip,
+		                                    .state = registry_state_name(d->state),
+		                                    .was = registry_state_name(was)});
 	return 0;
 }
 

@@ -364,3 +364,12 @@ int hosts_load_static(struct hosts *h, const struct conf *c)
 	}
 	return 0;
 }
+
+bool hosts_journal_mac(uint32_t ip, struct hwaddr *ret, void *data)
+{
+	const struct hosts_entry *e = hosts_by_addr(data, ip, nb_wall_sec());
+	if (!e)
+		return false;
+	*ret = e->mac;
+	return true;
+}

@@ -64,6 +64,8 @@ int hosts_load_static(struct hosts *h, const struct conf *c);
  * entries are not returned. */
 const struct hosts_entry *hosts_by_name(const struct hosts *h, const char *name, int64_t now);
 const struct hosts_entry *hosts_by_addr(const struct hosts *h, uint32_t addr, int64_t now);
+/* journal_mac_fn over a struct hosts (data): the live entry's MAC of ip. */
+bool hosts_journal_mac(uint32_t ip, struct hwaddr *ret, void *data);
 const struct hosts_entry *hosts_by_mac(const struct hosts *h, const struct hwaddr *mac,
                                        int64_t now);
 /* Changes so far: lets readers notice that something changed. */

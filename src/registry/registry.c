@@ -109,22 +109,6 @@ const char *registry_state_name(int state)
 	}
 }
 
-const char *registry_arch_name(int arch)
-{
-	/* RFC 4578 §2.1 and the IANA "Processor Architecture Types" registry */
-	static const char *const names[] = {
-	        [0] = "x86 BIOS",         [6] = "IA32 UEFI",      [7] = "x64 UEFI",
-	        [9] = "x64 UEFI",         [10] = "ARM32 UEFI",    [11] = "ARM64 UEFI",
-	        [15] = "IA32 UEFI HTTP",  [16] = "x64 UEFI HTTP", [18] = "ARM32 UEFI HTTP",
-	        [19] = "ARM64 UEFI HTTP",
-	};
-	if (arch < 0)
-		return "unknown";
-	if ((size_t) arch < NB_ARRAY_SIZE(names) && names[arch])
-		return names[arch];
-	return "other";
-}
-
 int registry_state_parse(const char *s)
 {
 	static const char *const names[] = {"pending", "approved", "rejected"};
@@ -196,14 +180,10 @@ static json_t *profile_json(const struct registry_profile *p)
 	json_t *o = json_object();
 	const struct {
 		const char *k, *v;
-	} f[] = {{"bios", p->bios},
-	         {"uefi-ia32", p->uefi_ia32},
-	         {"uefi-x64", p->uefi_x64},
-	         {"uefi-arm64", p->uefi_arm64},
-	         {"http-x64", p->http_x64},
-	         {"http-arm64", p->http_arm64},
-	         {"ipxe-template", p->ipxe_template},
-	         {"domain", p->domain}};
+	} f[] = {{"ipxe-template", p->ipxe_template}, {"domain", p->domain}};
+	for (size_t i = 0; i < BOOT_SLOTS; i++)
+		if (p->loaders.file[i][0])
+			json_object_set_new(o, boot_slot_key(i), json_string(p->loaders.file[i]));
 	for (size_t i = 0; i < NB_ARRAY_SIZE(f); i++)
 		if (f[i].v[0])
 			json_object_set_new(o, f[i].k, json_string(f[i].v));
@@ -235,12 +215,8 @@ static void profile_from(json_t *o, struct registry_profile *p)
 	memset(p, 0, sizeof *p);
 	if (!json_is_object(o))
 		return;
-	str_from(o, "bios", p->bios, sizeof p->bios);
-	str_from(o, "uefi-ia32", p->uefi_ia32, sizeof p->uefi_ia32);
-	str_from(o, "uefi-x64", p->uefi_x64, sizeof p->uefi_x64);
-	str_from(o, "uefi-arm64", p->uefi_arm64, sizeof p->uefi_arm64);
-	str_from(o, "http-x64", p->http_x64, sizeof p->http_x64);
-	str_from(o, "http-arm64", p->http_arm64, sizeof p->http_arm64);
+	for (size_t i = 0; i < BOOT_SLOTS; i++)
+		str_from(o, boot_slot_key(i), p->loaders.file[i], sizeof p->loaders.file[i]);
 	str_from(o, "ipxe-template", p->ipxe_template, sizeof p->ipxe_template);
 	str_from(o, "domain", p->domain, sizeof p->domain);
 	p->lease_sec = (uint32_t) json_integer_value(json_object_get(o, "lease-time"));
@@ -392,20 +368,14 @@ static int policy(const struct registry *r)
 	return r->conf ? r->conf->dhcp.unknown_devices : CONF_UNKNOWN_APPROVE;
 }
 
-static void overlay(struct registry_profile *dst, const char *bios, const char *ia32,
-                    const char *x64, const char *arm64, const char *hx64, const char *harm64,
+static void overlay(struct registry_profile *dst, const struct boot_loaders *loaders,
                     const char *tmpl, uint32_t lease, const uint32_t *dns, size_t n_dns,
                     const char *domain)
 {
 #define OVER(f, v)                                                                                 \
 	if ((v) && (v)[0])                                                                         \
 	nb_strlcpy(dst->f, (v), sizeof dst->f)
-	OVER(bios, bios);
-	OVER(uefi_ia32, ia32);
-	OVER(uefi_x64, x64);
-	OVER(uefi_arm64, arm64);
-	OVER(http_x64, hx64);
-	OVER(http_arm64, harm64);
+	boot_loaders_overlay(&dst->loaders, loaders);
 	OVER(ipxe_template, tmpl);
 	OVER(domain, domain);
 #undef OVER
@@ -424,17 +394,15 @@ static void merged_profile(const struct registry *r, const char *group,
 	const struct conf *c = r->conf;
 	memset(out, 0, sizeof *out);
 	if (c)
-		overlay(out, c->boot.bios, c->boot.uefi_ia32, c->boot.uefi_x64, c->boot.uefi_arm64,
-		        c->boot.http_x64, c->boot.http_arm64, c->http.ipxe_template, 0, NULL, 0,
-		        NULL);
+		overlay(out, &c->boot, c->http.ipxe_template, 0, NULL, 0, NULL);
 	const struct conf_group *g = group ? registry_group(r, group) : NULL;
 	if (g)
-		overlay(out, g->bios, g->uefi_ia32, g->uefi_x64, g->uefi_arm64, g->http_x64,
-		        g->http_arm64, g->ipxe_template, g->lease_sec, g->dns, g->n_dns, g->domain);
+		overlay(out, &g->loaders, g->ipxe_template, g->lease_sec, g->dns, g->n_dns,
+		        g->domain);
 	if (d) {
 		const struct registry_profile *p = &d->profile;
-		overlay(out, p->bios, p->uefi_ia32, p->uefi_x64, p->uefi_arm64, p->http_x64,
-		        p->http_arm64, p->ipxe_template, p->lease_sec, p->dns, p->n_dns, p->domain);
+		overlay(out, &p->loaders, p->ipxe_template, p->lease_sec, p->dns, p->n_dns,
+		        p->domain);
 	}
 }
 
@@ -472,6 +440,14 @@ static void decide(const struct registry *r, const struct registry_device *d,
 	}
 }
 
+bool registry_journal_keep(enum journal_kind k, const struct hwaddr *mac, void *data)
+{
+	if (registry_get(data, mac))
+		return true;
+	return (k >= JOURNAL_TFTP_REQUEST && k <= JOURNAL_TFTP_COMPLETE) ||
+	       (k >= JOURNAL_HTTP_FETCH && k <= JOURNAL_HTTP_IPXE_WAIT);
+}
+
 void registry_boot_for(const struct registry *r, const struct hwaddr *mac,
                        struct registry_boot *out)
 {
@@ -484,15 +460,15 @@ void registry_boot_for(const struct registry *r, const struct hwaddr *mac,
 static void ev_uuid_conflict(struct registry *r, const struct hwaddr *mac, uint32_t ip,
                              const char *uuid, const struct hwaddr *other_mac, uint64_t other_id)
 {
-	char m[HWADDR_STRLEN];
+	struct journal_fact f = {.kind = JOURNAL_REGISTRY_UUID_CONFLICT,
+	                         .mac = mac,
+	                         .ip = ip,
+	                         .uuid = uuid,
+	                         .has = other_mac ? JOURNAL_HAS_OTHER_MAC : JOURNAL_HAS_ID,
+	                         .id = other_id};
 	if (other_mac)
-		journal_event(r->journal, mac, ip, "registry.uuid_conflict",
-		              "UUID %s also reported by %s; matched by MAC only", uuid,
-		              hwaddr_fmt(other_mac, m));
-	else
-		journal_event(r->journal, mac, ip, "registry.uuid_conflict",
-		              "UUID %s also registered for device #%llu; matched by MAC only", uuid,
-		              (unsigned long long) other_id);
+		f.other_mac = *other_mac;
+	journal_emit(r->journal, &f);
 }
 
 /* Two devices claim one UUID: flag both, from now on MAC only. b is the
@@ -646,8 +622,11 @@ static struct registry_device *record_new(struct registry *r, const struct hwadd
 		       hwaddr_fmt(mac, m));
 		return NULL;
 	}
-	journal_event(r->journal, mac, ip, "registry.new", "new device #%llu, %s",
-	              (unsigned long long) d->id, registry_state_name(d->state));
+	journal_emit(r->journal, &(struct journal_fact){.kind = JOURNAL_REGISTRY_NEW,
+	                                                .mac = mac,
+	                                                .ip = ip,
+	                                                .id = d->id,
+	                                                .state = registry_state_name(d->state)});
 	const struct registry_device *holder = conflicting ? registry_by_uuid(r, uuid, d) : NULL;
 	if (holder)
 		ev_uuid_conflict(r, mac, ip, uuid, holder->n_macs ? &holder->macs[0] : NULL,

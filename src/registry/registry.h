@@ -23,7 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/boot.h"
 #include "core/util.h"
+#include "journal/journal.h"
 
 struct conf;
 struct conf_group;
@@ -42,9 +44,7 @@ enum registry_state { REGISTRY_PENDING = 0, REGISTRY_APPROVED = 1, REGISTRY_REJE
 /* A boot profile: loaders per firmware and the iPXE template ("" in a
  * field: inherit), and the DHCP settings that differ (0 / empty: inherit). */
 struct registry_profile {
-	char bios[REGISTRY_FILE_MAX], uefi_ia32[REGISTRY_FILE_MAX], uefi_x64[REGISTRY_FILE_MAX],
-	        uefi_arm64[REGISTRY_FILE_MAX], http_x64[REGISTRY_FILE_MAX],
-	        http_arm64[REGISTRY_FILE_MAX];
+	struct boot_loaders loaders;
 	char ipxe_template[REGISTRY_FILE_MAX];
 	uint32_t lease_sec;
 	uint32_t dns[4];
@@ -106,6 +106,11 @@ size_t registry_count(const struct registry *r);
 void registry_foreach(const struct registry *r,
                       void (*fn)(const struct registry_device *d, void *data), void *data);
 const struct conf_group *registry_group(const struct registry *r, const char *name);
+
+/* The journal's keep callback (journal_persist; data: the registry): the
+ * events of a registry device, and the TFTP and HTTP events of any known
+ * MAC, go to the store. A plain DHCP client costs a hash lookup. */
+bool registry_journal_keep(enum journal_kind k, const struct hwaddr *mac, void *data);
 
 /* ---- booting clients: DHCP and HTTP ask here on every request */
 
@@ -175,7 +180,4 @@ struct json_t;
 struct json_t *registry_profile_json(const struct registry_profile *p);
 
 const char *registry_state_name(int state);
-/* A device's arch (RFC 4578 option 93 value) for people: "x86 BIOS", "x64
- * UEFI", ...; "unknown" for -1. The API shows it beside the number. */
-const char *registry_arch_name(int arch);
 int registry_state_parse(const char *s);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "store/legacy.h"
 #include "store/store.h"
 
 struct store_sqlite {
@@ -25,35 +26,46 @@ struct store_sqlite {
 	sqlite3_stmt *ev_add, *ev_last, *ev_prune;
 };
 
-/* Append only: a released version of netbay may have run any prefix of these. */
-static const char *const migrations[] = {
+static int events_to_facts(sqlite3 *db);
+
+/* Append only: a released version of netbay may have run any prefix of
+ * these. A step is SQL, then (when set) a function in the same transaction. */
+static const struct migration {
+	const char *sql;
+	int (*fn)(sqlite3 *db);
+} migrations[] = {
         /* 1: leases */
-        "CREATE TABLE leases ("
-        "  addr INTEGER PRIMARY KEY," /* IPv4, host order */
-        "  mac BLOB NOT NULL,"
-        "  client_id BLOB,"
-        "  hostname TEXT,"
-        "  fqdn TEXT,"
-        "  expires INTEGER NOT NULL,"
-        "  updated INTEGER NOT NULL,"
-        "  state INTEGER NOT NULL);"
-        "CREATE INDEX leases_mac ON leases(mac);",
+        {"CREATE TABLE leases ("
+         "  addr INTEGER PRIMARY KEY," /* IPv4, host order */
+         "  mac BLOB NOT NULL,"
+         "  client_id BLOB,"
+         "  hostname TEXT,"
+         "  fqdn TEXT,"
+         "  expires INTEGER NOT NULL,"
+         "  updated INTEGER NOT NULL,"
+         "  state INTEGER NOT NULL);"
+         "CREATE INDEX leases_mac ON leases(mac);",
+         NULL},
         /* 2: the device registry and the boot journal */
-        "CREATE TABLE devices ("
-        "  id INTEGER PRIMARY KEY,"
-        "  doc TEXT NOT NULL);" /* JSON: the registry owns the fields */
-        "CREATE TABLE device_macs ("
-        "  mac BLOB PRIMARY KEY,"
-        "  device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE);"
-        "CREATE INDEX device_macs_device ON device_macs(device);"
-        "CREATE TABLE events ("
-        "  id INTEGER PRIMARY KEY,"
-        "  time_ms INTEGER NOT NULL,"
-        "  mac BLOB NOT NULL,"
-        "  ip INTEGER,"
-        "  name TEXT NOT NULL,"
-        "  detail TEXT);"
-        "CREATE INDEX events_mac ON events(mac, id);",
+        {"CREATE TABLE devices ("
+         "  id INTEGER PRIMARY KEY,"
+         "  doc TEXT NOT NULL);" /* JSON: the registry owns the fields */
+         "CREATE TABLE device_macs ("
+         "  mac BLOB PRIMARY KEY,"
+         "  device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE);"
+         "CREATE INDEX device_macs_device ON device_macs(device);"
+         "CREATE TABLE events ("
+         "  id INTEGER PRIMARY KEY,"
+         "  time_ms INTEGER NOT NULL,"
+         "  mac BLOB NOT NULL,"
+         "  ip INTEGER,"
+         "  name TEXT NOT NULL,"
+         "  detail TEXT);"
+         "CREATE INDEX events_mac ON events(mac, id);",
+         NULL},
+        /* 3: the journal's facts, typed: its fields as JSON (the journal owns
+         * them); the rows before are read into fields once, here */
+        {"ALTER TABLE events ADD COLUMN fact TEXT;", events_to_facts},
 };
 
 /* SQLite's result as -errno. Extended codes and the OS error SQLite saw
@@ -112,6 +124,32 @@ static int user_version(sqlite3 *db)
 	return v;
 }
 
+/* Schema 3: every event row's detail line read into its fields. */
+static int events_to_facts(sqlite3 *db)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT id, name, detail FROM events", -1, &sel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "UPDATE events SET fact = ? WHERE id = ?", -1, &upd,
+		                        NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		char *fact = store_legacy_fact((const char *) sqlite3_column_text(sel, 1),
+		                               (const char *) sqlite3_column_text(sel, 2));
+		if (!fact) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		sqlite3_bind_text(upd, 1, fact, -1, free);
+		sqlite3_bind_int64(upd, 2, sqlite3_column_int64(sel, 0));
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return rc == SQLITE_DONE || rc == SQLITE_OK ? 0 : sq_errno(db, rc);
+}
+
 static int migrate(sqlite3 *db)
 {
 	int v = user_version(db);
@@ -126,7 +164,9 @@ static int migrate(sqlite3 *db)
 		if (r < 0)
 			return r;
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-		if ((r = exec(db, migrations[v])) < 0 || (r = exec(db, pragma)) < 0) {
+		if ((r = exec(db, migrations[v].sql)) < 0 ||
+		    (migrations[v].fn && (r = migrations[v].fn(db)) < 0) ||
+		    (r = exec(db, pragma)) < 0) {
 			(void) exec(db, "ROLLBACK");
 			return r;
 		}
@@ -311,10 +351,14 @@ static int prepare_all(struct store_sqlite *q, bool readonly)
 	    (r = prepare(q, "SELECT id, doc FROM devices ORDER BY id", &q->dev_all)) < 0 ||
 	    (r = prepare(q, "SELECT mac, device FROM device_macs ORDER BY device, rowid",
 	                 &q->dev_macs_all)) < 0 ||
-	    (r = prepare(q,
-	                 "SELECT time_ms, mac, ip, name, detail FROM (SELECT * FROM events WHERE "
-	                 "mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-	                 &q->ev_last)) < 0)
+	    (r = prepare(
+	             q,
+	             user_version(q->db) >= 3 /* a read-only open does not migrate */
+	                     ? "SELECT time_ms, mac, ip, name, detail, fact FROM (SELECT * "
+	                       "FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id"
+	                     : "SELECT time_ms, mac, ip, name, detail, NULL FROM (SELECT * "
+	                       "FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+	             &q->ev_last)) < 0)
 		return r;
 	if (readonly)
 		return 0;
@@ -324,10 +368,11 @@ static int prepare_all(struct store_sqlite *q, bool readonly)
 	    (r = prepare(q, "DELETE FROM device_macs WHERE device = ?", &q->dev_macs_del)) < 0 ||
 	    (r = prepare(q, "INSERT INTO device_macs (mac, device) VALUES (?, ?)",
 	                 &q->dev_mac_put)) < 0 ||
-	    (r = prepare(
-	             q,
-	             "INSERT INTO events (time_ms, mac, ip, name, detail) VALUES (?, ?, ?, ?, ?)",
-	             &q->ev_add)) < 0 ||
+	    (r = prepare(q,
+	                 "INSERT INTO events (time_ms, mac, ip, name, detail, fact) VALUES (?, ?, "
+	                 "?, ?, "
+	                 "?, ?)",
+	                 &q->ev_add)) < 0 ||
 	    (r = prepare(q,
 	                 "DELETE FROM events WHERE mac = ?1 AND id NOT IN (SELECT id FROM events "
 	                 "WHERE mac = ?1 ORDER BY id DESC LIMIT ?2)",
@@ -580,6 +625,7 @@ static int sq_event_add(struct store *s, const struct store_event *e)
 	sqlite3_bind_int64(q->ev_add, 3, e->ip);
 	sqlite3_bind_text(q->ev_add, 4, e->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q->ev_add, 5, e->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q->ev_add, 6, e->fact, -1, SQLITE_STATIC);
 	return step_reset(q->ev_add);
 }
 
@@ -596,6 +642,7 @@ static int sq_event_foreach(struct store *s, const struct hwaddr *mac, size_t la
 		        .ip = (uint32_t) sqlite3_column_int64(q->ev_last, 2),
 		        .name = (const char *) sqlite3_column_text(q->ev_last, 3),
 		        .detail = (const char *) sqlite3_column_text(q->ev_last, 4),
+		        .fact = (const char *) sqlite3_column_text(q->ev_last, 5),
 		};
 		if (sqlite3_column_bytes(q->ev_last, 1) == 6)
 			memcpy(e.mac.b, sqlite3_column_blob(q->ev_last, 1), 6);

@@ -62,12 +62,13 @@ struct store_device {
 };
 typedef int (*store_device_fn)(const struct store_device *d, void *data);
 
-/* A journal event as stored. */
+/* A journal event as stored: its name, detail line, and fields (a JSON
+ * object's text the journal owns; NULL when there are none). */
 struct store_event {
 	int64_t time_ms;
 	struct hwaddr mac;
 	uint32_t ip;
-	const char *name, *detail;
+	const char *name, *detail, *fact;
 };
 typedef int (*store_event_fn)(const struct store_event *e, void *data);
 

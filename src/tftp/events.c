@@ -44,23 +44,43 @@ const char *tftp_who(const struct tftp_server *s, uint32_t addr, char buf[static
 
 void tftp_ev_request(struct tftp_server *s, uint32_t peer, const struct tftp_msg *m)
 {
-	char n[PNAME_MAX], opts[96] = "";
-	size_t k = 0;
+	char n[PNAME_MAX];
 	const struct tftp_opts *o = &m->opts;
+	unsigned has = 0;
 	if (o->present & TFTP_OPT_BLKSIZE)
-		k += (size_t) snprintf(opts + k, sizeof opts - k, " blksize=%u", o->blksize);
-	if ((o->present & TFTP_OPT_TSIZE) && k < sizeof opts)
-		k += (size_t) snprintf(opts + k, sizeof opts - k, " tsize=%llu",
-		                       (unsigned long long) o->tsize);
-	if ((o->present & TFTP_OPT_TIMEOUT) && k < sizeof opts)
-		k += (size_t) snprintf(opts + k, sizeof opts - k, " timeout=%u", o->timeout_sec);
-	if ((o->present & TFTP_OPT_WINDOWSIZE) && k < sizeof opts)
-		snprintf(opts + k, sizeof opts - k, " windowsize=%u", o->windowsize);
-	journal_event(s->svc.journal, NULL, peer, "tftp.request", "%s file=\"%s\" mode=%s%s",
-	              m->op == TFTP_WRQ ? "write" : "read", tftp_printable(m->name, n),
-	              tftp_mode_name(m->mode), opts);
+		has |= JOURNAL_HAS_BLKSIZE;
+	if (o->present & TFTP_OPT_TSIZE)
+		has |= JOURNAL_HAS_TSIZE;
+	if (o->present & TFTP_OPT_TIMEOUT)
+		has |= JOURNAL_HAS_TIMEOUT;
+	if (o->present & TFTP_OPT_WINDOWSIZE)
+		has |= JOURNAL_HAS_WINDOWSIZE;
+	journal_emit(s->svc.journal,
+	             &(struct journal_fact){.kind = JOURNAL_TFTP_REQUEST,
+	                                    .ip = peer,
+	                                    .has = has,
+	                                    .method = m->op == TFTP_WRQ ? "write" : "read",
+	                                    .file = tftp_printable(m->name, n),
+	                                    .state = tftp_mode_name(m->mode),
+	                                    .blksize = o->blksize,
+	                                    .tsize = o->tsize,
+	                                    .timeout_sec = o->timeout_sec,
+	                                    .windowsize = o->windowsize});
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		char w[40];
+		char opts[96] = "";
+		size_t k = 0;
+		if (o->present & TFTP_OPT_BLKSIZE)
+			k += (size_t) snprintf(opts + k, sizeof opts - k, " blksize=%u",
+			                       o->blksize);
+		if ((o->present & TFTP_OPT_TSIZE) && k < sizeof opts)
+			k += (size_t) snprintf(opts + k, sizeof opts - k, " tsize=%llu",
+			                       (unsigned long long) o->tsize);
+		if ((o->present & TFTP_OPT_TIMEOUT) && k < sizeof opts)
+			k += (size_t) snprintf(opts + k, sizeof opts - k, " timeout=%u",
+			                       o->timeout_sec);
+		if ((o->present & TFTP_OPT_WINDOWSIZE) && k < sizeof opts)
+			snprintf(opts + k, sizeof opts - k, " windowsize=%u", o->windowsize);
 		log_debug("tftp: %s: %s request for \"%s\" (%s%s)", tftp_who(s, peer, w),
 		          m->op == TFTP_WRQ ? "write" : "read", n, tftp_mode_name(m->mode), opts);
 	}
@@ -70,7 +90,10 @@ void tftp_ev_file_missing(struct tftp_server *s, uint32_t peer, const char *name
 {
 	char n[PNAME_MAX], w[40];
 	tftp_printable(name, n);
-	journal_event(s->svc.journal, NULL, peer, "tftp.file_missing", "file=\"%s\" (%s)", n, why);
+	journal_emit(s->svc.journal, &(struct journal_fact){.kind = JOURNAL_TFTP_FILE_MISSING,
+	                                                    .ip = peer,
+	                                                    .file = n,
+	                                                    .reason = why});
 	log_rl(&s->rl_req, LOG_LVL_INFO, "tftp: %s: \"%s\": %s", tftp_who(s, peer, w), n, why);
 }
 
@@ -78,7 +101,9 @@ void tftp_ev_refused(struct tftp_server *s, uint32_t peer, const char *name, con
 {
 	char n[PNAME_MAX], w[40];
 	tftp_printable(name, n);
-	journal_event(s->svc.journal, NULL, peer, "tftp.refused", "file=\"%s\" (%s)", n, why);
+	journal_emit(s->svc.journal,
+	             &(struct journal_fact){
+	                     .kind = JOURNAL_TFTP_REFUSED, .ip = peer, .file = n, .reason = why});
 	log_rl(&s->rl_req, LOG_LVL_WARN, "tftp: %s: \"%s\" refused: %s", tftp_who(s, peer, w), n,
 	       why);
 }
@@ -87,8 +112,11 @@ void tftp_ev_busy(struct tftp_server *s, uint32_t peer, const char *name, const 
 {
 	char n[PNAME_MAX], w[40];
 	tftp_printable(name, n);
-	journal_event(s->svc.journal, NULL, peer, "tftp.busy", "file=\"%s\" transfers=%zu (%s)", n,
-	              s->n_xfers, why);
+	journal_emit(s->svc.journal, &(struct journal_fact){.kind = JOURNAL_TFTP_BUSY,
+	                                                    .ip = peer,
+	                                                    .file = n,
+	                                                    .transfers = (unsigned) s->n_xfers,
+	                                                    .reason = why});
 	log_rl(&s->rl_req, LOG_LVL_WARN, "tftp: %s: \"%s\": server busy (%s)", tftp_who(s, peer, w),
 	       n, why);
 }
@@ -97,7 +125,9 @@ void tftp_ev_busy(struct tftp_server *s, uint32_t peer, const char *name, const 
 void tftp_ev_error(struct tftp_server *s, uint32_t peer, const char *pname, const char *why)
 {
 	char w[40];
-	journal_event(s->svc.journal, NULL, peer, "tftp.error", "file=\"%s\" (%s)", pname, why);
+	journal_emit(s->svc.journal,
+	             &(struct journal_fact){
+	                     .kind = JOURNAL_TFTP_ERROR, .ip = peer, .file = pname, .reason = why});
 	log_rl(&s->rl_req, LOG_LVL_WARN, "tftp: %s: \"%s\": %s", tftp_who(s, peer, w), pname, why);
 }
 
@@ -112,10 +142,13 @@ void tftp_ev_timeout(struct xfer *x)
 	struct tftp_server *s = x->srv;
 	char w[40];
 	/* the numbers first: a long name is what the detail's size cuts */
-	journal_event(s->svc.journal, NULL, x->peer, "tftp.timeout",
-	              "last_acked_block=%llu bytes_acked=%llu retries=%u blksize=%u file=\"%s\"",
-	              (unsigned long long) x->acked, (unsigned long long) bytes_acked(x),
-	              x->retries - 1, x->blksize, x->name);
+	journal_emit(s->svc.journal, &(struct journal_fact){.kind = JOURNAL_TFTP_TIMEOUT,
+	                                                    .ip = x->peer,
+	                                                    .file = x->name,
+	                                                    .block = x->acked,
+	                                                    .bytes = bytes_acked(x),
+	                                                    .retries = x->retries - 1,
+	                                                    .blksize = x->blksize});
 	log_rl(&s->rl_req, LOG_LVL_WARN,
 	       "tftp: %s: \"%s\": client stopped answering after block %llu (%llu bytes), giving "
 	       "up after %u retries",
@@ -128,10 +161,14 @@ void tftp_ev_complete(struct xfer *x, uint64_t bytes)
 	struct tftp_server *s = x->srv;
 	char w[40];
 	int64_t ms = now_ms(s) - x->start_ms;
-	journal_event(s->svc.journal, NULL, x->peer, "tftp.complete",
-	              "file=\"%s\" bytes=%llu ms=%lld blksize=%u windowsize=%u timeouts=%u",
-	              x->name, (unsigned long long) bytes, (long long) ms, x->blksize, x->window,
-	              x->timeouts);
+	journal_emit(s->svc.journal, &(struct journal_fact){.kind = JOURNAL_TFTP_COMPLETE,
+	                                                    .ip = x->peer,
+	                                                    .file = x->name,
+	                                                    .bytes = bytes,
+	                                                    .ms = ms,
+	                                                    .blksize = x->blksize,
+	                                                    .windowsize = x->window,
+	                                                    .timeouts = x->timeouts});
 	log_rl(&s->rl_done, LOG_LVL_INFO,
 	       "tftp: %s: sent \"%s\", %llu bytes in %.3f s (blksize %u, window %u%s)",
 	       tftp_who(s, x->peer, w), x->name, (unsigned long long) bytes, (double) ms / 1000.0,

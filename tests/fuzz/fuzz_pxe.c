@@ -14,14 +14,14 @@ static uint8_t out[1500];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct pxe_profile p = {"a.kpxe",  "ia32.efi", "x64.efi",
-	                                     "arm.efi", "h64.efi",  "harm.efi"};
+	static const struct boot_loaders p = {
+	        .file = {"a.kpxe", "ia32.efi", "x64.efi", "arm.efi", "h64.efi", "harm.efi"}};
 	struct pxe_client c;
 	struct pxe_boot b;
 	struct hwaddr mac = {{2, 0, 0, 0, 0, 1}};
 	if (dhcp_msg_parse(data, size, &m) < 0 || pxe_client_parse(&m, &c) < 0)
 		return 0;
-	(void) pxe_arch_name(c.arch);
+	(void) boot_arch_name(c.arch);
 	if (pxe_decide(&c, &p, &mac, 0x0a000001, 80, &b) < 0)
 		return 0;
 	struct wbuf w = wbuf_init(out, sizeof out);

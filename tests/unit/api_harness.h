@@ -21,7 +21,7 @@ static inline void api_harness_open(const char *conf_text)
 {
 	conf = conf_ok(conf_text);
 	svc.hosts = hosts_new();
-	svc.journal = journal_new(svc.hosts);
+	svc.journal = journal_new(hosts_journal_mac, svc.hosts);
 	assert_int_equal(registry_open(NULL, svc.hosts, svc.journal, &svc.registry), 0);
 	registry_set_conf(svc.registry, conf);
 	svc.ctl = ctl_new();

@@ -386,12 +386,12 @@ static void test_every_key_loads(void **state)
 	assert_int_equal(c->api.listen_port, 8099);
 	assert_string_equal(c->api.token, "tok-0123456789abcdef");
 
-	assert_string_equal(c->boot.bios, "a.kpxe");
-	assert_string_equal(c->boot.uefi_ia32, "b.efi");
-	assert_string_equal(c->boot.uefi_x64, "c.efi");
-	assert_string_equal(c->boot.uefi_arm64, "d.efi");
-	assert_string_equal(c->boot.http_x64, "e.efi");
-	assert_string_equal(c->boot.http_arm64, "f.efi");
+	assert_string_equal(c->boot.file[BOOT_BIOS], "a.kpxe");
+	assert_string_equal(c->boot.file[BOOT_UEFI_IA32], "b.efi");
+	assert_string_equal(c->boot.file[BOOT_UEFI_X64], "c.efi");
+	assert_string_equal(c->boot.file[BOOT_UEFI_ARM64], "d.efi");
+	assert_string_equal(c->boot.file[BOOT_HTTP_X64], "e.efi");
+	assert_string_equal(c->boot.file[BOOT_HTTP_ARM64], "f.efi");
 
 	assert_int_equal(c->dns.mode, DNS_MODE_LOCAL);
 	assert_string_equal(c->dns.domain, "corp.example");
@@ -441,12 +441,12 @@ static void test_every_key_loads(void **state)
 	assert_int_equal(c->n_groups, 1);
 	const struct conf_group *g = conf_group_find(c, "lab");
 	assert_non_null(g);
-	assert_string_equal(g->bios, "g1.kpxe");
-	assert_string_equal(g->uefi_ia32, "g2.efi");
-	assert_string_equal(g->uefi_x64, "g3.efi");
-	assert_string_equal(g->uefi_arm64, "g4.efi");
-	assert_string_equal(g->http_x64, "g5.efi");
-	assert_string_equal(g->http_arm64, "g6.efi");
+	assert_string_equal(g->loaders.file[BOOT_BIOS], "g1.kpxe");
+	assert_string_equal(g->loaders.file[BOOT_UEFI_IA32], "g2.efi");
+	assert_string_equal(g->loaders.file[BOOT_UEFI_X64], "g3.efi");
+	assert_string_equal(g->loaders.file[BOOT_UEFI_ARM64], "g4.efi");
+	assert_string_equal(g->loaders.file[BOOT_HTTP_X64], "g5.efi");
+	assert_string_equal(g->loaders.file[BOOT_HTTP_ARM64], "g6.efi");
 	assert_string_equal(g->ipxe_template, "lab.ipxe");
 	assert_int_equal(g->lease_sec, 7200);
 	assert_int_equal(g->n_dns, 1);

@@ -57,7 +57,7 @@ static int setup_with(void **state, const char *text)
 	assert_int_equal(store_open(db, false, &f->svc.store), 0);
 	f->svc.loop = loop_new();
 	f->svc.hosts = hosts_new();
-	f->svc.journal = journal_new(f->svc.hosts);
+	f->svc.journal = journal_new(hosts_journal_mac, f->svc.hosts);
 	f->svc.ctl = ctl_new();
 	assert_int_equal(
 	        registry_open(f->svc.store, f->svc.hosts, f->svc.journal, &f->svc.registry), 0);
@@ -1074,7 +1074,7 @@ static void test_release_of_loaded_lease(void **state)
 
 /* ---- names no client may take */
 
-static void find_event(const struct journal_event *e, void *data)
+static void find_event(const struct journal_entry *e, void *data)
 {
 	if (strcmp(e->name, "dhcp.name_refused") == 0)
 		*(bool *) data = true;

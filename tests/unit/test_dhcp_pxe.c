@@ -8,14 +8,12 @@
 
 static const uint8_t MAC[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
 static struct dhcp_msg m;
-static const struct pxe_profile PROFILE = {
-        .bios = "undionly.kpxe",
-        .uefi_ia32 = "",
-        .uefi_x64 = "ipxe.efi",
-        .uefi_arm64 = "ipxe-arm64.efi",
-        .http_x64 = "x64/ipxe.efi",
-        .http_arm64 = "",
-};
+static const struct boot_loaders PROFILE = {.file = {
+                                                    [BOOT_BIOS] = "undionly.kpxe",
+                                                    [BOOT_UEFI_X64] = "ipxe.efi",
+                                                    [BOOT_UEFI_ARM64] = "ipxe-arm64.efi",
+                                                    [BOOT_HTTP_X64] = "x64/ipxe.efi",
+                                            }};
 #define SRV 0x0a000001u
 
 static int parse(struct pkt *p, struct pxe_client *c)
@@ -48,7 +46,7 @@ static void test_uefi_pxe(void **state)
 	assert_true(b.tftp);
 	assert_string_equal(b.file, "ipxe.efi");
 	assert_string_equal(b.vendor_class, "PXEClient");
-	assert_string_equal(pxe_arch_name(c.arch), "x64 UEFI");
+	assert_string_equal(boot_arch_name(c.arch), "x64 UEFI");
 }
 
 static void test_bios_without_option_93(void **state)

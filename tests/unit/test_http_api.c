@@ -298,8 +298,17 @@ static void test_device_journal(void **state)
 	expect_error("GET", "/api/v1/devices/#99/journal", NULL, HTTP_API_AUTH_OK, 404,
 	             "no device #99");
 
-	journal_event(svc.journal, &mac, 0x0a000009, "http.fetch", "GET ipxe.efi: 200");
-	journal_event(svc.journal, &mac, 0, "dhcp.discover", "bad \xff byte");
+	journal_emit(svc.journal, &(struct journal_fact){.kind = JOURNAL_HTTP_FETCH,
+	                                                 .mac = &mac,
+	                                                 .ip = 0x0a000009,
+	                                                 .method = "GET",
+	                                                 .file = "ipxe.efi",
+	                                                 .status = 200,
+	                                                 .range_end = 99,
+	                                                 .size = 100});
+	journal_emit(svc.journal, &(struct journal_fact){.kind = JOURNAL_DHCP_NAK,
+	                                                 .mac = &mac,
+	                                                 .reason = "bad \xff byte"});
 	json_t *j =
 	        call("GET", "/api/v1/devices/5254.00AA.BBCC/journal", NULL, HTTP_API_AUTH_OK, &rp);
 	assert_int_equal(rp.status, 200);
@@ -309,7 +318,15 @@ static void test_device_journal(void **state)
 	json_t *e0 = json_array_get(ev, 0), *e1 = json_array_get(ev, 1);
 	assert_string_equal(json_string_value(json_object_get(e0, "name")), "http.fetch");
 	assert_string_equal(json_string_value(json_object_get(e0, "ip")), "10.0.0.9");
-	assert_string_equal(json_string_value(json_object_get(e0, "detail")), "GET ipxe.efi: 200");
+	assert_string_equal(json_string_value(json_object_get(e0, "detail")),
+	                    "GET ipxe.efi: 200, bytes 0-99 of 100");
+	/* the fact's fields beside the line: what a dashboard reads */
+	assert_string_equal(json_string_value(json_object_get(e0, "file")), "ipxe.efi");
+	assert_string_equal(json_string_value(json_object_get(e0, "method")), "GET");
+	assert_int_equal(json_integer_value(json_object_get(e0, "status")), 200);
+	assert_int_equal(json_integer_value(json_object_get(e0, "range_end")), 99);
+	assert_int_equal(json_integer_value(json_object_get(e0, "size")), 100);
+	assert_null(json_object_get(e0, "block")); /* not a field of http.fetch */
 	const char *t = json_string_value(json_object_get(e0, "time"));
 	assert_non_null(t);
 	assert_int_equal(strlen(t), 24); /* 2026-01-02T03:04:05.678Z */

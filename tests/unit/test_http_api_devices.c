@@ -209,7 +209,9 @@ static void test_create_and_get(void **state)
 
 	/* the journal route takes the same keys */
 	const struct hwaddr m1 = {{0x52, 0x54, 0x00, 0xaa, 0x00, 0x01}};
-	journal_event(svc.journal, &m1, 0, "dhcp.discover", "from the first NIC");
+	journal_emit(
+	        svc.journal,
+	        &(struct journal_fact){.kind = JOURNAL_DHCP_DISCOVER, .mac = &m1, .iface = "eth1"});
 	j = expect(200, "GET", "/api/v1/devices/pc1/journal", NULL, NULL);
 	assert_string_equal(str(j, "mac"), "52:54:00:aa:00:01");
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
@@ -464,7 +466,7 @@ static void test_approve_reject_delete(void **state)
 	json_decref(j);
 	registry_boot_for(svc.registry, &mac, &rb); /* the next packet boots */
 	assert_int_equal(rb.verdict, REGISTRY_BOOT);
-	assert_string_equal(rb.profile.uefi_x64, "kiosk.efi");
+	assert_string_equal(rb.profile.loaders.file[BOOT_UEFI_X64], "kiosk.efi");
 
 	j = expect(200, "POST", "/api/v1/devices/#1/reject", NULL, NULL);
 	assert_string_equal(str(j, "state"), "rejected");

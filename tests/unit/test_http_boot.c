@@ -65,7 +65,7 @@ static int setup(void **state)
 	assert_int_equal(symlink(outside, p), 0);
 
 	svc.hosts = hosts_new();
-	svc.journal = journal_new(svc.hosts);
+	svc.journal = journal_new(hosts_journal_mac, svc.hosts);
 	assert_int_equal(registry_open(NULL, svc.hosts, NULL, &svc.registry), 0);
 	assert_non_null(svc.registry);
 	assert_int_equal(hosts_set(svc.hosts, &pc1, CLIENT_IP, "pc1", HOSTS_STATIC, 0), 1);
@@ -94,7 +94,7 @@ struct last {
 	size_t n;
 };
 
-static void keep_last(const struct journal_event *e, void *data)
+static void keep_last(const struct journal_entry *e, void *data)
 {
 	struct last *l = data;
 	l->name = e->name;

@@ -57,7 +57,7 @@ static void run_server(const char *conftext)
 		_exit(10);
 	svc.loop = loop_new();
 	svc.hosts = hosts_new();
-	svc.journal = journal_new(svc.hosts);
+	svc.journal = journal_new(hosts_journal_mac, svc.hosts);
 	if (registry_open(NULL, svc.hosts, NULL, &svc.registry) < 0)
 		_exit(3);
 	svc.ctl = ctl_new();

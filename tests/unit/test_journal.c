@@ -10,13 +10,25 @@
 #include "registry/registry.h"
 #include "store/store.h"
 
-static void count(const struct journal_event *e, void *data)
+/* An event whose detail line is text: a NAK's reason. */
+static void said(struct journal *j, const struct hwaddr *m, const char *text)
+{
+	journal_emit(j, &(struct journal_fact){.kind = JOURNAL_DHCP_NAK, .mac = m, .reason = text});
+}
+
+static void discover(struct journal *j, const struct hwaddr *m)
+{
+	journal_emit(j, &(struct journal_fact){
+	                        .kind = JOURNAL_DHCP_DISCOVER, .mac = m, .iface = "eth0"});
+}
+
+static void count(const struct journal_entry *e, void *data)
 {
 	(*(int *) data)++;
 }
 
 static const char *first_detail;
-static void grab_first(const struct journal_event *e, void *data)
+static void grab_first(const struct journal_entry *e, void *data)
 {
 	if (!first_detail)
 		first_detail = strdup(e->detail);
@@ -25,10 +37,13 @@ static void grab_first(const struct journal_event *e, void *data)
 static void test_ring_keeps_the_newest(void **state)
 {
 	(void) state;
-	struct journal *j = journal_new(NULL);
+	struct journal *j = journal_new(NULL, NULL);
 	struct hwaddr m = {{2, 0, 0, 0, 0, 1}};
-	for (int i = 0; i < JOURNAL_RING + 5; i++)
-		journal_event(j, &m, 0, "test.step", "step %d", i);
+	for (int i = 0; i < JOURNAL_RING + 5; i++) {
+		char t[16];
+		snprintf(t, sizeof t, "step %d", i);
+		said(j, &m, t);
+	}
 	int n = 0;
 	assert_int_equal(journal_foreach(j, &m, count, &n), JOURNAL_RING);
 	journal_foreach(j, &m, grab_first, NULL);
@@ -40,10 +55,12 @@ static void test_address_resolved_through_hosts(void **state)
 {
 	(void) state;
 	struct hosts *h = hosts_new();
-	struct journal *j = journal_new(h);
+	struct journal *j = journal_new(hosts_journal_mac, h);
 	struct hwaddr m = {{2, 0, 0, 0, 0, 7}};
 	hosts_set(h, &m, 0x0a000007, "pc7", HOSTS_LEASE, nb_wall_sec() + 60);
-	journal_event(j, NULL, 0x0a000007, "tftp.request", "%s", "undionly.kpxe");
+	journal_emit(j, &(struct journal_fact){.kind = JOURNAL_TFTP_REQUEST,
+	                                       .ip = 0x0a000007,
+	                                       .file = "undionly.kpxe"});
 	int n = 0;
 	assert_int_equal(journal_foreach(j, &m, count, &n), 1);
 	journal_free(j);
@@ -53,13 +70,13 @@ static void test_address_resolved_through_hosts(void **state)
 static void test_memory_bounded(void **state)
 {
 	(void) state;
-	struct journal *j = journal_new(NULL);
+	struct journal *j = journal_new(NULL, NULL);
 	struct hwaddr first = {{2, 0, 0, 0, 0, 0}};
 	for (int i = 0; i < JOURNAL_DEVICES + 100; i++) {
 		struct hwaddr m = {{2, 0, 0, (uint8_t) (i >> 16), (uint8_t) (i >> 8), (uint8_t) i}};
-		journal_event(j, &m, 0, "dhcp.discover", "%s", "");
+		discover(j, &m);
 		if (i == 1000) /* the first device was active again: it is not evicted */
-			journal_event(j, &first, 0, "dhcp.request", "%s", "");
+			discover(j, &first);
 	}
 	int n = 0;
 	assert_int_equal(journal_foreach(j, &first, count, &n), 2);
@@ -82,9 +99,9 @@ static void fx_open(struct fx *f)
 {
 	assert_int_equal(store_open(f->db, false, &f->store), 0);
 	f->hosts = hosts_new();
-	f->j = journal_new(f->hosts);
+	f->j = journal_new(hosts_journal_mac, f->hosts);
 	assert_int_equal(registry_open(f->store, f->hosts, f->j, &f->reg), 0);
-	journal_persist(f->j, f->store, f->reg);
+	journal_persist(f->j, f->store, registry_journal_keep, f->reg);
 }
 
 static void fx_close(struct fx *f)
@@ -143,15 +160,19 @@ static void test_only_devices_and_transfers_stored(void **state)
 	struct hwaddr dev = {{2, 0, 0, 0, 1, 1}}, plain = {{2, 0, 0, 0, 1, 2}};
 	make_device(f, &dev);
 	int before = stored(f, &dev); /* registry.new */
-	journal_event(f->j, &dev, 0, "dhcp.discover", "via eth0");
-	journal_event(f->j, &plain, 0, "dhcp.discover", "via eth0");
-	journal_event(f->j, &plain, 0x0a000002, "dhcp.ack", "10.0.0.2");
+	discover(f->j, &dev);
+	discover(f->j, &plain);
+	journal_emit(f->j, &(struct journal_fact){
+	                           .kind = JOURNAL_DHCP_ACK, .mac = &plain, .ip = 0x0a000002});
 	assert_int_equal(stored(f, &dev), before + 1);
 	assert_int_equal(stored(f, &plain), 0); /* a plain DHCP client costs no write */
 	/* a boot file transfer is stored once its address names a MAC */
 	hosts_set(f->hosts, &plain, 0x0a000002, "pc2", HOSTS_LEASE, nb_wall_sec() + 60);
-	journal_event(f->j, NULL, 0x0a000002, "tftp.request", "read file=\"x.efi\"");
-	journal_event(f->j, NULL, 0x0a000003, "tftp.request", "read file=\"x.efi\"");
+	for (uint32_t ip = 0x0a000002; ip <= 0x0a000003; ip++)
+		journal_emit(f->j, &(struct journal_fact){.kind = JOURNAL_TFTP_REQUEST,
+		                                          .ip = ip,
+		                                          .method = "read",
+		                                          .file = "x.efi"});
 	assert_int_equal(stored(f, &plain), 1);
 	struct hwaddr none = {{0}};
 	assert_int_equal(stored(f, &none), 0);
@@ -164,8 +185,12 @@ static void test_survives_restart(void **state)
 	struct fx *f = *state;
 	struct hwaddr dev = {{2, 0, 0, 0, 2, 1}};
 	make_device(f, &dev);
-	journal_event(f->j, &dev, 0, "dhcp.discover", "via eth0");
-	journal_event(f->j, &dev, 0x0a000005, "dhcp.ack", "10.0.0.5 for 3600s");
+	discover(f->j, &dev);
+	journal_emit(f->j, &(struct journal_fact){.kind = JOURNAL_DHCP_ACK,
+	                                          .mac = &dev,
+	                                          .ip = 0x0a000005,
+	                                          .seconds = 3600,
+	                                          .host = "pc5"});
 	fx_close(f);
 	fx_open(f);
 	struct journal_entry *v = NULL;
@@ -174,7 +199,12 @@ static void test_survives_restart(void **state)
 	assert_string_equal(v[0].name, "registry.new");
 	assert_string_equal(v[1].name, "dhcp.discover");
 	assert_string_equal(v[2].name, "dhcp.ack");
-	assert_string_equal(v[2].detail, "10.0.0.5 for 3600s");
+	assert_string_equal(v[2].detail, "10.0.0.5 for 3600s as pc5");
+	/* the fields came back from the store, not only the line */
+	assert_int_equal(v[2].f.kind, JOURNAL_DHCP_ACK);
+	assert_int_equal(v[2].f.seconds, 3600);
+	assert_string_equal(v[2].f.host, "pc5");
+	assert_string_equal(v[1].f.iface, "eth0");
 	assert_int_equal(v[2].ip, 0x0a000005);
 	assert_memory_equal(&v[2].mac, &dev, sizeof dev);
 	free(v);
@@ -185,13 +215,13 @@ static void test_read_merges_memory_and_store(void **state)
 	struct fx *f = *state;
 	struct hwaddr m = {{2, 0, 0, 0, 3, 1}}, m2 = {{2, 0, 0, 0, 3, 2}};
 	/* a plain client first (memory only), then a device (stored too) */
-	journal_event(f->j, &m, 0, "dhcp.discover", "%s", "before");
+	said(f->j, &m, "before");
 	usleep(2000);
 	make_device(f, &m);
 	usleep(2000);
-	journal_event(f->j, &m, 0, "dhcp.discover", "%s", "after");
+	said(f->j, &m, "after");
 	usleep(2000);
-	journal_event(f->j, &m2, 0, "dhcp.discover", "%s", "second NIC");
+	said(f->j, &m2, "second NIC");
 	struct hwaddr both[2] = {m, m2};
 	struct journal_entry *v = NULL;
 	int n = journal_read(f->j, both, 2, 100, &v);
@@ -222,7 +252,9 @@ static void test_store_bounded_per_device(void **state)
 	make_device(f, &dev);
 	make_device(f, &other);
 	for (int i = 0; i < JOURNAL_KEEP + 3 * JOURNAL_PRUNE_EVERY + 7; i++) {
-		journal_event(f->j, &dev, 0, "dhcp.discover", "n %d", i);
+		char t[16];
+		snprintf(t, sizeof t, "n %d", i);
+		said(f->j, &dev, t);
 		int n = stored(f, &dev);
 		assert_true(n <= JOURNAL_KEEP + JOURNAL_PRUNE_EVERY);
 	}
@@ -240,7 +272,7 @@ static void test_store_bounded_per_device(void **state)
 	/* after a restart the first stored event trims what was left */
 	fx_close(f);
 	fx_open(f);
-	journal_event(f->j, &dev, 0, "dhcp.discover", "%s", "after restart");
+	said(f->j, &dev, "after restart");
 	assert_int_equal(stored(f, &dev), JOURNAL_KEEP);
 }
 

@@ -50,7 +50,7 @@ static void test_roundtrip_and_reopen(void **state)
 	(void) state;
 	struct store *s = NULL;
 	assert_int_equal(store_open(path, false, &s), 0);
-	assert_int_equal(store_schema_version(s), 2); /* leases; devices and events */
+	assert_int_equal(store_schema_version(s), 3); /* leases; devices and events; facts */
 	struct store_lease l = {.addr = 0x0a000064, .expires = 1000, .state = STORE_LEASE_BOUND};
 	hwaddr_parse("52:54:00:00:00:01", &l.mac);
 	strcpy(l.hostname, "pc1");

@@ -96,7 +96,7 @@ static struct env *env_new(const char *extra)
 	assert_int_equal(symlink("/etc/hostname", p), 0);
 	e->loop = loop_new();
 	e->hosts = hosts_new();
-	e->journal = journal_new(e->hosts);
+	e->journal = journal_new(hosts_journal_mac, e->hosts);
 	assert_true(hosts_set(e->hosts, &client_mac, LOCALHOST, "client", HOSTS_STATIC, 0) >= 0);
 	e->svc = (struct nb_services){.loop = e->loop, .hosts = e->hosts, .journal = e->journal};
 	e->port = free_port();
@@ -231,7 +231,7 @@ struct found {
 	int n;
 };
 
-static void on_event(const struct journal_event *ev, void *data)
+static void on_event(const struct journal_entry *ev, void *data)
 {
 	struct found *f = data;
 	if (strcmp(ev->name, f->name) == 0 && (!f->needle || strstr(ev->detail, f->needle)))

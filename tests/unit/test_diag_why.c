@@ -88,10 +88,17 @@ static void test_pending_device_by_mac_name_and_id(void **state)
 	char err[200], path[96];
 	/* a booting client, recorded as pending, refused twice */
 	assert_int_equal(registry_boot_seen(svc.registry, &m, 0, 7, NULL, &rb), 0);
-	journal_event(svc.journal, &m, 0, "dhcp.discover", "via eth0");
-	journal_event(svc.journal, &m, 0, "pxe.no_boot", "%s", rb.why);
-	journal_event(svc.journal, &m, 0, "dhcp.offer", "10.0.0.100");
-	journal_event(svc.journal, &m, 0, "pxe.no_boot", "%s", rb.why);
+	const struct journal_fact refused = {.kind = JOURNAL_PXE_NO_BOOT,
+	                                     .mac = &m,
+	                                     .cause = JOURNAL_CAUSE_PENDING,
+	                                     .reason = rb.why};
+	journal_emit(
+	        svc.journal,
+	        &(struct journal_fact){.kind = JOURNAL_DHCP_DISCOVER, .mac = &m, .iface = "eth0"});
+	journal_emit(svc.journal, &refused);
+	journal_emit(svc.journal, &(struct journal_fact){
+	                                  .kind = JOURNAL_DHCP_OFFER, .mac = &m, .ip = 0x0a000064});
+	journal_emit(svc.journal, &refused);
 	struct registry_change c = {.fields = REGISTRY_F_NAME};
 	strcpy(c.d.name, "pc9");
 	assert_int_equal(registry_update(svc.registry, rb.dev->id, &c, err, sizeof err), 0);
@@ -158,8 +165,12 @@ static void test_device_with_two_macs(void **state)
 	c.d.state = REGISTRY_APPROVED;
 	strcpy(c.d.name, "twonics");
 	assert_int_equal(registry_add(svc.registry, &c, &id, err, sizeof err), 0);
-	journal_event(svc.journal, &a, 0, "dhcp.discover", "%s", "first NIC");
-	journal_event(svc.journal, &b, 0, "dhcp.discover", "%s", "second NIC");
+	journal_emit(
+	        svc.journal,
+	        &(struct journal_fact){.kind = JOURNAL_DHCP_DISCOVER, .mac = &a, .iface = "eth0"});
+	journal_emit(
+	        svc.journal,
+	        &(struct journal_fact){.kind = JOURNAL_DHCP_DISCOVER, .mac = &b, .iface = "eth1"});
 	unsigned st;
 	json_t *j = get("/api/v1/devices/twonics/why", &st);
 	assert_int_equal(st, 200);
@@ -178,10 +189,15 @@ static void test_unregistered_client(void **state)
 	/* a client the registry does not know, with a lease name, that asked
 	 * over TFTP for a file the boot root lacks */
 	hosts_set(svc.hosts, &m, 0x0a000064, "kiosk4", HOSTS_LEASE, nb_wall_sec() + 600);
-	journal_event(svc.journal, &m, 0, "pxe.boot",
-	              "x86 BIOS: gone.kpxe (PXE: the loader over TFTP)");
-	journal_event(svc.journal, NULL, 0x0a000064, "tftp.file_missing",
-	              "file=\"gone.kpxe\" (no such file)");
+	journal_emit(svc.journal, &(struct journal_fact){.kind = JOURNAL_PXE_BOOT,
+	                                                 .mac = &m,
+	                                                 .arch = 0,
+	                                                 .file = "gone.kpxe",
+	                                                 .reason = "PXE: the loader over TFTP"});
+	journal_emit(svc.journal, &(struct journal_fact){.kind = JOURNAL_TFTP_FILE_MISSING,
+	                                                 .ip = 0x0a000064,
+	                                                 .file = "gone.kpxe",
+	                                                 .reason = "no such file"});
 	unsigned st;
 	json_t *j = get("/api/v1/devices/kiosk4/why", &st);
 	assert_int_equal(st, 200);
@@ -205,7 +221,10 @@ static void test_text_that_is_not_utf8(void **state)
 {
 	(void) state;
 	const struct hwaddr m = {{0x52, 0x54, 0, 0, 9, 5}};
-	journal_event(svc.journal, &m, 0, "pxe.no_boot", "odd \xff reason");
+	journal_emit(svc.journal, &(struct journal_fact){.kind = JOURNAL_PXE_NO_BOOT,
+	                                                 .mac = &m,
+	                                                 .arch = -1,
+	                                                 .reason = "odd \xff reason"});
 	unsigned st;
 	json_t *j = get("/api/v1/devices/52:54:00:00:09:05/why", &st);
 	assert_int_equal(st, 200);

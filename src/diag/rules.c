@@ -1,44 +1,42 @@
-/* The diagnosis rules of `netbay why` (journal/rules.h; docs/journal.md
- * says what each one looks for and why). Every rule reads the events
- * through the small parsers below, which know the details the raise sites
- * write; a rule that changes what it reads changes its raise site's test too. */
-#include "journal/rules.h"
+/* The diagnosis rules of `netbay why` (diag/rules.h; docs/journal.md
+ * says what each one looks for and why). Every rule reads the events'
+ * fields (journal/journal.h), never their detail lines: those are for
+ * people, and are only quoted. */
+#include "diag/rules.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/types.h>
 
-#include "dhcp/probe.h"
-#include "dhcp/pxe.h"
+#include "core/boot.h"
+#include "core/conf.h"
 #include "registry/registry.h"
 
 #define LOOP_MIN       3                /* deliveries of one file that make a loop */
 #define LOOP_GAP_MS    (10 * 60 * 1000) /* ... each within this of the one before */
 #define STALL_MIN      2                /* timeouts at the same block that make a stall */
 #define UNANSWERED_MIN 3                /* OFFERs in a row the client did not take */
-#define RULES_MAX      JOURNAL_FINDINGS_MAX
-#define FILE_LEN       JOURNAL_DETAIL_MAX /* a file name as a detail holds it */
+#define RULES_MAX      DIAG_FINDINGS_MAX
+#define FILE_LEN       JOURNAL_FILE_MAX
 
-struct diag {
+struct run {
 	const struct journal_entry *ev;
 	size_t n;
-	const struct journal_facts *f;
-	struct journal_finding found[RULES_MAX];
+	const struct diag_facts *f;
+	struct diag_finding found[RULES_MAX];
 	size_t count;
 	char who[REGISTRY_NAME_MAX + HWADDR_STRLEN];
 };
 
-const char *journal_severity_name(enum journal_severity s)
+const char *diag_severity_name(enum diag_severity s)
 {
 	switch (s) {
-	case JOURNAL_ERROR:
+	case DIAG_ERROR:
 		return "error";
-	case JOURNAL_WARNING:
+	case DIAG_WARNING:
 		return "warning";
 	default:
 		return "info";
@@ -47,11 +45,11 @@ const char *journal_severity_name(enum journal_severity s)
 
 /* ---- findings */
 
-static struct journal_finding *finding(struct diag *d, const char *rule, enum journal_severity sev)
+static struct diag_finding *finding(struct run *d, const char *rule, enum diag_severity sev)
 {
 	if (d->count == RULES_MAX)
 		return NULL;
-	struct journal_finding *x = &d->found[d->count++];
+	struct diag_finding *x = &d->found[d->count++];
 	memset(x, 0, sizeof *x);
 	x->rule = rule;
 	x->severity = sev;
@@ -63,19 +61,19 @@ static void say(char *buf, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, JOURNAL_TEXT_MAX, fmt, ap);
+	vsnprintf(buf, DIAG_TEXT_MAX, fmt, ap);
 	va_end(ap);
 }
 
 /* Adds event i to the evidence, kept in order; when full the oldest goes. */
-static void cite(struct journal_finding *x, size_t i)
+static void cite(struct diag_finding *x, size_t i)
 {
 	size_t k = 0;
 	while (k < x->n_evidence && x->evidence[k] < i)
 		k++;
 	if (k < x->n_evidence && x->evidence[k] == i)
 		return;
-	if (x->n_evidence == JOURNAL_EVIDENCE_MAX) {
+	if (x->n_evidence == DIAG_EVIDENCE_MAX) {
 		if (k == 0)
 			return; /* older than everything kept */
 		memmove(x->evidence, x->evidence + 1, (k - 1) * sizeof *x->evidence);
@@ -87,131 +85,39 @@ static void cite(struct journal_finding *x, size_t i)
 	x->n_evidence++;
 }
 
-/* ---- reading details */
+/* ---- reading the fields */
 
-static bool is(const struct journal_entry *e, const char *name)
+static bool is(const struct journal_entry *e, enum journal_kind k)
 {
-	return strcmp(e->name, name) == 0;
+	return e->f.kind == k;
 }
 
-static void copy(char *out, size_t n, const char *s, size_t len)
-{
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, s, len);
-	out[len] = 0;
-}
-
-/* The value of key="..." or key=word in a detail. */
-static bool field(const char *detail, const char *key, char *out, size_t n)
-{
-	size_t klen = strlen(key);
-	for (const char *p = detail; (p = strstr(p, key)); p++) {
-		if ((p != detail && p[-1] != ' ') || p[klen] != '=')
-			continue;
-		const char *v = p + klen + 1;
-		size_t len;
-		if (*v == '"') {
-			v++;
-			const char *end = strchr(v, '"');
-			len = end ? (size_t) (end - v) : strlen(v);
-		} else {
-			len = strcspn(v, " ");
-		}
-		copy(out, n, v, len);
-		return true;
-	}
-	return false;
-}
-
-static long long field_num(const char *detail, const char *key, long long dflt)
-{
-	char v[24];
-	char *end;
-	if (!field(detail, key, v, sizeof v))
-		return dflt;
-	long long x = strtoll(v, &end, 10);
-	return *end || end == v ? dflt : x;
-}
-
-/* A boot file as a path under the boot root: a URL loses its scheme and
- * host, a path its leading slashes. */
-static const char *root_path(const char *file)
-{
-	if (strncasecmp(file, "http://", 7) == 0 || strncasecmp(file, "https://", 8) == 0) {
-		const char *slash = strchr(strstr(file, "//") + 2, '/');
-		file = slash ? slash : "";
-	}
-	while (*file == '/')
-		file++;
-	return file;
-}
-
-/* pxe.boot, as dhcp/proto.c writes it: "ARCH[, iPXE]: FILE (WHY)". */
+/* pxe.boot: what was offered, to which firmware. */
 struct offer {
-	int arch; /* -1: not one pxe_arch_name() gives */
+	int arch; /* -1: none with a name */
 	bool ipxe;
 	bool http; /* a UEFI HTTP boot client */
-	char file[FILE_LEN];
+	const char *file;
 };
 
-static int arch_named(const char *s, size_t len)
+static bool get_offer(const struct journal_entry *e, struct offer *o)
 {
-	static const int codes[] = {PXE_ARCH_BIOS,      PXE_ARCH_EFI_IA32,   PXE_ARCH_EFI_X64,
-	                            PXE_ARCH_EFI_ARM32, PXE_ARCH_EFI_ARM64,  PXE_ARCH_HTTP_IA32,
-	                            PXE_ARCH_HTTP_X64,  PXE_ARCH_HTTP_ARM32, PXE_ARCH_HTTP_ARM64};
-	for (size_t i = 0; i < NB_ARRAY_SIZE(codes); i++) {
-		const char *name = pxe_arch_name(codes[i]);
-		if (strlen(name) == len && memcmp(name, s, len) == 0)
-			return codes[i];
-	}
-	return -1;
-}
-
-static bool parse_offer(const struct journal_entry *e, struct offer *o)
-{
-	static const char ipxe[] = ", iPXE";
-	const char *colon = strstr(e->detail, ": ");
-	if (!is(e, "pxe.boot") || !colon)
+	if (!is(e, JOURNAL_PXE_BOOT) || !e->f.file[0])
 		return false;
-	size_t alen = (size_t) (colon - e->detail);
-	o->ipxe = alen > sizeof ipxe - 1 &&
-	          memcmp(colon - (sizeof ipxe - 1), ipxe, sizeof ipxe - 1) == 0;
-	if (o->ipxe)
-		alen -= sizeof ipxe - 1;
-	o->arch = arch_named(e->detail, alen);
-	o->http = o->arch == PXE_ARCH_HTTP_IA32 || o->arch == PXE_ARCH_HTTP_X64 ||
-	          o->arch == PXE_ARCH_HTTP_ARM32 || o->arch == PXE_ARCH_HTTP_ARM64;
-	const char *f = colon + 2, *paren = NULL;
-	for (const char *p = f; (p = strstr(p, " (")); p++)
-		paren = p;
-	copy(o->file, sizeof o->file, f, paren ? (size_t) (paren - f) : strlen(f));
-	return o->file[0] != 0;
+	o->arch = boot_arch_named(e->f.arch) ? e->f.arch : -1;
+	o->ipxe = e->f.ipxe;
+	o->http = e->f.http;
+	o->file = e->f.file;
+	return true;
 }
 
 /* The file an event says is missing, as a boot-root path. */
 static bool missing_path(const struct journal_entry *e, char *out, size_t n)
 {
-	if (is(e, "tftp.file_missing")) {
-		char f[FILE_LEN];
-		if (!field(e->detail, "file", f, sizeof f))
-			return false;
-		nb_strlcpy(out, root_path(f), n);
-		return true;
-	}
-	if (is(e, "http.file_missing")) {
-		/* "GET /path: no such file" */
-		const char *sp = strchr(e->detail, ' '), *end = NULL;
-		for (const char *p = sp; p && (p = strstr(p, ": ")); p++)
-			end = p;
-		if (!sp || !end || end <= sp)
-			return false;
-		char f[FILE_LEN];
-		copy(f, sizeof f, sp + 1, (size_t) (end - sp - 1));
-		nb_strlcpy(out, root_path(f), n);
-		return true;
-	}
-	return false;
+	if (!is(e, JOURNAL_TFTP_FILE_MISSING) && !is(e, JOURNAL_HTTP_FILE_MISSING))
+		return false;
+	nb_strlcpy(out, boot_file_path(e->f.file), n);
+	return true;
 }
 
 /* A whole file delivered to the device (the key a loop is counted by):
@@ -219,34 +125,24 @@ static bool missing_path(const struct journal_entry *e, char *out, size_t n)
  * script. The waiting-for-approval script is not one: it is meant to repeat. */
 static bool delivered(const struct journal_entry *e, char *out, size_t n)
 {
-	if (is(e, "tftp.complete")) {
-		char f[FILE_LEN];
-		if (!field(e->detail, "file", f, sizeof f))
-			return false;
-		nb_strlcpy(out, root_path(f), n);
+	const struct journal_fields *f = &e->f;
+	if (is(e, JOURNAL_TFTP_COMPLETE)) {
+		nb_strlcpy(out, boot_file_path(f->file), n);
 		return true;
 	}
-	if (is(e, "http.ipxe_script")) {
+	if (is(e, JOURNAL_HTTP_IPXE_SCRIPT)) {
 		nb_strlcpy(out, "the iPXE script", n);
 		return true;
 	}
-	if (!is(e, "http.fetch") || strncmp(e->detail, "GET ", 4) != 0)
+	if (!is(e, JOURNAL_HTTP_FETCH) || strcmp(f->method, "GET") != 0)
 		return false;
-	/* "GET rel: 200, bytes A-B of SIZE" */
-	const char *colon = strstr(e->detail, ": ");
-	unsigned long long a, b, size;
-	unsigned status;
-	if (!colon || sscanf(colon, ": %u, bytes %llu-%llu of %llu", &status, &a, &b, &size) != 4)
+	if ((f->status != 200 && f->status != 206) || (f->size && f->range_end + 1 != f->size))
 		return false;
-	if ((status != 200 && status != 206) || (size && b + 1 != size))
-		return false;
-	char f[FILE_LEN];
-	copy(f, sizeof f, e->detail + 4, (size_t) (colon - e->detail - 4));
-	nb_strlcpy(out, root_path(f), n);
+	nb_strlcpy(out, boot_file_path(f->file), n);
 	return true;
 }
 
-static const char *root_of(const struct diag *d)
+static const char *root_of(const struct run *d)
 {
 	return d->f->boot_root && d->f->boot_root[0] ? d->f->boot_root
 	                                             : "the boot root ([tftp] root)";
@@ -255,7 +151,7 @@ static const char *root_of(const struct diag *d)
 /* ---- rule: missing boot file */
 
 /* The newest miss no later delivery of the same file cured. */
-static bool current_miss(const struct diag *d, size_t *ret_i, char *path, size_t n)
+static bool current_miss(const struct run *d, size_t *ret_i, char *path, size_t n)
 {
 	for (size_t i = d->n; i-- > 0;) {
 		char p[FILE_LEN], q[FILE_LEN];
@@ -273,7 +169,7 @@ static bool current_miss(const struct diag *d, size_t *ret_i, char *path, size_t
 	return false;
 }
 
-static void rule_missing_file(struct diag *d)
+static void rule_missing_file(struct run *d)
 {
 	char path[FILE_LEN], p[FILE_LEN];
 	size_t last, misses = 0;
@@ -283,7 +179,7 @@ static void rule_missing_file(struct diag *d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		struct offer o;
-		if (parse_offer(&d->ev[i], &o) && strcmp(root_path(o.file), path) == 0)
+		if (get_offer(&d->ev[i], &o) && strcmp(boot_file_path(o.file), path) == 0)
 			offer = (ssize_t) i;
 		if (missing_path(&d->ev[i], p, sizeof p) && strcmp(p, path) == 0)
 			misses++;
@@ -294,8 +190,8 @@ static void rule_missing_file(struct diag *d)
 	 * some and goes on: only a miss that ends the journey matters then */
 	if (offer < 0 && later_delivery)
 		return;
-	struct journal_finding *x =
-	        finding(d, "missing_boot_file", offer >= 0 ? JOURNAL_ERROR : JOURNAL_WARNING);
+	struct diag_finding *x =
+	        finding(d, "missing_boot_file", offer >= 0 ? DIAG_ERROR : DIAG_WARNING);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++)
@@ -333,7 +229,7 @@ struct delivery {
 
 /* The deliveries of the last session (each within LOOP_GAP_MS of the one
  * before); returns how many, newest last. */
-static size_t session(const struct diag *d, struct delivery *v)
+static size_t session(const struct run *d, struct delivery *v)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < d->n; i++) {
@@ -371,7 +267,7 @@ static size_t most_delivered(const struct delivery *v, size_t n, size_t *ret_cou
 	return best;
 }
 
-static void loop_fix(struct journal_finding *x, const char *key, const char *last)
+static void loop_fix(struct diag_finding *x, const char *key, const char *last)
 {
 	if (strcmp(key, "the iPXE script") == 0)
 		say(x->fix,
@@ -393,7 +289,7 @@ static void loop_fix(struct journal_finding *x, const char *key, const char *las
 		    last, last);
 }
 
-static void rule_boot_loop(struct diag *d)
+static void rule_boot_loop(struct run *d)
 {
 	struct delivery *v = malloc((d->n ? d->n : 1) * sizeof *v);
 	size_t n = v ? session(d, v) : 0, c;
@@ -414,7 +310,7 @@ static void rule_boot_loop(struct diag *d)
 			seen = strcmp(v[p].key, v[k].key) == 0;
 		progress = !seen;
 	}
-	struct journal_finding *x = progress ? NULL : finding(d, "boot_loop", JOURNAL_ERROR);
+	struct diag_finding *x = progress ? NULL : finding(d, "boot_loop", DIAG_ERROR);
 	if (x) {
 		/* the stage each round reached: the last other file between the
 		 * last two deliveries of the repeated one */
@@ -447,201 +343,123 @@ static void rule_boot_loop(struct diag *d)
 
 /* ---- rule: architecture mismatch */
 
-/* tok in s as a word of its own, or after the prefixes EFI boot files
- * use ("bootx64.efi", "grubaa64.efi", "shimia32.efi"). */
-static bool has_token(const char *s, const char *tok)
-{
-	static const char *const prefixes[] = {"boot", "shim", "grub", "mm", "fb"};
-	size_t n = strlen(tok);
-	for (const char *p = s; (p = strcasestr(p, tok)); p++) {
-		if (isalnum((unsigned char) p[n]))
-			continue;
-		if (p == s || !isalpha((unsigned char) p[-1]))
-			return true;
-		for (size_t i = 0; i < NB_ARRAY_SIZE(prefixes); i++) {
-			size_t k = strlen(prefixes[i]);
-			if ((size_t) (p - s) >= k && strncasecmp(p - k, prefixes[i], k) == 0 &&
-			    (p - k == s || !isalpha((unsigned char) p[-(ptrdiff_t) k - 1])))
-				return true;
-		}
-	}
-	return false;
-}
-
-enum journal_loader journal_loader_kind(const char *file)
-{
-	static const char *const bios[] = {"kpxe", "kkpxe", "kkkpxe", "pxe", "0", "com"};
-	const char *base = strrchr(file, '/'), *dot;
-	base = base ? base + 1 : file;
-	dot = strrchr(base, '.');
-	if (!dot)
-		return JOURNAL_LOADER_UNKNOWN;
-	for (size_t i = 0; i < NB_ARRAY_SIZE(bios); i++)
-		if (strcasecmp(dot + 1, bios[i]) == 0)
-			return JOURNAL_LOADER_BIOS;
-	if (strcasecmp(dot + 1, "efi") != 0)
-		return JOURNAL_LOADER_UNKNOWN;
-	/* the architecture as distributions and iPXE's builds spell it in names */
-	if (has_token(file, "aa64") || has_token(file, "arm64") || has_token(file, "aarch64"))
-		return JOURNAL_LOADER_UEFI_ARM64;
-	if (has_token(file, "x64") || has_token(file, "x86_64") || has_token(file, "x86-64") ||
-	    has_token(file, "amd64"))
-		return JOURNAL_LOADER_UEFI_X64;
-	if (has_token(file, "ia32") || has_token(file, "i386") || has_token(file, "i686"))
-		return JOURNAL_LOADER_UEFI_IA32;
-	return JOURNAL_LOADER_UEFI;
-}
-
-static enum journal_loader loader_wanted(enum pxe_family f)
+static enum boot_file_kind loader_wanted(enum boot_family f)
 {
 	switch (f) {
-	case PXE_FAMILY_BIOS:
-		return JOURNAL_LOADER_BIOS;
-	case PXE_FAMILY_UEFI_IA32:
-		return JOURNAL_LOADER_UEFI_IA32;
-	case PXE_FAMILY_UEFI_X64:
-		return JOURNAL_LOADER_UEFI_X64;
-	case PXE_FAMILY_UEFI_ARM64:
-		return JOURNAL_LOADER_UEFI_ARM64;
+	case BOOT_FAMILY_BIOS:
+		return BOOT_FILE_BIOS;
+	case BOOT_FAMILY_UEFI_IA32:
+		return BOOT_FILE_UEFI_IA32;
+	case BOOT_FAMILY_UEFI_X64:
+		return BOOT_FILE_UEFI_X64;
+	case BOOT_FAMILY_UEFI_ARM64:
+		return BOOT_FILE_UEFI_ARM64;
 	default:
-		return JOURNAL_LOADER_UNKNOWN;
+		return BOOT_FILE_UNKNOWN;
 	}
 }
 
-static const char *loader_name(enum journal_loader k)
+static const char *loader_name(enum boot_file_kind k)
 {
 	switch (k) {
-	case JOURNAL_LOADER_BIOS:
+	case BOOT_FILE_BIOS:
 		return "a BIOS loader";
-	case JOURNAL_LOADER_UEFI_IA32:
+	case BOOT_FILE_UEFI_IA32:
 		return "a 32-bit x86 (IA32) UEFI loader";
-	case JOURNAL_LOADER_UEFI_X64:
+	case BOOT_FILE_UEFI_X64:
 		return "an x64 UEFI loader";
-	case JOURNAL_LOADER_UEFI_ARM64:
+	case BOOT_FILE_UEFI_ARM64:
 		return "an ARM64 UEFI loader";
-	case JOURNAL_LOADER_UEFI:
+	case BOOT_FILE_UEFI:
 		return "a UEFI loader";
 	default:
 		return "a loader of unknown kind";
 	}
 }
 
-/* The profile key that gives this firmware its loader. */
-static const char *profile_key(enum pxe_family f, bool http)
-{
-	switch (f) {
-	case PXE_FAMILY_BIOS:
-		return "bios";
-	case PXE_FAMILY_UEFI_IA32:
-		return "uefi-ia32";
-	case PXE_FAMILY_UEFI_X64:
-		return http ? "http-x64" : "uefi-x64";
-	case PXE_FAMILY_UEFI_ARM64:
-		return http ? "http-arm64" : "uefi-arm64";
-	default:
-		return "the key for its firmware";
-	}
-}
-
-static const char *profile_value(const struct registry_profile *p, enum pxe_family f, bool http)
-{
-	switch (f) {
-	case PXE_FAMILY_BIOS:
-		return p->bios;
-	case PXE_FAMILY_UEFI_IA32:
-		return p->uefi_ia32;
-	case PXE_FAMILY_UEFI_X64:
-		return http ? p->http_x64 : p->uefi_x64;
-	case PXE_FAMILY_UEFI_ARM64:
-		return http ? p->http_arm64 : p->uefi_arm64;
-	default:
-		return "";
-	}
-}
-
 /* Whether a loader of kind k can run on firmware f: a UEFI loader whose
  * name does not say its architecture is given the benefit of the doubt. */
-static bool loader_fits(enum journal_loader k, enum pxe_family f)
+static bool loader_fits(enum boot_file_kind k, enum boot_family f)
 {
-	enum journal_loader want = loader_wanted(f);
-	if (k == JOURNAL_LOADER_UNKNOWN || want == JOURNAL_LOADER_UNKNOWN)
+	enum boot_file_kind want = loader_wanted(f);
+	if (k == BOOT_FILE_UNKNOWN || want == BOOT_FILE_UNKNOWN)
 		return true;
-	if (k == JOURNAL_LOADER_UEFI)
-		return want != JOURNAL_LOADER_BIOS;
+	if (k == BOOT_FILE_UEFI)
+		return want != BOOT_FILE_BIOS;
 	return k == want;
 }
 
 /* By profile key: the same file is also the loader of another UEFI
  * architecture, so it cannot be right for both. Returns that key or NULL. */
 static const char *shared_with(const struct registry_profile *p, const char *path,
-                               enum pxe_family f)
+                               enum boot_family f)
 {
-	static const enum pxe_family uefi[] = {PXE_FAMILY_UEFI_IA32, PXE_FAMILY_UEFI_X64,
-	                                       PXE_FAMILY_UEFI_ARM64};
+	static const enum boot_family uefi[] = {BOOT_FAMILY_UEFI_IA32, BOOT_FAMILY_UEFI_X64,
+	                                        BOOT_FAMILY_UEFI_ARM64};
 	for (size_t i = 0; p && i < NB_ARRAY_SIZE(uefi); i++)
 		for (int http = 0; http < 2; http++) {
-			const char *v = profile_value(p, uefi[i], http);
-			if (uefi[i] != f && v[0] && strcmp(root_path(v), path) == 0)
-				return profile_key(uefi[i], http);
+			const char *v = boot_loader(&p->loaders, uefi[i], http);
+			if (uefi[i] != f && v[0] && strcmp(boot_file_path(v), path) == 0)
+				return boot_family_key(uefi[i], http);
 		}
 	return NULL;
 }
 
-static void arch_mismatch_say(struct diag *d, struct journal_finding *x, const struct offer *o,
-                              enum journal_loader k, const char *also)
+static void arch_mismatch_say(struct run *d, struct diag_finding *x, const struct offer *o,
+                              enum boot_file_kind k, const char *also)
 {
-	enum pxe_family f = pxe_arch_family(o->arch);
-	const char *key = profile_key(f, o->http), *path = root_path(o->file);
+	enum boot_family f = boot_arch_family(o->arch);
+	const char *key = boot_family_key(f, o->http), *path = boot_file_path(o->file);
 	if (also)
 		say(x->finding,
 		    "The device is an %s client and was offered \"%s\", which is also the "
 		    "%s loader: one binary cannot run on both architectures.",
-		    pxe_arch_name(o->arch), path, also);
+		    boot_arch_phrase(o->arch), path, also);
 	else
 		say(x->finding,
 		    "The device is an %s client but was offered \"%s\", %s: its firmware cannot "
 		    "run it.",
-		    pxe_arch_name(o->arch), path, loader_name(k)); /* every arch name: "an" */
-	const char *now = d->f->profile ? profile_value(d->f->profile, f, o->http) : "";
+		    boot_arch_phrase(o->arch), path, loader_name(k)); /* every arch name: "an" */
+	const char *now = d->f->profile ? boot_loader(&d->f->profile->loaders, f, o->http) : "";
 	char note[REGISTRY_FILE_MAX + 64] = "";
-	if (now[0] && strcmp(root_path(now), path) != 0)
+	if (now[0] && strcmp(boot_file_path(now), path) != 0)
 		snprintf(note, sizeof note, " (%s now names \"%s\": check the next boot)", key,
 		         now);
 	say(x->fix,
 	    "Set %s (in [boot], or in the device's [group] or own profile, whichever gives "
 	    "\"%s\") to an %s build%s, e.g. %s; BIOS loaders (.kpxe, .pxe, .0) belong in "
 	    "bios, ARM64 ones in uefi-arm64.",
-	    key, path, pxe_arch_name(o->arch), note,
-	    f == PXE_FAMILY_BIOS ? "undionly.kpxe" : "ipxe.efi or snponly.efi");
+	    key, path, boot_arch_phrase(o->arch), note,
+	    f == BOOT_FAMILY_BIOS ? "undionly.kpxe" : "ipxe.efi or snponly.efi");
 }
 
-static void rule_arch_mismatch(struct diag *d)
+static void rule_arch_mismatch(struct run *d)
 {
-	struct offer o = {0}, last = {0};
+	struct offer o = {0}, last = {.file = ""};
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (parse_offer(&d->ev[i], &o) && !o.ipxe && o.arch >= 0) {
+		if (get_offer(&d->ev[i], &o) && !o.ipxe && o.arch >= 0) {
 			last = o;
 			at = (ssize_t) i;
 		}
 	if (at < 0)
 		return;
-	enum pxe_family f = pxe_arch_family(last.arch);
-	const char *path = root_path(last.file);
-	enum journal_loader k = journal_loader_kind(path);
+	enum boot_family f = boot_arch_family(last.arch);
+	const char *path = boot_file_path(last.file);
+	enum boot_file_kind k = boot_file_kind(path);
 	const char *also = NULL;
 	if (loader_fits(k, f)) {
 		/* the name does not tell: the profile may (same file for two arches) */
-		if (k != JOURNAL_LOADER_UEFI || !(also = shared_with(d->f->profile, path, f)))
+		if (k != BOOT_FILE_UEFI || !(also = shared_with(d->f->profile, path, f)))
 			return;
 	}
-	struct journal_finding *x =
-	        finding(d, "arch_mismatch", also ? JOURNAL_WARNING : JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "arch_mismatch", also ? DIAG_WARNING : DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		char p[FILE_LEN];
-		if (parse_offer(&d->ev[i], &o) && !o.ipxe && strcmp(root_path(o.file), path) == 0)
+		if (get_offer(&d->ev[i], &o) && !o.ipxe &&
+		    strcmp(boot_file_path(o.file), path) == 0)
 			cite(x, i);
 		else if (i > (size_t) at && delivered(&d->ev[i], p, sizeof p) &&
 		         strcmp(p, path) == 0)
@@ -652,22 +470,22 @@ static void rule_arch_mismatch(struct diag *d)
 
 /* ---- rule: OFFER never followed by REQUEST */
 
-static void rule_offer_unanswered(struct diag *d)
+static void rule_offer_unanswered(struct run *d)
 {
 	ssize_t other = -1, answered = -1;
 	size_t unanswered = 0;
 	bool pending_offer = false;
 	for (size_t i = 0; i < d->n; i++) {
 		const struct journal_entry *e = &d->ev[i];
-		if (is(e, "dhcp.offer")) {
+		if (is(e, JOURNAL_DHCP_OFFER)) {
 			unanswered += pending_offer; /* the one before was not taken */
 			pending_offer = true;
-		} else if (is(e, "dhcp.request") || is(e, "dhcp.ack")) {
+		} else if (is(e, JOURNAL_DHCP_REQUEST) || is(e, JOURNAL_DHCP_ACK)) {
 			answered = (ssize_t) i;
 			other = -1;
 			unanswered = 0;
 			pending_offer = false;
-		} else if (is(e, "dhcp.other_server")) {
+		} else if (is(e, JOURNAL_DHCP_OTHER_SERVER)) {
 			other = (ssize_t) i;
 			unanswered = 0;
 			pending_offer = false;
@@ -676,16 +494,16 @@ static void rule_offer_unanswered(struct diag *d)
 	unanswered += pending_offer;
 	if (other < 0 && unanswered < UNANSWERED_MIN)
 		return;
-	struct journal_finding *x = finding(d, "offer_unanswered", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "offer_unanswered", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = (size_t) (answered + 1); i < d->n; i++)
-		if (is(&d->ev[i], "dhcp.offer") || is(&d->ev[i], "dhcp.other_server"))
+		if (is(&d->ev[i], JOURNAL_DHCP_OFFER) || is(&d->ev[i], JOURNAL_DHCP_OTHER_SERVER))
 			cite(x, i);
 	if (other >= 0) {
-		/* "client chose the offer of 10.0.0.2" */
-		const char *of = strstr(d->ev[other].detail, "offer of ");
-		const char *srv = of ? of + 9 : "another server";
+		char a[IP4_STRLEN];
+		uint32_t server = d->ev[other].f.server;
+		const char *srv = server ? ip4_fmt(server, a) : "another server";
 		say(x->finding,
 		    "The device took the offer of another DHCP server, %s, instead of netbay's, "
 		    "so it does not get netbay's boot information.",
@@ -712,37 +530,37 @@ static void rule_offer_unanswered(struct diag *d)
 
 static bool stalled_at(const struct journal_entry *e, const char *file, long long block)
 {
-	char f[FILE_LEN];
-	return is(e, "tftp.timeout") && field(e->detail, "file", f, sizeof f) &&
-	       strcmp(f, file) == 0 && field_num(e->detail, "last_acked_block", -2) == block;
+	return is(e, JOURNAL_TFTP_TIMEOUT) && strcmp(e->f.file, file) == 0 &&
+	       (long long) e->f.block == block;
 }
 
-static void rule_transfer_stall(struct diag *d)
+static void rule_transfer_stall(struct run *d)
 {
-	char file[FILE_LEN], p[FILE_LEN];
+	char p[FILE_LEN];
+	const char *file = NULL;
 	ssize_t last = -1;
 	for (size_t i = d->n; i-- > 0 && last < 0;)
-		if (is(&d->ev[i], "tftp.timeout") &&
-		    field(d->ev[i].detail, "file", file, sizeof file))
+		if (is(&d->ev[i], JOURNAL_TFTP_TIMEOUT)) {
 			last = (ssize_t) i;
+			file = d->ev[i].f.file;
+		}
 	if (last < 0)
 		return;
 	for (size_t i = (size_t) last + 1; i < d->n; i++)
-		if (delivered(&d->ev[i], p, sizeof p) && strcmp(p, root_path(file)) == 0)
+		if (delivered(&d->ev[i], p, sizeof p) && strcmp(p, boot_file_path(file)) == 0)
 			return; /* it got through later */
-	long long block = field_num(d->ev[last].detail, "last_acked_block", -1);
-	long long blksize = field_num(d->ev[last].detail, "blksize", 0);
-	long long bytes = field_num(d->ev[last].detail, "bytes_acked", 0);
+	const struct journal_fields *t = &d->ev[last].f;
+	long long block = (long long) t->block, blksize = t->blksize, bytes = (long long) t->bytes;
 	/* the attempts since the file last got through */
 	size_t since = (size_t) last, same = 0;
 	while (since > 0 &&
-	       !(delivered(&d->ev[since - 1], p, sizeof p) && strcmp(p, root_path(file)) == 0))
+	       !(delivered(&d->ev[since - 1], p, sizeof p) && strcmp(p, boot_file_path(file)) == 0))
 		since--;
 	for (size_t i = since; i <= (size_t) last; i++)
 		same += stalled_at(&d->ev[i], file, block);
 	if (block < 0 || same < STALL_MIN)
 		return;
-	struct journal_finding *x = finding(d, "transfer_stall", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "transfer_stall", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = since; i <= (size_t) last; i++)
@@ -778,18 +596,19 @@ static void rule_transfer_stall(struct diag *d)
 
 static bool waiting_event(const struct journal_entry *e)
 {
-	return (is(e, "pxe.no_boot") && strstr(e->detail, "pending approval")) ||
-	       is(e, "http.ipxe_wait");
+	return (is(e, JOURNAL_PXE_NO_BOOT) && e->f.cause == JOURNAL_CAUSE_PENDING) ||
+	       is(e, JOURNAL_HTTP_IPXE_WAIT);
 }
 
 static bool rejected_event(const struct journal_entry *e)
 {
-	return (is(e, "pxe.no_boot") || is(e, "http.refused")) && strstr(e->detail, "rejected");
+	return (is(e, JOURNAL_PXE_NO_BOOT) || is(e, JOURNAL_HTTP_REFUSED)) &&
+	       e->f.cause == JOURNAL_CAUSE_REJECTED;
 }
 
 /* The state the device is in now: the registry's when known, else the
  * journal's last word on it. */
-static int state_now(const struct diag *d)
+static int state_now(const struct run *d)
 {
 	if (d->f->dev)
 		return d->f->dev->state;
@@ -799,28 +618,28 @@ static int state_now(const struct diag *d)
 			return REGISTRY_PENDING;
 		if (rejected_event(e))
 			return REGISTRY_REJECTED;
-		if (is(e, "pxe.boot") || is(e, "registry.state"))
+		if (is(e, JOURNAL_PXE_BOOT) || is(e, JOURNAL_REGISTRY_STATE))
 			return REGISTRY_APPROVED;
 	}
 	return -1;
 }
 
-static void rule_pending(struct diag *d)
+static void rule_pending(struct run *d)
 {
 	if (state_now(d) != REGISTRY_PENDING)
 		return;
 	size_t waits = 0, scripts = 0;
-	struct journal_finding *x = finding(d, "pending_approval", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "pending_approval", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++)
 		if (waiting_event(&d->ev[i])) {
 			cite(x, i);
 			waits++;
-			scripts += is(&d->ev[i], "http.ipxe_wait");
+			scripts += is(&d->ev[i], JOURNAL_HTTP_IPXE_WAIT);
 		}
 	for (size_t i = 0; i < d->n && !waits; i++)
-		if (is(&d->ev[i], "registry.new"))
+		if (is(&d->ev[i], JOURNAL_REGISTRY_NEW))
 			cite(x, i);
 	if (scripts)
 		say(x->finding,
@@ -838,16 +657,16 @@ static void rule_pending(struct diag *d)
 	    d->who);
 }
 
-static void rule_rejected(struct diag *d)
+static void rule_rejected(struct run *d)
 {
 	if (state_now(d) != REGISTRY_REJECTED)
 		return;
-	struct journal_finding *x = finding(d, "rejected", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "rejected", DIAG_ERROR);
 	if (!x)
 		return;
 	for (size_t i = 0; i < d->n; i++)
-		if (rejected_event(&d->ev[i]) || (is(&d->ev[i], "registry.state") &&
-		                                  strncmp(d->ev[i].detail, "rejected", 8) == 0))
+		if (rejected_event(&d->ev[i]) || (is(&d->ev[i], JOURNAL_REGISTRY_STATE) &&
+		                                  strcmp(d->ev[i].f.state, "rejected") == 0))
 			cite(x, i);
 	say(x->finding, "The device was rejected: netbay gives it no boot file.");
 	say(x->fix, "If it should boot, approve it: netbay device approve %s.", d->who);
@@ -855,33 +674,33 @@ static void rule_rejected(struct diag *d)
 
 /* ---- rule: conflicting UUID */
 
-static void rule_uuid_conflict(struct diag *d)
+static void rule_uuid_conflict(struct run *d)
 {
 	const struct registry_device *dev = d->f->dev;
 	ssize_t last = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (is(&d->ev[i], "registry.uuid_conflict"))
+		if (is(&d->ev[i], JOURNAL_REGISTRY_UUID_CONFLICT))
 			last = (ssize_t) i;
 	/* the registry knows whether it still holds (a new UUID clears it) */
 	if (dev ? !dev->uuid_conflict : last < 0)
 		return;
-	struct journal_finding *x = finding(d, "uuid_conflict", JOURNAL_WARNING);
+	struct diag_finding *x = finding(d, "uuid_conflict", DIAG_WARNING);
 	if (!x)
 		return;
 	char uuid[REGISTRY_UUID_STRLEN + 1] = "", other[64] = "another device";
 	if (dev && dev->uuid[0])
 		nb_strlcpy(uuid, dev->uuid, sizeof uuid);
 	for (size_t i = 0; i < d->n; i++) {
-		const char *det = d->ev[i].detail, *by;
-		if (!is(&d->ev[i], "registry.uuid_conflict"))
+		const struct journal_fields *u = &d->ev[i].f;
+		if (!is(&d->ev[i], JOURNAL_REGISTRY_UUID_CONFLICT))
 			continue;
 		cite(x, i);
-		if (!uuid[0] && strncmp(det, "UUID ", 5) == 0)
-			copy(uuid, sizeof uuid, det + 5, strcspn(det + 5, " "));
-		if ((by = strstr(det, "reported by ")))
-			copy(other, sizeof other, by + 12, strcspn(by + 12, ";, "));
-		else if ((by = strstr(det, "registered for ")))
-			copy(other, sizeof other, by + 15, strcspn(by + 15, ";,"));
+		if (!uuid[0])
+			nb_strlcpy(uuid, u->uuid, sizeof uuid);
+		if (u->has & JOURNAL_HAS_OTHER_MAC)
+			hwaddr_fmt(&u->other_mac, other);
+		else if (u->has & JOURNAL_HAS_ID)
+			snprintf(other, sizeof other, "device #%llu", (unsigned long long) u->id);
 	}
 	say(x->finding,
 	    "The device's SMBIOS UUID %s is also reported by %s: a cloned virtual machine or a "
@@ -897,38 +716,38 @@ static void rule_uuid_conflict(struct diag *d)
 
 /* ---- rule: no boot file for another reason */
 
-static void rule_no_boot(struct diag *d)
+static void rule_no_boot(struct run *d)
 {
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (is(&d->ev[i], "pxe.boot") || is(&d->ev[i], "pxe.no_boot"))
+		if (is(&d->ev[i], JOURNAL_PXE_BOOT) || is(&d->ev[i], JOURNAL_PXE_NO_BOOT))
 			at = (ssize_t) i;
-	if (at < 0 || !is(&d->ev[at], "pxe.no_boot") || waiting_event(&d->ev[at]) ||
+	if (at < 0 || !is(&d->ev[at], JOURNAL_PXE_NO_BOOT) || waiting_event(&d->ev[at]) ||
 	    rejected_event(&d->ev[at]))
 		return;
-	const char *det = d->ev[at].detail, *colon = strstr(det, ": ");
-	int arch = colon ? arch_named(det, (size_t) (colon - det)) : -1;
-	struct journal_finding *x = finding(d, "no_boot_file", JOURNAL_ERROR);
+	const struct journal_fields *nb = &d->ev[at].f;
+	const char *det = d->ev[at].detail; /* quoted, not read */
+	int arch = boot_arch_named(nb->arch) ? nb->arch : -1;
+	struct diag_finding *x = finding(d, "no_boot_file", DIAG_ERROR);
 	if (!x)
 		return;
 	cite(x, (size_t) at);
-	if (strstr(det, "no loader configured")) {
-		bool http = strstr(det, "HTTP") != NULL;
-		const char *key = profile_key(pxe_arch_family(arch), http);
+	if (nb->cause == JOURNAL_CAUSE_NO_LOADER) {
+		const char *key = boot_family_key(boot_arch_family(arch), nb->http);
 		say(x->finding,
 		    "No loader is configured for %s clients, so the device gets no boot file.",
-		    arch >= 0 ? pxe_arch_name(arch) : "its kind of");
+		    arch >= 0 ? boot_arch_phrase(arch) : "its kind of");
 		say(x->fix,
 		    "Set %s in [boot] (or in the device's [group] or own profile) to a loader in "
 		    "%s, e.g. %s.",
 		    key, root_of(d),
-		    pxe_arch_family(arch) == PXE_FAMILY_BIOS ? "bios = undionly.kpxe"
-		                                             : "uefi-x64 = ipxe.efi");
-	} else if (strstr(det, "HTTP is off")) {
+		    boot_arch_family(arch) == BOOT_FAMILY_BIOS ? "bios = undionly.kpxe"
+		                                               : "uefi-x64 = ipxe.efi");
+	} else if (nb->cause == JOURNAL_CAUSE_HTTP_OFF) {
 		say(x->finding, "The device boots over HTTP (iPXE or UEFI HTTP boot), but netbay's "
 		                "HTTP server is off, so it gets no boot file.");
 		say(x->fix, "Turn HTTP on: [http] enable = yes (and a port the clients reach).");
-	} else if (strstr(det, "ignored")) {
+	} else if (nb->cause == JOURNAL_CAUSE_IGNORED) {
 		say(x->finding, "The device is not in the registry and [dhcp] unknown-devices = "
 		                "ignore, so netbay gives it no boot file.");
 		say(x->fix,
@@ -943,15 +762,16 @@ static void rule_no_boot(struct diag *d)
 
 /* ---- rule: no address */
 
-static void rule_no_address(struct diag *d)
+static void rule_no_address(struct run *d)
 {
 	ssize_t at = -1;
 	for (size_t i = 0; i < d->n; i++)
-		if (strncmp(d->ev[i].name, "dhcp.", 5) == 0 && !is(&d->ev[i], "dhcp.discover"))
+		if (d->ev[i].f.kind > JOURNAL_DHCP_DISCOVER &&
+		    d->ev[i].f.kind <= JOURNAL_DHCP_FOREIGN_SERVER) /* a dhcp.* answer */
 			at = (ssize_t) i;
-	if (at < 0 || !is(&d->ev[at], "dhcp.no_address"))
+	if (at < 0 || !is(&d->ev[at], JOURNAL_DHCP_NO_ADDRESS))
 		return;
-	struct journal_finding *x = finding(d, "no_address", JOURNAL_ERROR);
+	struct diag_finding *x = finding(d, "no_address", DIAG_ERROR);
 	if (!x)
 		return;
 	cite(x, (size_t) at);
@@ -962,19 +782,20 @@ static void rule_no_address(struct diag *d)
 
 /* ---- rule: another DHCP server on the device's segment (mode = auto) */
 
-static void rule_foreign_server(struct diag *d)
+static void rule_foreign_server(struct run *d)
 {
 	ssize_t at = -1;
-	char srv[IP4_STRLEN + 8], ifn[24];
+	char srv[IP4_STRLEN];
 	for (size_t i = 0; i < d->n; i++)
-		if (is(&d->ev[i], "dhcp.foreign_server"))
+		if (is(&d->ev[i], JOURNAL_DHCP_FOREIGN_SERVER))
 			at = (ssize_t) i;
-		else if (is(&d->ev[i], "dhcp.ack"))
+		else if (is(&d->ev[i], JOURNAL_DHCP_ACK))
 			at = -1; /* netbay leased to it since: history */
-	if (at < 0 || !field(d->ev[at].detail, "server", srv, sizeof srv) ||
-	    !field(d->ev[at].detail, "interface", ifn, sizeof ifn))
+	if (at < 0 || !d->ev[at].f.server || !d->ev[at].f.iface[0])
 		return;
-	struct journal_finding *x = finding(d, "foreign_server", JOURNAL_INFO);
+	const char *ifn = d->ev[at].f.iface;
+	ip4_fmt(d->ev[at].f.server, srv);
+	struct diag_finding *x = finding(d, "foreign_server", DIAG_INFO);
 	if (!x)
 		return;
 	cite(x, (size_t) at);
@@ -987,23 +808,23 @@ static void rule_foreign_server(struct diag *d)
 	    "Nothing, if %s belongs there (mode = proxy says so for good). If it does not, turn "
 	    "its DHCP off on this segment: netbay leases addresses there again once %d of its "
 	    "probes in a row ([dhcp] probe-interval) go unanswered.",
-	    srv, DHCP_PROBE_MISSES);
+	    srv, CONF_PROBE_MISSES);
 }
 
 /* ---- all together */
 
-static void (*const rules[])(struct diag *d) = {
+static void (*const rules[])(struct run *d) = {
         rule_pending,          rule_rejected,      rule_no_boot,        rule_no_address,
         rule_offer_unanswered, rule_missing_file,  rule_arch_mismatch,  rule_transfer_stall,
         rule_boot_loop,        rule_uuid_conflict, rule_foreign_server,
 };
 _Static_assert(NB_ARRAY_SIZE(rules) <= RULES_MAX, "a finding per rule must fit");
 
-size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct journal_facts *facts,
-                        struct journal_finding *out, size_t max)
+size_t diag_run(const struct journal_entry *ev, size_t n, const struct diag_facts *facts,
+                struct diag_finding *out, size_t max)
 {
-	static const struct journal_facts none = {0};
-	struct diag *d = calloc(1, sizeof *d);
+	static const struct diag_facts none = {0};
+	struct run *d = calloc(1, sizeof *d);
 	size_t k = 0;
 	if (!d)
 		return 0;
@@ -1019,7 +840,7 @@ size_t journal_diagnose(const struct journal_entry *ev, size_t n, const struct j
 	for (size_t i = 0; i < NB_ARRAY_SIZE(rules); i++)
 		rules[i](d);
 	/* the most severe first; rules in table order within a severity */
-	for (int sev = JOURNAL_ERROR; sev >= JOURNAL_INFO; sev--)
+	for (int sev = DIAG_ERROR; sev >= DIAG_INFO; sev--)
 		for (size_t i = 0; i < d->count && k < max; i++)
 			if ((int) d->found[i].severity == sev)
 				out[k++] = d->found[i];

@@ -1,4 +1,4 @@
-#include "journal/report.h"
+#include "diag/report.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "dhcp/pxe.h"
+#include "core/boot.h"
+#include "diag/rules.h"
 #include "journal/journal.h"
-#include "journal/rules.h"
 #include "registry/hosts.h"
 
 /* Whether netbay has anything on mac: events, or a name it publishes. */
-static bool seen(const struct journal_sources *src, const struct hwaddr *mac,
+static bool seen(const struct diag_sources *src, const struct hwaddr *mac,
                  const struct hosts_entry **ret_host)
 {
 	struct journal_entry *v = NULL;
@@ -23,8 +23,8 @@ static bool seen(const struct journal_sources *src, const struct hwaddr *mac,
 	return n > 0 || *ret_host;
 }
 
-int journal_subject_find(const struct journal_sources *src, const char *key,
-                         struct journal_subject *ret, char *err, size_t errlen)
+int diag_subject_find(const struct diag_sources *src, const char *key, struct diag_subject *ret,
+                      char *err, size_t errlen)
 {
 	const struct registry_device *d = src->registry ? registry_find(src->registry, key) : NULL;
 	const struct hosts_entry *h = NULL;
@@ -91,7 +91,7 @@ static json_t *ip_json(uint32_t ip)
 	return ip ? json_string(ip4_fmt(ip, a)) : json_null();
 }
 
-json_t *journal_entry_json(const struct journal_entry *e)
+json_t *diag_entry_json(const struct journal_entry *e)
 {
 	char t[40], m[HWADDR_STRLEN];
 	time_t sec = (time_t) (e->time_ms / 1000);
@@ -102,13 +102,20 @@ json_t *journal_entry_json(const struct journal_entry *e)
 	snprintf(t + n, sizeof t - n, ".%03dZ", (int) (e->time_ms % 1000));
 	json_t *detail = json_string(e->detail);
 	/* the detail may hold bytes that are not UTF-8: keep the event, drop them */
-	return json_pack("{s:s, s:s, s:o, s:o, s:s}", "time", t, "name", e->name, "ip",
-	                 ip_json(e->ip), "detail", detail ? detail : json_string("(not UTF-8)"),
-	                 "mac", hwaddr_fmt(&e->mac, m));
+	json_t *o =
+	        json_pack("{s:s, s:s, s:o, s:o, s:s}", "time", t, "name", e->name, "ip",
+	                  ip_json(e->ip), "detail", detail ? detail : json_string("(not UTF-8)"),
+	                  "mac", hwaddr_fmt(&e->mac, m));
+	/* and the fact's fields (docs/journal.md): what the line says, as data */
+	if (o && journal_fields_json(&e->f, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* The subject's newest max events as a JSON array (*ret_v keeps them). */
-static int events_of(const struct journal_sources *src, const struct journal_subject *s, size_t max,
+static int events_of(const struct diag_sources *src, const struct diag_subject *s, size_t max,
                      struct journal_entry **ret_v, json_t **ret)
 {
 	struct journal_entry *v = NULL;
@@ -117,7 +124,7 @@ static int events_of(const struct journal_sources *src, const struct journal_sub
 		return n;
 	json_t *a = json_array();
 	for (int i = 0; a && i < n; i++)
-		if (json_array_append_new(a, journal_entry_json(&v[i])) < 0) {
+		if (json_array_append_new(a, diag_entry_json(&v[i])) < 0) {
 			json_decref(a);
 			a = NULL;
 		}
@@ -130,13 +137,12 @@ static int events_of(const struct journal_sources *src, const struct journal_sub
 	return n;
 }
 
-int journal_events_json(const struct journal_sources *src, const struct journal_subject *s,
-                        json_t **ret)
+int diag_events_json(const struct diag_sources *src, const struct diag_subject *s, json_t **ret)
 {
 	struct journal_entry *v = NULL;
 	json_t *events;
 	char m[HWADDR_STRLEN] = "";
-	int n = events_of(src, s, JOURNAL_API_EVENTS, &v, &events);
+	int n = events_of(src, s, DIAG_API_EVENTS, &v, &events);
 	free(v);
 	if (n < 0)
 		return n;
@@ -146,7 +152,7 @@ int journal_events_json(const struct journal_sources *src, const struct journal_
 	return *ret ? 0 : -ENOMEM;
 }
 
-static json_t *device_json(const struct journal_subject *s)
+static json_t *device_json(const struct diag_subject *s)
 {
 	const struct registry_device *d = s->dev;
 	char m[HWADDR_STRLEN];
@@ -161,7 +167,7 @@ static json_t *device_json(const struct journal_subject *s)
 	json_t *more =
 	        json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:b}", "id", (json_int_t) d->id, "state",
 	                  registry_state_name(d->state), "group", d->group, "arch",
-	                  d->arch >= 0 ? json_string(pxe_arch_name(d->arch)) : json_null(), "ip",
+	                  d->arch >= 0 ? json_string(boot_arch_phrase(d->arch)) : json_null(), "ip",
 	                  ip_json(d->ip), "uuid", d->uuid, "uuid_conflict", d->uuid_conflict);
 	if (!more || json_object_update(o, more) < 0) {
 		json_decref(more);
@@ -172,7 +178,7 @@ static json_t *device_json(const struct journal_subject *s)
 	return o;
 }
 
-static json_t *findings_json(const struct journal_finding *f, size_t n)
+static json_t *findings_json(const struct diag_finding *f, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++) {
@@ -180,7 +186,7 @@ static json_t *findings_json(const struct journal_finding *f, size_t n)
 		for (size_t k = 0; ev && k < f[i].n_evidence; k++)
 			json_array_append_new(ev, json_integer((json_int_t) f[i].evidence[k]));
 		json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "rule", f[i].rule, "severity",
-		                      journal_severity_name(f[i].severity), "finding",
+		                      diag_severity_name(f[i].severity), "finding",
 		                      text(f[i].finding), "evidence", ev, "fix", text(f[i].fix));
 		if (json_array_append_new(a, o) < 0) {
 			json_decref(a);
@@ -190,15 +196,14 @@ static json_t *findings_json(const struct journal_finding *f, size_t n)
 	return a;
 }
 
-int journal_why_json(const struct journal_sources *src, const struct journal_subject *s,
-                     json_t **ret)
+int diag_why_json(const struct diag_sources *src, const struct diag_subject *s, json_t **ret)
 {
 	struct journal_entry *v = NULL;
 	json_t *events;
-	struct journal_finding found[JOURNAL_FINDINGS_MAX];
+	struct diag_finding found[DIAG_FINDINGS_MAX];
 	struct registry_boot rb = {0};
 	char who[REGISTRY_NAME_MAX + HWADDR_STRLEN] = "";
-	int n = events_of(src, s, JOURNAL_WHY_EVENTS, &v, &events);
+	int n = events_of(src, s, DIAG_WHY_EVENTS, &v, &events);
 	if (n < 0)
 		return n;
 	if (src->registry && s->n_macs)
@@ -207,13 +212,13 @@ int journal_why_json(const struct journal_sources *src, const struct journal_sub
 		nb_strlcpy(who, s->name, sizeof who);
 	else if (s->n_macs)
 		hwaddr_fmt(&s->macs[0], who);
-	const struct journal_facts facts = {
+	const struct diag_facts facts = {
 	        .dev = s->dev,
 	        .profile = src->registry && s->n_macs ? &rb.profile : NULL,
 	        .boot_root = src->boot_root,
 	        .who = who,
 	};
-	size_t k = journal_diagnose(v, (size_t) n, &facts, found, JOURNAL_FINDINGS_MAX);
+	size_t k = diag_run(v, (size_t) n, &facts, found, DIAG_FINDINGS_MAX);
 	free(v);
 	*ret = json_pack("{s:o, s:o, s:o}", "device", device_json(s), "events", events, "findings",
 	                 findings_json(found, k));

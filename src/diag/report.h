@@ -1,6 +1,6 @@
 /* A device's journey as JSON, for the REST API (docs/api.md) and through
  * it `netbay why`: which device a key names, its events, and what the
- * diagnosis rules (journal/rules.h) find in them. */
+ * diagnosis rules (diag/rules.h) find in them. */
 #pragma once
 
 #include <stddef.h>
@@ -13,11 +13,11 @@ struct journal;
 struct journal_entry;
 struct json_t;
 
-#define JOURNAL_API_EVENTS 64  /* events GET .../journal returns */
-#define JOURNAL_WHY_EVENTS 200 /* events GET .../why reads and diagnoses */
+#define DIAG_API_EVENTS 64  /* events GET .../journal returns */
+#define DIAG_WHY_EVENTS 200 /* events GET .../why reads and diagnoses */
 
 /* Where a report reads from; any pointer but journal may be NULL. */
-struct journal_sources {
+struct diag_sources {
 	struct journal *journal;
 	const struct registry *registry;
 	const struct hosts *hosts;
@@ -27,7 +27,7 @@ struct journal_sources {
 /* The device a key names: a registry device (by MAC in any notation, name,
  * "#ID" or UUID: registry_find), else a MAC netbay has seen, else the MAC
  * of a lease's or reservation's host name. */
-struct journal_subject {
+struct diag_subject {
 	const struct registry_device *dev; /* NULL: not in the registry */
 	struct hwaddr macs[REGISTRY_MAX_MACS];
 	size_t n_macs;
@@ -36,20 +36,20 @@ struct journal_subject {
 
 /* Resolves key. Returns 0, -EINVAL (key cannot name anything; err says
  * so) or -ENOENT (nothing by that key has been seen; err says so). */
-int journal_subject_find(const struct journal_sources *src, const char *key,
-                         struct journal_subject *ret, char *err, size_t errlen);
+int diag_subject_find(const struct diag_sources *src, const char *key, struct diag_subject *ret,
+                      char *err, size_t errlen);
 
 /* {"time": "2026-01-01T12:00:00.123Z", "name", "ip" (or null), "detail",
  * "mac"}; NULL on allocation failure. */
-struct json_t *journal_entry_json(const struct journal_entry *e);
+struct json_t *diag_entry_json(const struct journal_entry *e);
 
-/* {"mac", "events": [...]}: the newest JOURNAL_API_EVENTS of the subject.
+/* {"mac", "events": [...]}: the newest DIAG_API_EVENTS of the subject.
  * Returns 0 with *ret (a new reference) or -errno. */
-int journal_events_json(const struct journal_sources *src, const struct journal_subject *s,
-                        struct json_t **ret);
+int diag_events_json(const struct diag_sources *src, const struct diag_subject *s,
+                     struct json_t **ret);
 
 /* {"device": {...}, "events": [...], "findings": [{"rule", "severity",
  * "finding", "evidence": [indexes into events], "fix"}]}. Returns 0 with
  * *ret (a new reference) or -errno. */
-int journal_why_json(const struct journal_sources *src, const struct journal_subject *s,
-                     struct json_t **ret);
+int diag_why_json(const struct diag_sources *src, const struct diag_subject *s,
+                  struct json_t **ret);

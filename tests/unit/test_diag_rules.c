@@ -6,10 +6,15 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "journal/rules.h"
+#include <jansson.h>
+
+#include "core/boot.h"
+#include "diag/rules.h"
 #include "registry/registry.h"
+#include "store/legacy.h"
 
 #define MAC  "52:54:00:00:00:01"
 #define SEC  1000
@@ -21,7 +26,29 @@ struct seq {
 	int64_t t;
 };
 
-/* Appends an event dt_ms after the previous one; returns its index. */
+/* The address these DHCP lines print is the event's own (its store column). */
+static void ip_of_line(struct journal_entry *e)
+{
+	static const enum journal_kind own[] = {
+	        JOURNAL_DHCP_OFFER,           JOURNAL_DHCP_REQUEST,         JOURNAL_DHCP_ACK,
+	        JOURNAL_DHCP_DECLINE,         JOURNAL_DHCP_DECLINE_REFUSED, JOURNAL_DHCP_RELEASE,
+	        JOURNAL_DHCP_RELEASE_REFUSED, JOURNAL_DHCP_NAME_REFUSED};
+	char w[32];
+	for (size_t i = 0; i < NB_ARRAY_SIZE(own); i++)
+		for (const char *p = e->detail; e->f.kind == own[i] && *p; p++) {
+			size_t n = strspn(p, "0123456789.");
+			snprintf(w, sizeof w, "%.*s", (int) NB_MIN(n, 31), p);
+			if (n && ip4_parse(w, &e->ip) == 0)
+				return;
+			p += n ? n - 1 : 0;
+		}
+}
+
+/* Appends an event dt_ms after the previous one; returns its index. The
+ * journeys are written as the lines netbay prints (and printed before the
+ * facts were typed): the store's converter of old lines reads them into
+ * fields, and the one formatter must print the same line from them, so
+ * every case here checks both, and the rules read only the fields. */
 static size_t add(struct seq *s, int64_t dt_ms, const char *name, const char *fmt, ...)
         NB_PRINTF(4, 5);
 static size_t add(struct seq *s, int64_t dt_ms, const char *name, const char *fmt, ...)
@@ -37,6 +64,20 @@ static size_t add(struct seq *s, int64_t dt_ms, const char *name, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
 	va_end(ap);
+	e->f.kind = journal_kind_parse(name);
+	ip_of_line(e);
+	char *fact = store_legacy_fact(name, e->detail);
+	json_t *o = json_loads(fact, 0, NULL);
+	journal_fields_from_json(o, &e->f);
+	json_decref(o);
+	/* a line that says nothing readable (a garbled one) has no fields to print */
+	if (e->f.kind != JOURNAL_OTHER && strcmp(fact, "{}") != 0) {
+		char again[JOURNAL_DETAIL_MAX];
+		journal_format(&e->f, e->ip, &e->mac, again, sizeof again);
+		if (strcmp(again, e->detail) != 0)
+			fail_msg("%s: \"%s\" formats as \"%s\"", name, e->detail, again);
+	}
+	free(fact);
 	return s->n++;
 }
 
@@ -103,8 +144,8 @@ static void normal_boot(struct seq *s, const char *arch, const char *loader)
 
 static struct registry_device dev;
 static struct registry_profile prof;
-static struct journal_facts facts;
-static struct journal_finding out[16];
+static struct diag_facts facts;
+static struct diag_finding out[16];
 
 static void reset(struct seq *s)
 {
@@ -113,23 +154,23 @@ static void reset(struct seq *s)
 	memset(&prof, 0, sizeof prof);
 	dev.state = REGISTRY_APPROVED;
 	dev.arch = -1;
-	strcpy(prof.bios, "undionly.kpxe");
-	strcpy(prof.uefi_x64, "ipxe.efi");
-	facts = (struct journal_facts){
+	strcpy(prof.loaders.file[BOOT_BIOS], "undionly.kpxe");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "ipxe.efi");
+	facts = (struct diag_facts){
 	        .dev = &dev, .profile = &prof, .boot_root = "/srv/boot", .who = "pc1"};
 }
 
 static size_t diagnose(const struct seq *s)
 {
 	memset(out, 0, sizeof out);
-	return journal_diagnose(s->ev, s->n, &facts, out, NB_ARRAY_SIZE(out));
+	return diag_run(s->ev, s->n, &facts, out, NB_ARRAY_SIZE(out));
 }
 
 /* The one finding of rule, or NULL (and fails if there are two). */
-static const struct journal_finding *find(const struct seq *s, const char *rule)
+static const struct diag_finding *find(const struct seq *s, const char *rule)
 {
 	size_t n = diagnose(s);
-	const struct journal_finding *f = NULL;
+	const struct diag_finding *f = NULL;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(out[i].rule, rule) == 0) {
 			assert_null(f);
@@ -146,7 +187,7 @@ static void expect_nothing(const struct seq *s)
 	assert_int_equal(n, 0);
 }
 
-static bool cited(const struct journal_finding *f, size_t i)
+static bool cited(const struct diag_finding *f, size_t i)
 {
 	for (size_t k = 0; k < f->n_evidence; k++)
 		if (f->evidence[k] == i)
@@ -194,15 +235,15 @@ static void test_missing_boot_file(void **state)
 	(void) state;
 	struct seq s;
 	reset(&s);
-	strcpy(prof.uefi_x64, "nope.efi");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "nope.efi");
 	size_t offer = 0, miss = 0;
 	for (int i = 0; i < 3; i++) {
 		offer = rom_dhcp(&s, "x64 UEFI", "nope.efi");
 		miss = tftp_missing(&s, "nope.efi");
 	}
-	const struct journal_finding *f = find(&s, "missing_boot_file");
+	const struct diag_finding *f = find(&s, "missing_boot_file");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "\"nope.efi\"");
 	assert_has(f->finding, "/srv/boot");
 	assert_has(f->finding, "3 times");
@@ -228,9 +269,9 @@ static void test_missing_file_over_http(void **state)
 	    "x64 UEFI HTTP: http://10.0.0.1/efi/boot.efi (UEFI HTTP boot: the loader by URL)");
 	add(&s, 1, "dhcp.offer", "10.0.0.100");
 	size_t miss = add(&s, 900, "http.file_missing", "GET /efi/boot.efi: no such file");
-	const struct journal_finding *f = find(&s, "missing_boot_file");
+	const struct diag_finding *f = find(&s, "missing_boot_file");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "\"efi/boot.efi\"");
 	assert_true(cited(f, miss));
 }
@@ -241,7 +282,7 @@ static void test_probed_files_are_not_missing(void **state)
 	struct seq s;
 	reset(&s);
 	/* pxelinux looks for its config under several names, then the default */
-	strcpy(prof.bios, "pxelinux.0");
+	strcpy(prof.loaders.file[BOOT_BIOS], "pxelinux.0");
 	rom_dhcp(&s, "x86 BIOS", "pxelinux.0");
 	tftp_ok(&s, "pxelinux.0");
 	tftp_ok(&s, "ldlinux.c32");
@@ -251,9 +292,9 @@ static void test_probed_files_are_not_missing(void **state)
 	expect_nothing(&s);
 	/* but a missing file that ends the journey is worth a word */
 	tftp_missing(&s, "vmlinuz-6.1");
-	const struct journal_finding *f = find(&s, "missing_boot_file");
+	const struct diag_finding *f = find(&s, "missing_boot_file");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_WARNING);
+	assert_int_equal(f->severity, DIAG_WARNING);
 	assert_has(f->finding, "\"vmlinuz-6.1\"");
 }
 
@@ -269,9 +310,9 @@ static void test_boot_loop_loader_only(void **state)
 		rom_dhcp(&s, "x64 UEFI", "ipxe.efi");
 		last = tftp_ok(&s, "ipxe.efi");
 	}
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "\"ipxe.efi\" 4 times");
 	assert_has(f->finding, "never got further");
 	assert_has(f->fix, "never takes over");
@@ -323,7 +364,7 @@ static void test_boot_loop_whole_rounds(void **state)
 	/* the kernel is loaded every time, and the machine starts over */
 	for (int i = 0; i < 3; i++)
 		normal_boot(&s, "x64 UEFI", "ipxe.efi");
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
 	assert_has(f->finding, "\"ipxe.efi\" 3 times");
 	assert_has(f->finding, "as far as \"initrd.img\"");
@@ -354,7 +395,7 @@ static void test_partial_fetches_are_no_deliveries(void **state)
 	add(&s, 100, "http.fetch", "GET efi/boot.efi: 200, bytes 0-1048575 of 1048576");
 	expect_nothing(&s);
 	add(&s, 100, "http.fetch", "GET efi/boot.efi: 200, bytes 0-1048575 of 1048576");
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
 	assert_has(f->finding, "\"efi/boot.efi\" 3 times");
 }
@@ -384,65 +425,28 @@ static void test_evidence_keeps_the_newest(void **state)
 		rom_dhcp(&s, "x86 BIOS", "undionly.kpxe");
 		last = tftp_ok(&s, "undionly.kpxe");
 	}
-	const struct journal_finding *f = find(&s, "boot_loop");
+	const struct diag_finding *f = find(&s, "boot_loop");
 	assert_non_null(f);
 	assert_has(f->finding, "12 times");
-	assert_int_equal(f->n_evidence, JOURNAL_EVIDENCE_MAX);
-	assert_int_equal(f->evidence[JOURNAL_EVIDENCE_MAX - 1], last);
+	assert_int_equal(f->n_evidence, DIAG_EVIDENCE_MAX);
+	assert_int_equal(f->evidence[DIAG_EVIDENCE_MAX - 1], last);
 	for (size_t k = 1; k < f->n_evidence; k++)
 		assert_true(f->evidence[k - 1] < f->evidence[k]);
 }
 
 /* ---- architecture mismatch */
 
-static void test_loader_kinds(void **state)
-{
-	(void) state;
-	static const struct {
-		const char *file;
-		enum journal_loader kind;
-	} cases[] = {
-	        {"undionly.kpxe", JOURNAL_LOADER_BIOS},
-	        {"ipxe.pxe", JOURNAL_LOADER_BIOS},
-	        {"pxelinux.0", JOURNAL_LOADER_BIOS},
-	        {"bios/lpxelinux.0", JOURNAL_LOADER_BIOS},
-	        {"pxeboot.com", JOURNAL_LOADER_BIOS},
-	        {"undionly.KKPXE", JOURNAL_LOADER_BIOS},
-	        {"ipxe.efi", JOURNAL_LOADER_UEFI},
-	        {"snponly.efi", JOURNAL_LOADER_UEFI},
-	        {"linux64.efi", JOURNAL_LOADER_UEFI}, /* "x64" inside a word is no arch */
-	        {"EFI/BOOT/BOOTX64.EFI", JOURNAL_LOADER_UEFI_X64},
-	        {"shimx64.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"ipxe-x86_64.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"amd64/grubx64.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"grubaa64.efi", JOURNAL_LOADER_UEFI_ARM64},
-	        {"arm64/ipxe.efi", JOURNAL_LOADER_UEFI_ARM64},
-	        {"snp-aarch64.efi", JOURNAL_LOADER_UEFI_ARM64},
-	        {"bootia32.efi", JOURNAL_LOADER_UEFI_IA32},
-	        {"http://10.0.0.1/i386/ipxe.efi", JOURNAL_LOADER_UEFI_IA32},
-	        {"ipxe-x64-snp.efi", JOURNAL_LOADER_UEFI_X64},
-	        {"x64debug.efi", JOURNAL_LOADER_UEFI}, /* a token ends at a non-alphanumeric */
-	        {"vmlinuz", JOURNAL_LOADER_UNKNOWN},
-	        {"boot.img", JOURNAL_LOADER_UNKNOWN},
-	};
-	for (size_t i = 0; i < NB_ARRAY_SIZE(cases); i++) {
-		if (journal_loader_kind(cases[i].file) != cases[i].kind)
-			print_message("%s\n", cases[i].file);
-		assert_int_equal(journal_loader_kind(cases[i].file), cases[i].kind);
-	}
-}
-
 static void test_arch_mismatch_bios_loader_to_uefi(void **state)
 {
 	(void) state;
 	struct seq s;
 	reset(&s);
-	strcpy(prof.uefi_x64, "undionly.kpxe");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "undionly.kpxe");
 	size_t offer = rom_dhcp(&s, "x64 UEFI", "undionly.kpxe");
 	size_t got = tftp_ok(&s, "undionly.kpxe");
-	const struct journal_finding *f = find(&s, "arch_mismatch");
+	const struct diag_finding *f = find(&s, "arch_mismatch");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "an x64 UEFI client");
 	assert_has(f->finding, "\"undionly.kpxe\", a BIOS loader");
 	assert_has(f->fix, "Set uefi-x64");
@@ -451,7 +455,7 @@ static void test_arch_mismatch_bios_loader_to_uefi(void **state)
 	assert_true(cited(f, got));
 	/* and the other way round */
 	reset(&s);
-	strcpy(prof.bios, "ipxe.efi");
+	strcpy(prof.loaders.file[BOOT_BIOS], "ipxe.efi");
 	rom_dhcp(&s, "x86 BIOS", "ipxe.efi");
 	f = find(&s, "arch_mismatch");
 	assert_non_null(f);
@@ -467,7 +471,7 @@ static void test_arch_mismatch_arm_and_x64(void **state)
 	reset(&s);
 	/* by name */
 	rom_dhcp(&s, "x64 UEFI", "arm64/ipxe.efi");
-	const struct journal_finding *f = find(&s, "arch_mismatch");
+	const struct diag_finding *f = find(&s, "arch_mismatch");
 	assert_non_null(f);
 	assert_has(f->finding, "an ARM64 UEFI loader");
 	reset(&s);
@@ -478,11 +482,11 @@ static void test_arch_mismatch_arm_and_x64(void **state)
 	assert_has(f->fix, "Set http-arm64");
 	/* by profile key: one file named for two architectures */
 	reset(&s);
-	strcpy(prof.uefi_arm64, "ipxe.efi");
+	strcpy(prof.loaders.file[BOOT_UEFI_ARM64], "ipxe.efi");
 	rom_dhcp(&s, "x64 UEFI", "ipxe.efi");
 	f = find(&s, "arch_mismatch");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_WARNING);
+	assert_int_equal(f->severity, DIAG_WARNING);
 	assert_has(f->finding, "also the uefi-arm64 loader");
 	/* the right one, with an arch in its name or not, is fine */
 	reset(&s);
@@ -518,7 +522,7 @@ static void test_offers_not_taken(void **state)
 		add(&s, 4 * SEC, "dhcp.discover", "via eth0");
 		last = add(&s, 1, "dhcp.offer", "10.0.0.100");
 	}
-	const struct journal_finding *f = find(&s, "offer_unanswered");
+	const struct diag_finding *f = find(&s, "offer_unanswered");
 	assert_non_null(f);
 	assert_has(f->finding, "4 times in a row");
 	assert_has(f->fix, "UDP port 68");
@@ -548,7 +552,7 @@ static void test_another_server_chosen(void **state)
 	add(&s, 0, "dhcp.discover", "via eth0");
 	add(&s, 1, "dhcp.offer", "10.0.0.100");
 	size_t other = add(&s, 300, "dhcp.other_server", "client chose the offer of 10.0.0.254");
-	const struct journal_finding *f = find(&s, "offer_unanswered");
+	const struct diag_finding *f = find(&s, "offer_unanswered");
 	assert_non_null(f);
 	assert_has(f->finding, "another DHCP server, 10.0.0.254");
 	assert_has(f->fix, "mode = proxy");
@@ -569,9 +573,9 @@ static void test_foreign_server(void **state)
 	size_t fs = add(&s, 0, "dhcp.foreign_server", "server=10.0.0.254 interface=eth0");
 	add(&s, 1, "dhcp.proxy_request", "DISCOVER on port 67");
 	add(&s, 1, "pxe.boot", "x64 UEFI: ipxe.efi (PXE: the loader over TFTP)");
-	const struct journal_finding *f = find(&s, "foreign_server");
+	const struct diag_finding *f = find(&s, "foreign_server");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_INFO);
+	assert_int_equal(f->severity, DIAG_INFO);
 	assert_has(f->finding, "Another DHCP server, 10.0.0.254, answers on eth0");
 	assert_has(f->fix, "3 of its probes");
 	assert_true(cited(f, fs));
@@ -596,7 +600,7 @@ static void test_transfer_stall_same_block(void **state)
 		rom_dhcp(&s, "x86 BIOS", "undionly.kpxe");
 		t = tftp_timeout(&s, "undionly.kpxe", 5, 1468);
 	}
-	const struct journal_finding *f = find(&s, "transfer_stall");
+	const struct diag_finding *f = find(&s, "transfer_stall");
 	assert_non_null(f);
 	assert_has(f->finding, "3 attempts");
 	assert_has(f->finding, "block 5 (7340 bytes in)");
@@ -657,9 +661,9 @@ static void test_pending_approval(void **state)
 	add(&s, 300, "dhcp.request", "SELECTING 10.0.0.100");
 	size_t no2 = add(&s, 1, "pxe.no_boot", "the device is pending approval");
 	add(&s, 1, "dhcp.ack", "10.0.0.100 for 3600s");
-	const struct journal_finding *f = find(&s, "pending_approval");
+	const struct diag_finding *f = find(&s, "pending_approval");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_ERROR);
+	assert_int_equal(f->severity, DIAG_ERROR);
 	assert_has(f->finding, "pending approval");
 	assert_has(f->finding, "2 boot attempts");
 	assert_has(f->fix, "netbay device approve pc1");
@@ -689,7 +693,7 @@ static void test_rejected(void **state)
 	dev.state = REGISTRY_REJECTED;
 	add(&s, 0, "registry.state", "rejected, was pending");
 	add(&s, 1, "pxe.no_boot", "the device was rejected");
-	const struct journal_finding *f = find(&s, "rejected");
+	const struct diag_finding *f = find(&s, "rejected");
 	assert_non_null(f);
 	assert_int_equal(f->n_evidence, 2);
 	assert_null(find(&s, "pending_approval"));
@@ -709,9 +713,9 @@ static void test_uuid_conflict(void **state)
 	size_t ev = add(&s, 1, "registry.uuid_conflict",
 	                "UUID 11121314-1516-1718-191a-1b1c1d1e1f20 also reported by "
 	                "52:54:00:00:00:02; matched by MAC only");
-	const struct journal_finding *f = find(&s, "uuid_conflict");
+	const struct diag_finding *f = find(&s, "uuid_conflict");
 	assert_non_null(f);
-	assert_int_equal(f->severity, JOURNAL_WARNING);
+	assert_int_equal(f->severity, DIAG_WARNING);
 	assert_has(f->finding, "11121314-1516-1718-191a-1b1c1d1e1f20");
 	assert_has(f->finding, "also reported by 52:54:00:00:00:02");
 	assert_true(cited(f, ev));
@@ -743,7 +747,7 @@ static void test_no_loader_for_the_arch(void **state)
 	add(&s, 0, "dhcp.discover", "via eth0");
 	size_t no =
 	        add(&s, 1, "pxe.no_boot", "ARM64 UEFI: no loader configured for this architecture");
-	const struct journal_finding *f = find(&s, "no_boot_file");
+	const struct diag_finding *f = find(&s, "no_boot_file");
 	assert_non_null(f);
 	assert_has(f->finding, "ARM64 UEFI clients");
 	assert_has(f->fix, "Set uefi-arm64");
@@ -760,7 +764,7 @@ static void test_pool_exhausted(void **state)
 	reset(&s);
 	add(&s, 0, "dhcp.discover", "via eth0");
 	add(&s, 1, "dhcp.no_address", "no free address in 10.0.0.0/24");
-	const struct journal_finding *f = find(&s, "no_address");
+	const struct diag_finding *f = find(&s, "no_address");
 	assert_non_null(f);
 	assert_has(f->finding, "no free address in 10.0.0.0/24");
 	normal_boot(&s, "x86 BIOS", "undionly.kpxe");
@@ -778,20 +782,20 @@ static void test_errors_first_and_cut(void **state)
 	add(&s, 0, "registry.uuid_conflict",
 	    "UUID 11121314-1516-1718-191a-1b1c1d1e1f20 also reported by 52:54:00:00:00:02; "
 	    "matched by MAC only");
-	strcpy(prof.uefi_x64, "undionly.kpxe");
+	strcpy(prof.loaders.file[BOOT_UEFI_X64], "undionly.kpxe");
 	rom_dhcp(&s, "x64 UEFI", "undionly.kpxe");
 	tftp_missing(&s, "undionly.kpxe");
 	size_t n = diagnose(&s);
 	assert_int_equal(n, 3);
-	assert_int_equal(out[0].severity, JOURNAL_ERROR);
-	assert_int_equal(out[1].severity, JOURNAL_ERROR);
+	assert_int_equal(out[0].severity, DIAG_ERROR);
+	assert_int_equal(out[1].severity, DIAG_ERROR);
 	assert_string_equal(out[2].rule, "uuid_conflict");
-	assert_string_equal(journal_severity_name(out[2].severity), "warning");
-	struct journal_finding one[1];
-	assert_int_equal(journal_diagnose(s.ev, s.n, &facts, one, 1), 1);
-	assert_int_equal(one[0].severity, JOURNAL_ERROR);
+	assert_string_equal(diag_severity_name(out[2].severity), "warning");
+	struct diag_finding one[1];
+	assert_int_equal(diag_run(s.ev, s.n, &facts, one, 1), 1);
+	assert_int_equal(one[0].severity, DIAG_ERROR);
 	/* no facts at all */
-	assert_int_equal(journal_diagnose(s.ev, s.n, NULL, out, 16), 3);
+	assert_int_equal(diag_run(s.ev, s.n, NULL, out, 16), 3);
 }
 
 int main(void)
@@ -808,7 +812,6 @@ int main(void)
 	        cmocka_unit_test(test_partial_fetches_are_no_deliveries),
 	        cmocka_unit_test(test_waiting_script_is_no_loop),
 	        cmocka_unit_test(test_evidence_keeps_the_newest),
-	        cmocka_unit_test(test_loader_kinds),
 	        cmocka_unit_test(test_arch_mismatch_bios_loader_to_uefi),
 	        cmocka_unit_test(test_arch_mismatch_arm_and_x64),
 	        cmocka_unit_test(test_arch_mismatch_judges_the_latest_offer),
