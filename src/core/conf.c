@@ -136,6 +136,16 @@ static const struct conf_key keys[] = {
          .custom = conf_parse_log_level,
          .def = "info",
          .help = "error | warning | info | debug"},
+        {.section = "server",
+         .key = "user",
+         .type = CT_CUSTOM,
+         .custom = conf_parse_user,
+         .off = S(server.user),
+         .size = sizeof(((struct conf *) 0)->server.user),
+         .def = "netbay",
+         .help = "started as root, netbay binds its sockets, then runs as this user with only "
+                 "the capabilities it needs; root: stays root (not advised)",
+         .restart = CONF_RESTART},
 
         /* [dhcp] */
         {.section = "dhcp",

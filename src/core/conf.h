@@ -21,6 +21,7 @@
 #define CONF_MAX_ROUTES    16
 #define CONF_NAME_MAX      64
 #define CONF_DOMAIN_MAX    254
+#define CONF_USER_MAX      33 /* [server] user: 32 characters, as useradd(8) allows */
 #define CONF_PATH_MAX      256
 #define CONF_CLIENT_ID_MAX 64
 #define CONF_SOCKET_MAX    108 /* sun_path */
@@ -122,8 +123,10 @@ struct conf {
 		char name[CONF_NAME_MAX];
 		char data_dir[CONF_PATH_MAX];
 		char interfaces[CONF_MAX_LIST][IF_NAMESIZE];
-		size_t n_interfaces; /* 0: every interface */
-		int log_level;       /* enum log_level */
+		size_t n_interfaces;      /* 0: every interface */
+		int log_level;            /* enum log_level */
+		char user[CONF_USER_MAX]; /* switched to after binding, when started as root */
+		int user_line;            /* where user was set; 0: the default */
 	} server;
 	struct {
 		int mode;                    /* enum dhcp_mode */

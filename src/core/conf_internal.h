@@ -55,6 +55,7 @@ static inline void diag(struct conf_state *st, const char *fmt, ...)
 /* conf_values.c */
 int conf_parse_interfaces(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_log_level(void *obj, char *value, int line, char *err, size_t errlen);
+int conf_parse_user(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_range(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_search(void *obj, char *value, int line, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include "core/jail.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,38 @@ int conf_parse_log_level(void *obj, char *value, int line, char *err, size_t err
 		}
 	snprintf(err, errlen, "'%s' is not one of: error warning info debug", value);
 	return -EINVAL;
+}
+
+/* [server] user: a name as useradd(8) takes it (letters, digits, '_', '-',
+ * '.', not starting with '-' or '.', not only digits); whether it exists is
+ * asked at start, on the machine that runs it (daemon/privs.c). The key
+ * has a field of its own (a reload keeps it), so obj is that field; the
+ * line goes beside it, for the start's message. */
+int conf_parse_user(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = (struct conf *) ((char *) obj - offsetof(struct conf, server.user));
+	size_t n = strlen(value);
+	bool digits = n > 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = value[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
+		          (i > 0 && (ch == '-' || ch == '.' || (ch >= '0' && ch <= '9'))) ||
+		          (i == 0 && ch >= '0' && ch <= '9');
+		digits = digits && ch >= '0' && ch <= '9';
+		if (!ok) {
+			snprintf(err, errlen,
+			         "'%s' is not a user name (letters, digits, '_', '-', '.')", value);
+			return -EINVAL;
+		}
+	}
+	if (n == 0 || digits || n >= sizeof c->server.user) {
+		snprintf(err, errlen, "'%s' is not a user name (1-%zu characters, not only digits)",
+		         value, sizeof c->server.user - 1);
+		return -EINVAL;
+	}
+	memcpy(c->server.user, value, n + 1);
+	c->server.user_line = line;
+	return 0;
 }
 
 int conf_parse_tftp_root(void *obj, char *value, int line, char *err, size_t errlen)

@@ -5,16 +5,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The logger is the one mutable global (STYLE.md). */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+/* The logger is the one mutable global (STYLE.md); the log context stack
+ * is part of it. */
 static struct {
 	enum log_level level;
-	bool journal;
+	bool journal;   /* stderr is the journal's stream */
+	int journal_fd; /* the native socket, -1: none */
+	struct sockaddr_un journal_addr;
 	uint64_t dropped;
-} logger = {.level = LOG_LVL_INFO};
+	struct log_ctx *ctx; /* innermost open context */
+} logger = {.level = LOG_LVL_INFO, .journal_fd = -1};
 
 static bool stderr_is_journal(void)
 {
@@ -26,10 +34,150 @@ static bool stderr_is_journal(void)
 	return st.st_dev == dev && st.st_ino == ino;
 }
 
+/* The native socket: $NETBAY_JOURNAL_SOCKET, or journald's own when
+ * stderr already goes to the journal (so lines do not arrive twice). */
+static void journal_open(void)
+{
+	const char *path = getenv("NETBAY_JOURNAL_SOCKET");
+	if (!path || !*path)
+		path = logger.journal && access(JOURNAL_SOCKET, W_OK) == 0 ? JOURNAL_SOCKET : NULL;
+	if (logger.journal_fd >= 0)
+		close(logger.journal_fd);
+	logger.journal_fd = -1;
+	if (!path || strlen(path) >= sizeof logger.journal_addr.sun_path)
+		return;
+	logger.journal_addr = (struct sockaddr_un){.sun_family = AF_UNIX};
+	snprintf(logger.journal_addr.sun_path, sizeof logger.journal_addr.sun_path, "%s", path);
+	logger.journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
 void log_init(enum log_level level)
 {
 	logger.level = level;
 	logger.journal = stderr_is_journal();
+	journal_open();
+}
+
+bool log_to_journal(void)
+{
+	return logger.journal_fd >= 0;
+}
+
+void log_ctx_push(struct log_ctx *c, const struct hwaddr *mac, uint32_t ip, const char *event)
+{
+	*c = (struct log_ctx){.prev = logger.ctx, .ip = ip, .event = event};
+	if (mac) {
+		c->mac = *mac;
+		c->has_mac = true;
+	}
+	logger.ctx = c;
+}
+
+void log_ctx_pop(struct log_ctx *c)
+{
+	/* contexts close innermost first; one left open inside c closes with it */
+	for (struct log_ctx *x = logger.ctx; x; x = x->prev)
+		if (x == c) {
+			logger.ctx = c->prev;
+			return;
+		}
+}
+
+void log_ctx_set_mac(const struct hwaddr *mac)
+{
+	if (logger.ctx && mac) {
+		logger.ctx->mac = *mac;
+		logger.ctx->has_mac = true;
+	}
+}
+
+void log_ctx_set_ip(uint32_t ip)
+{
+	if (logger.ctx)
+		logger.ctx->ip = ip;
+}
+
+void log_ctx_set_event(const char *event)
+{
+	if (logger.ctx)
+		logger.ctx->event = event;
+}
+
+void log_ctx_set_device(const char *name)
+{
+	if (logger.ctx)
+		snprintf(logger.ctx->device, sizeof logger.ctx->device, "%s", name ? name : "");
+}
+
+/* One field: KEY=VALUE\n, or the binary-safe form for a value with a
+ * newline. Sticky: the first overflow makes every later call fail. */
+struct jbuf {
+	uint8_t *p;
+	size_t len, size;
+	bool full;
+};
+
+static void jb_put(struct jbuf *b, const void *data, size_t n)
+{
+	if (b->full || b->size - b->len < n) {
+		b->full = true;
+		return;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static void jb_field(struct jbuf *b, const char *key, const char *val, size_t n)
+{
+	jb_put(b, key, strlen(key));
+	if (!memchr(val, '\n', n)) {
+		jb_put(b, "=", 1);
+		jb_put(b, val, n);
+	} else {
+		uint8_t le[8];
+		for (int i = 0; i < 8; i++)
+			le[i] = (uint8_t) ((uint64_t) n >> (8 * i));
+		jb_put(b, "\n", 1);
+		jb_put(b, le, sizeof le);
+		jb_put(b, val, n);
+	}
+	jb_put(b, "\n", 1);
+}
+
+static void jb_str(struct jbuf *b, const char *key, const char *val)
+{
+	jb_field(b, key, val, strlen(val));
+}
+
+int log_journal_format(enum log_level level, const char *msg, size_t msg_len,
+                       const struct log_ctx *c, uint8_t *buf, size_t size)
+{
+	struct jbuf b = {.p = buf, .size = size};
+	char prio[4], t[NB_MAX(HWADDR_STRLEN, IP4_STRLEN)];
+	snprintf(prio, sizeof prio, "%d", (int) level);
+	jb_str(&b, "PRIORITY", prio);
+	jb_str(&b, "SYSLOG_IDENTIFIER", "netbay");
+	jb_field(&b, "MESSAGE", msg, msg_len);
+	if (c && c->has_mac)
+		jb_str(&b, "MAC", hwaddr_fmt(&c->mac, t));
+	if (c && c->ip)
+		jb_str(&b, "IP", ip4_fmt(c->ip, t));
+	if (c && c->event)
+		jb_str(&b, "EVENT", c->event);
+	if (c && c->device[0])
+		jb_str(&b, "DEVICE", c->device);
+	return b.full ? -ENOSPC : (int) b.len;
+}
+
+/* True when the line went to the journal. */
+static bool journal_send(enum log_level level, const char *msg, size_t len)
+{
+	uint8_t dg[2048];
+	int n = log_journal_format(level, msg, len, logger.ctx, dg, sizeof dg);
+	if (n < 0)
+		return false;
+	return sendto(logger.journal_fd, dg, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT,
+	              (struct sockaddr *) &logger.journal_addr, sizeof logger.journal_addr) == n;
 }
 
 void log_set_level(enum log_level level)
@@ -83,6 +231,15 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	char line[1024];
 	int n;
 
+	if (logger.journal_fd >= 0) {
+		va_list aq;
+		va_copy(aq, ap);
+		int m = vsnprintf(line, sizeof line, fmt, aq);
+		va_end(aq);
+		if (m >= 0 && journal_send(level, line, (size_t) NB_MIN(m, (int) sizeof line - 1)))
+			return;
+		/* refused (journald gone, queue full): the line goes to stderr instead */
+	}
 	if (logger.journal) {
 		n = snprintf(line, sizeof line, "<%d>", (int) level);
 	} else {

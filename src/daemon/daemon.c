@@ -1,7 +1,9 @@
 /* The daemon's assembly (daemon/daemon.h): loads the config, opens the
  * store, builds the shared services, starts every module from the table
- * below in one event loop, and handles SIGTERM/SIGINT (clean stop) and
- * SIGHUP (reload; a bad file keeps the running config). */
+ * below in one event loop, drops its privileges once every socket is
+ * bound (daemon/privs.c), tells the service manager (core/notify.h), and
+ * handles SIGTERM/SIGINT (clean stop) and SIGHUP (reload; a bad file
+ * keeps the running config). */
 #include "daemon/daemon.h"
 
 #include <errno.h>
@@ -16,7 +18,9 @@
 #include "core/lan.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/notify.h"
 #include "core/services.h"
+#include "daemon/internal.h"
 #include "dhcp/dhcp.h"
 #include "dns/dns.h"
 #include "http/http.h"
@@ -43,7 +47,49 @@ struct daemon {
 	const char *conf_path;
 	int db_hold; /* the lock on the database (store_hold), -1: none */
 	struct log_ratelimit rl_store;
+	struct daemon_privs privs;
+	struct notify *notify;       /* NULL: no service manager listens */
+	struct loop_timer *watchdog; /* WATCHDOG=1 at half the manager's period */
+	int64_t watchdog_ms;
+	struct log_ratelimit rl_notify;
 };
+
+/* r: what a notify_*() call returned; a manager that stopped listening
+ * is said, rarely, and changes nothing else. */
+static void told(struct daemon *d, int r)
+{
+	if (r < 0)
+		log_rl(&d->rl_notify, LOG_LVL_WARN, "notify: cannot tell the service manager: %s",
+		       strerror(-r));
+}
+
+static void tell_manager(struct daemon *d, const char *state)
+{
+	told(d, notify_send(d->notify, state));
+}
+
+static void on_watchdog(struct loop_timer *t, void *data)
+{
+	struct daemon *d = data;
+	tell_manager(d, "WATCHDOG=1");
+	loop_timer_arm(t, d->watchdog_ms);
+}
+
+/* The manager's watchdog, when it set one: pinged from the loop, so a
+ * loop that stops turning stops the pings. */
+static int watchdog_start(struct daemon *d)
+{
+	uint64_t usec = notify_watchdog_usec();
+	if (!d->notify || usec == 0)
+		return 0;
+	d->watchdog_ms = (int64_t) NB_MAX(usec / 2000, 1);
+	d->watchdog = loop_timer_new(d->svc.loop, on_watchdog, d);
+	if (!d->watchdog)
+		return -ENOMEM;
+	loop_timer_arm(d->watchdog, d->watchdog_ms);
+	log_info("notify: watchdog ping every %lld ms", (long long) d->watchdog_ms);
+	return 0;
+}
 
 static void log_diag(const struct conf_diag *d, enum log_level lvl)
 {
@@ -53,7 +99,9 @@ static void log_diag(const struct conf_diag *d, enum log_level lvl)
 
 static void on_stop(struct loop *l, int signo, void *data)
 {
+	struct daemon *d = data;
 	log_info("received %s, stopping", strsignal(signo));
+	tell_manager(d, "STOPPING=1");
 	loop_quit(l, 0);
 }
 
@@ -62,15 +110,13 @@ static void log_restart_key(const char *section, const char *key, void *data)
 	log_warn("reload: [%s] %s changed: needs a restart, not applied", section, key);
 }
 
-static void on_reload(struct loop *l, int signo, void *data)
+static void reload(struct daemon *d)
 {
-	struct daemon *d = data;
 	struct conf_diag diag = {0};
 	struct conf *nc = NULL;
 	size_t done = 0, kept;
 	int r;
 
-	log_info("received SIGHUP, reloading %s", d->conf_path);
 	if (conf_load(d->conf_path, &diag, &nc) < 0) {
 		log_diag(&diag, LOG_LVL_ERR);
 		log_err("reload: %s has %zu problem%s; keeping the running configuration",
@@ -82,6 +128,8 @@ static void on_reload(struct loop *l, int signo, void *data)
 	conf_diag_done(&diag);
 	/* what a running server cannot change keeps its running value, and is named */
 	kept = conf_keep_restart_keys(d->conf, nc, log_restart_key, NULL);
+	/* sockets an unprivileged netbay could not bind any more */
+	kept += daemon_keep_unbindable(d->conf, nc);
 	for (; done < N_MODULES; done++) {
 		const struct nb_module *m = modules[done];
 		if (!m || !d->mod[done] || !m->reload)
@@ -114,6 +162,17 @@ static void on_reload(struct loop *l, int signo, void *data)
 		         kept, kept == 1 ? "" : "s", kept == 1 ? "s" : "");
 	else
 		log_info("reload: configuration applied");
+}
+
+/* RELOADING=1 before, READY=1 after, whatever the outcome: the running
+ * configuration serves in every case. */
+static void on_reload(struct loop *l, int signo, void *data)
+{
+	struct daemon *d = data;
+	log_info("received SIGHUP, reloading %s", d->conf_path);
+	told(d, notify_reloading(d->notify));
+	reload(d);
+	tell_manager(d, "READY=1\nSTATUS=serving");
 }
 
 /* Last hook of every turn: the turn's one commit (store.h: the store owns
@@ -193,6 +252,9 @@ static void stop_modules(struct daemon *d)
 static int run(struct daemon *d)
 {
 	int r;
+	/* whom to become is known before anything is opened */
+	if ((r = daemon_user_resolve(d->conf, &d->privs.user, &d->privs.do_switch)) < 0)
+		return r;
 	if ((r = open_store(d)) < 0)
 		return r;
 	d->svc.loop = loop_new();
@@ -217,6 +279,7 @@ static int run(struct daemon *d)
 	    (r = loop_signal_add(d->svc.loop, SIGHUP, on_reload, d)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
+	daemon_note_socket_dir(&d->privs, d->conf);
 	for (size_t i = 0; i < N_MODULES; i++) {
 		if (!modules[i])
 			continue;
@@ -228,7 +291,11 @@ static int run(struct daemon *d)
 	/* added after the modules' hooks: it runs last in every turn */
 	if ((r = loop_hook_add(d->svc.loop, on_turn_end, d)) < 0)
 		return r;
+	/* every socket is bound: nothing needs root any more */
+	if ((r = daemon_drop_privileges(&d->privs, d->conf)) < 0 || (r = watchdog_start(d)) < 0)
+		return r;
 	log_info("netbay %s ready", NETBAY_VERSION);
+	tell_manager(d, "READY=1\nSTATUS=serving");
 	return loop_run(d->svc.loop);
 }
 
@@ -248,8 +315,14 @@ int daemon_run(const char *conf_path)
 	conf_diag_done(&diag);
 	log_set_level((enum log_level) d.conf->server.log_level);
 	d.rl_store = (struct log_ratelimit) LOG_RATELIMIT_INIT(5, 20);
+	d.rl_notify = (struct log_ratelimit) LOG_RATELIMIT_INIT(1, 3);
+	int r = notify_new(&d.notify);
+	if (r < 0)
+		log_warn("notify: $NOTIFY_SOCKET is not usable (%s); not telling the service "
+		         "manager",
+		         strerror(-r));
 
-	int r = run(&d);
+	r = run(&d);
 	stop_modules(&d);
 	journal_persist(d.svc.journal, NULL, NULL, NULL); /* the store goes first */
 	if (d.svc.store)
@@ -261,7 +334,9 @@ int daemon_run(const char *conf_path)
 	lan_free(d.svc.lan);
 	journal_free(d.svc.journal);
 	hosts_free(d.svc.hosts);
+	loop_timer_free(d.watchdog);
 	loop_free(d.svc.loop);
+	notify_free(d.notify);
 	conf_free(d.conf);
 	if (r < 0)
 		log_err("netbay stopped on error: %s", strerror(-r));

@@ -384,6 +384,8 @@ static void on_discover(struct dhcp_ctx *x)
 	reply_lease(x, DHCP_OFFER, l->addr, lease_sec(x), false);
 	ip4_fmt(l->addr, a);
 	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_OFFER, .ip = l->addr);
+	log_ctx_set_ip(l->addr);
+	log_ctx_set_event("dhcp.offer");
 	log_debug("dhcp: %s: OFFER %s", x->mac, a);
 }
 
@@ -453,6 +455,10 @@ static void bind_lease(struct dhcp_ctx *x, struct dhcp_lease *l)
 	ip4_fmt(l->addr, a);
 	DHCP_JOURNAL(x, .kind = JOURNAL_DHCP_ACK, .ip = l->addr, .seconds = lease_sec(x),
 	             .host = host);
+	log_ctx_set_ip(l->addr);
+	log_ctx_set_event("dhcp.ack");
+	if (host[0])
+		log_ctx_set_device(host);
 	log_rl(&s->rl_lease, LOG_LVL_INFO, "dhcp: %s: ACK %s%s%s%s", x->mac, a, host[0] ? " (" : "",
 	       host, host[0] ? ")" : "");
 }

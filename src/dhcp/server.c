@@ -274,6 +274,15 @@ static void identify_client(struct dhcp_ctx *x)
 	}
 }
 
+/* The EVENT= of a packet's log lines (the journal's names for them). */
+static const char *event_of(uint8_t type)
+{
+	static const char *const names[] = {"dhcp.other",   "dhcp.discover", "dhcp.offer",
+	                                    "dhcp.request", "dhcp.decline",  "dhcp.ack",
+	                                    "dhcp.nak",     "dhcp.release",  "dhcp.inform"};
+	return type < NB_ARRAY_SIZE(names) ? names[type] : names[0];
+}
+
 /* The order matters: nothing is recorded about a client (no device, no
  * lease) before its packet passed the served-interface filter, the relay
  * check and, in proto.c, the subnet check and the starvation guard. */
@@ -295,6 +304,8 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 	}
 	x.ifname = lan_ifname(s->svc->lan, pkt->ifindex);
 	identify_client(&x);
+	/* every line logged for this packet carries the client (core/log.h) */
+	LOG_CTX(lc, &x.client.mac, m->ciaddr, event_of(m->type));
 	const char *why = m->giaddr ? dhcp_relay_untrusted(s, pkt, m->giaddr, &x.guard_src) : NULL;
 	if (why) {
 		log_rl(&s->rl_relay, LOG_LVL_WARN,
@@ -305,6 +316,8 @@ static void handle_pkt(struct dhcp_server *s, const struct net_pkt *pkt, bool px
 	}
 	/* a read-only lookup: the journal follows registered devices (probe.c too) */
 	dhcp_proto_lookup(&x);
+	if (x.reg.dev && x.reg.dev->name[0])
+		log_ctx_set_device(x.reg.dev->name);
 	enum dhcp_if_mode mode = dhcp_if_mode(&x); /* per interface in auto mode (probe.c) */
 	if (mode == DHCP_IF_SILENT)
 		return;

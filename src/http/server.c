@@ -536,6 +536,7 @@ static enum MHD_Result respond(struct listener *l, struct MHD_Connection *conn, 
 		return MHD_YES; /* the rest of a refused body: drained */
 	cr->answered = true;
 	peer_name(l, conn, client, sizeof client, &rq.client_ip);
+	LOG_CTX(lc, NULL, rq.client_ip, cr->api ? "http.api" : "http.boot"); /* core/log.h */
 	http_reply_init(&rp);
 	if (cr->api) {
 		rq.if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

@@ -313,6 +313,7 @@ static void on_datagram(struct tftp_server *s, struct listener *l, const struct 
 
 	if (p->len > LISTEN_BUFSIZE)
 		return;
+	LOG_CTX(lc, NULL, p->src_addr, "tftp.request"); /* the client, on every line (core/log.h) */
 	struct xfer *x = xfer_find(s, p->src_addr, p->src_port);
 	if (x && x->lst == l) { /* single-port: a packet of a running transfer */
 		tftp_xfer_on_packet(x, p->data, p->len);

@@ -507,6 +507,7 @@ void tftp_xfer_on_packet(struct xfer *x, const uint8_t *buf, size_t len)
 {
 	struct tftp_msg m;
 	char why[TFTP_ERRMSG_MAX * 4 + 64], msg[PNAME_MAX];
+	LOG_CTX(lc, NULL, x->peer, "tftp.transfer"); /* the client, on every line (core/log.h) */
 	if (tftp_msg_parse(buf, len, &m) < 0)
 		return;
 	switch (m.op) {
@@ -551,6 +552,7 @@ static void xfer_on_timer(struct loop_timer *t, void *data)
 	struct xfer *x = data;
 	struct tftp_server *s = x->srv;
 	char w[40];
+	LOG_CTX(lc, NULL, x->peer, "tftp.transfer");
 	/* until the client has answered once, its address is only claimed: a
 	 * spoofed request draws its first packet and few repeats */
 	unsigned retries =

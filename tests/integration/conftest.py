@@ -140,6 +140,15 @@ class Netbay:
                               flags=re.M)
             else:
                 text += f"\n[api]\nsocket = {self.sock}\n"
+        # tests keep their files in root's 0700 tmp dirs, which the default
+        # [server] user = netbay could not read after the switch: they run as
+        # root unless they say otherwise (test_service.py does)
+        if not re.search(r"^user\s*=", text, re.M):
+            if re.search(r"^\[server\]\s*$", text, re.M):
+                text = re.sub(r"^\[server\]\s*$", "[server]\nuser = root", text, count=1,
+                              flags=re.M)
+            else:
+                text = "[server]\nuser = root\n" + text
         self.conf_path.write_text(text)
 
     def start(self, wait=True, extra=()):

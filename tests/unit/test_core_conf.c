@@ -242,7 +242,7 @@ static void test_restart_keys_kept_on_reload(void **state)
 /* Every key of the table set to a value other than its default, in one file. */
 static const char every_key[] =
         "[server]\nname = bay7\ndata-dir = /tmp/nb-data\ninterfaces = eth0, eth1\n"
-        "log-level = debug\n"
+        "log-level = debug\nuser = nb-svc\n"
         "[dhcp]\nmode = proxy\nprobe-interval = 90s\nprobe-wait = 3s\nauthoritative = no\n"
         "offer-hold = 45s\ndecline-hold = 2h\n"
         "decline-rate = 7\nnew-client-rate = 11\nnew-client-burst = 13\nnew-client-share = 17\n"
@@ -334,6 +334,7 @@ static void test_every_key_loads(void **state)
 	assert_string_equal(c->server.interfaces[0], "eth0");
 	assert_string_equal(c->server.interfaces[1], "eth1");
 	assert_int_equal(c->server.log_level, LOG_LVL_DEBUG);
+	assert_string_equal(c->server.user, "nb-svc");
 
 	assert_int_equal(c->dhcp.mode, DHCP_MODE_PROXY);
 	assert_int_equal(c->dhcp.probe_interval_sec, 90);
