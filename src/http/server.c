@@ -186,7 +186,7 @@ static bool token_equal(const char *given, size_t given_len, const char *token)
 	return diff == 0;
 }
 
-/* The bearer token of the request, as sent ("" and len 0 when none). */
+/* The bearer token of the request as sent, *ret_len its length; NULL (and 0) when none. */
 static const char *bearer(struct MHD_Connection *conn, size_t *ret_len)
 {
 	const char *h =
