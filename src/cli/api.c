@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "cli/cli.h"
 #include "core/util.h"
 #include "httpc/httpc.h"
+#include "httpc/tls.h"
 
 /* ---- targets */
 
@@ -21,18 +23,33 @@ void cli_api_target_init(struct cli_api_target *t)
 {
 	memset(t, 0, sizeof *t);
 	snprintf(t->socket, sizeof t->socket, "%s", CLI_DEFAULT_SOCKET);
-	t->port = 80;
+	t->port = 443;
+	t->tls = true;
 	t->timeout_ms = CLI_API_TIMEOUT_MS;
 	const char *tok = getenv("NETBAY_TOKEN");
 	if (tok)
 		snprintf(t->token, sizeof t->token, "%s", tok);
+	const char *fp = getenv("NETBAY_FINGERPRINT");
+	t->have_pin = fp && tls_fingerprint_parse(fp, t->pin) == 0;
 }
 
 static int set_server(struct cli_api_target *t, const char *arg, char *err, size_t errlen)
 {
 	char host[CLI_API_HOST_MAX];
 	const char *port = NULL;
-	uint64_t p = 80;
+	bool tls = true;
+
+	if (strncasecmp(arg, "https://", 8) == 0) {
+		arg += 8;
+	} else if (strncasecmp(arg, "http://", 7) == 0) {
+		arg += 7;
+		tls = false;
+	}
+	uint64_t p = tls ? 443 : 80;
+	if (arg[0] && arg[strlen(arg) - 1] == '/') {
+		snprintf(err, errlen, "--server '%s': give HOST[:PORT] without a path", arg);
+		return -EINVAL;
+	}
 
 	if (arg[0] == '[') { /* [v6]:port */
 		const char *close = strchr(arg, ']');
@@ -62,6 +79,8 @@ static int set_server(struct cli_api_target *t, const char *arg, char *err, size
 	}
 	snprintf(t->host, sizeof t->host, "%s", host);
 	t->port = (uint16_t) p;
+	t->port_given = port != NULL;
+	t->tls = tls;
 	return 0;
 }
 
@@ -105,6 +124,26 @@ int cli_api_target_option(struct cli_api_target *t, int opt, const char *arg, ch
 		int r = read_token_file(t, arg, err, errlen);
 		return r < 0 ? r : 1;
 	}
+	case CLI_API_OPT_FINGERPRINT:
+		if (tls_fingerprint_parse(arg, t->pin) < 0) {
+			snprintf(err, errlen,
+			         "--fingerprint '%.120s' is not a SHA-256 fingerprint (32 hex "
+			         "pairs, "
+			         "AB:CD:...)",
+			         arg);
+			return -EINVAL;
+		}
+		t->have_pin = true;
+		return 1;
+	case CLI_API_OPT_CACERT:
+		if (nb_strlcpy(t->ca_file, arg, sizeof t->ca_file) < 0 || !arg[0]) {
+			snprintf(err, errlen, "--cacert: not a file name");
+			return -EINVAL;
+		}
+		return 1;
+	case CLI_API_OPT_PLAIN_TOKEN:
+		t->plain_token = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -121,12 +160,13 @@ bool cli_api_target_take(struct cli_api_target *t, int opt, const char *arg)
 
 const char *cli_api_target_describe(const struct cli_api_target *t, char *buf, size_t n)
 {
+	const char *scheme = t->tls ? "https" : "http";
 	if (!t->host[0])
 		snprintf(buf, n, "%s", t->socket);
 	else if (strchr(t->host, ':'))
-		snprintf(buf, n, "[%s]:%u", t->host, t->port);
+		snprintf(buf, n, "%s://[%s]:%u", scheme, t->host, t->port);
 	else
-		snprintf(buf, n, "%s:%u", t->host, t->port);
+		snprintf(buf, n, "%s://%s:%u", scheme, t->host, t->port);
 	return buf;
 }
 
@@ -248,7 +288,7 @@ static bool path_ok(const char *path)
 
 static void reach_error(const struct cli_api_target *t, int r, char *err, size_t errlen)
 {
-	char where[CLI_API_HOST_MAX + 16];
+	char where[CLI_API_HOST_MAX + 24];
 	cli_api_target_describe(t, where, sizeof where);
 	switch (r) {
 	case -ENOENT:
@@ -285,69 +325,141 @@ static void reach_error(const struct cli_api_target *t, int r, char *err, size_t
 	}
 }
 
-int cli_api_request(const struct cli_api_target *t, const char *method, const char *path,
-                    json_t *body, json_t **ret_json, int *ret_status, char *err, size_t errlen)
+/* Whether the target's TCP settings make sense together; the reason in err. */
+static int target_check(const struct cli_api_target *t, char *err, size_t errlen)
 {
-	NB_CLEANUP(freep) char *text = NULL, *req = NULL;
-	char auth[CLI_API_TOKEN_MAX + 32] = "", clen[80] = "", where[CLI_API_HOST_MAX + 16];
-	struct httpc_response resp;
-	int64_t deadline = nb_now_ms() + (t->timeout_ms > 0 ? t->timeout_ms : CLI_API_TIMEOUT_MS);
+	char where[CLI_API_HOST_MAX + 24];
+	cli_api_target_describe(t, where, sizeof where);
+	if (!t->tls && (t->have_pin || t->ca_file[0]))
+		return nb_errf(err, errlen, -EINVAL,
+		               "--fingerprint and --cacert are for https://, not %s", where);
+	if (!t->tls && t->token[0] && !t->plain_token)
+		return nb_errf(err, errlen, -EPERM,
+		               "not sending the API token to %s: it would cross the network in "
+		               "clear; use https:// (the server's [api] listen) or "
+		               "--allow-plain-token",
+		               where);
+	for (const char *p = t->token; *p; p++)
+		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
+			return nb_errf(err, errlen, -EINVAL,
+			               "the token holds spaces or control characters");
+	return 0;
+}
+
+/* The request's bytes; *ret malloc'd. Returns the length or -errno. */
+static int build_request(const struct cli_api_target *t, const char *method, const char *path,
+                         json_t *body, char **ret, char *err, size_t errlen)
+{
+	NB_CLEANUP(freep) char *text = NULL;
+	char auth[CLI_API_TOKEN_MAX + 32] = "", clen[80] = "", host[CLI_API_HOST_MAX + 8];
 	bool tcp = t->host[0] != 0;
 
 	if (!path_ok(path) || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method) ||
-	    !method[0]) {
-		snprintf(err, errlen, "bad request line: %s %s", method, path);
-		return -EINVAL;
-	}
-	for (const char *p = tcp ? t->token : ""; *p; p++)
-		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f) {
-			snprintf(err, errlen, "the token holds spaces or control characters");
-			return -EINVAL;
-		}
-	if (body && !(text = json_dumps(body, JSON_COMPACT))) {
-		snprintf(err, errlen, "cannot encode the request body");
-		return -EINVAL;
-	}
+	    !method[0])
+		return nb_errf(err, errlen, -EINVAL, "bad request line: %s %s", method, path);
+	if (body && !(text = json_dumps(body, JSON_COMPACT)))
+		return nb_errf(err, errlen, -EINVAL, "cannot encode the request body");
 	if (tcp && t->token[0])
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", t->token);
 	if (text)
 		snprintf(clen, sizeof clen,
 		         "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(text));
-	cli_api_target_describe(t, where, sizeof where);
-	int n = asprintf(&req,
+	if (!tcp)
+		snprintf(host, sizeof host, "localhost");
+	else if (strchr(t->host, ':'))
+		snprintf(host, sizeof host, "[%s]:%u", t->host, t->port);
+	else
+		snprintf(host, sizeof host, "%s:%u", t->host, t->port);
+	int n = asprintf(ret,
 	                 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: netbay/" NETBAY_VERSION
 	                 "\r\nAccept: application/json\r\nConnection: close\r\n%s%s\r\n%s",
-	                 method, path, tcp ? where : "localhost", auth, clen, text ? text : "");
-	if (n < 0) {
-		req = NULL;
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	                 method, path, host, auth, clen, text ? text : "");
+	if (n < 0)
+		return nb_errf(err, errlen, -ENOMEM, "out of memory");
+	return n;
+}
 
+/* Over HTTPS: the certificate checked, then the request; the answer in resp. */
+static int exchange_tls(const struct cli_api_target *t, int fd, const char *req, size_t n,
+                        bool head, int64_t deadline, struct httpc_response *resp, char *err,
+                        size_t errlen)
+{
+	struct httpc_tls_opts o = {.server_name = t->host,
+	                           .pin = t->have_pin ? t->pin : NULL,
+	                           .verify = true,
+	                           .ca_file = t->ca_file[0] ? t->ca_file : NULL};
+	struct httpc_tls *s = NULL;
+	char why[600], where[CLI_API_HOST_MAX + 24];
+	int r = httpc_tls_open(fd, &o, deadline, &s, why, sizeof why);
+	if (r < 0) {
+		cli_api_target_describe(t, where, sizeof where);
+		snprintf(err, errlen, "cannot talk to netbay at %s: %s%s", where, why,
+		         r == -EKEYREJECTED && !t->have_pin && !t->ca_file[0]
+		                 ? "; pin it with --fingerprint SHA256 (netbay logs it at start, "
+		                   "GET /api/v1/health shows it) or give --cacert FILE"
+		                 : "");
+		return r;
+	}
+	r = httpc_tls_send(s, req, n, deadline);
+	if (r == 0)
+		r = httpc_receive_from(httpc_tls_read, s, head, CLI_API_RESPONSE_MAX,
+		                       HTTPC_HEADER_MAX + 2 * (size_t) CLI_API_RESPONSE_MAX,
+		                       deadline, resp);
+	httpc_tls_close(s);
+	if (r < 0)
+		reach_error(t, r, err, errlen);
+	return r;
+}
+
+/* Connects, sends req and reads the answer into resp. */
+static int exchange(const struct cli_api_target *t, const char *req, size_t n, bool head,
+                    int64_t deadline, struct httpc_response *resp, char *err, size_t errlen)
+{
+	bool tcp = t->host[0] != 0;
 	int fd = tcp ? connect_tcp(t, deadline) : connect_unix(t, deadline);
 	if (fd < 0) {
 		reach_error(t, fd, err, errlen);
 		return fd;
 	}
-	int r = send_all(fd, req, (size_t) n, deadline);
+	NB_CLEANUP(closep) int cfd = fd;
+	if (tcp && t->tls)
+		return exchange_tls(t, cfd, req, n, head, deadline, resp, err, errlen);
+	int r = send_all(cfd, req, n, deadline);
 	if (r == 0)
-		r = httpc_receive(fd, strcmp(method, "HEAD") == 0, CLI_API_RESPONSE_MAX,
+		r = httpc_receive(cfd, head, CLI_API_RESPONSE_MAX,
 		                  HTTPC_HEADER_MAX + 2 * (size_t) CLI_API_RESPONSE_MAX, deadline,
-		                  &resp);
-	close(fd);
-	if (r < 0) {
+		                  resp);
+	if (r < 0)
 		reach_error(t, r, err, errlen);
+	return r;
+}
+
+int cli_api_request(const struct cli_api_target *t, const char *method, const char *path,
+                    json_t *body, json_t **ret_json, int *ret_status, char *err, size_t errlen)
+{
+	NB_CLEANUP(freep) char *req = NULL;
+	char where[CLI_API_HOST_MAX + 24];
+	struct httpc_response resp;
+	int64_t deadline = nb_now_ms() + (t->timeout_ms > 0 ? t->timeout_ms : CLI_API_TIMEOUT_MS);
+	int r;
+
+	if (t->host[0] && (r = target_check(t, err, errlen)) < 0)
 		return r;
-	}
+	int n = build_request(t, method, path, body, &req, err, errlen);
+	if (n < 0)
+		return n;
+	r = exchange(t, req, (size_t) n, strcmp(method, "HEAD") == 0, deadline, &resp, err, errlen);
+	if (r < 0)
+		return r;
 	json_t *j = NULL;
 	if (resp.body_len) {
 		json_error_t je;
 		j = json_loadb(resp.body, resp.body_len, 0, &je);
 		if (!j) {
+			cli_api_target_describe(t, where, sizeof where);
 			snprintf(err, errlen,
 			         "the answer from %s (HTTP %d) is not JSON: is it netbay, or "
-			         "something "
-			         "in between?",
+			         "something in between?",
 			         where, resp.status);
 			httpc_response_done(&resp);
 			return -EBADMSG;

@@ -1,11 +1,21 @@
 /* The CLI's client for the running server's REST API (docs/api.md):
  * HTTP/1.1 over the Unix socket (no token: the socket's permissions are
- * the authentication) or over TCP with a bearer token.
+ * the authentication) or over TCP with a bearer token, HTTPS by default.
  *
  * Every subcommand that talks to the server takes the same options:
  *   --socket PATH        the API socket (default CLI_DEFAULT_SOCKET)
- *   --server HOST[:PORT] use TCP instead (port 80 by default)
+ *   --server [https://|http://]HOST[:PORT]
+ *                        use TCP instead: HTTPS (port 443 by default)
+ *                        unless http:// is given (port 80)
  *   --token-file FILE    the bearer token for TCP (else $NETBAY_TOKEN)
+ *   --fingerprint SHA256 HTTPS: the server's certificate must have this
+ *                        SHA-256 fingerprint (else $NETBAY_FINGERPRINT)
+ *   --cacert FILE        HTTPS: the certificate must be signed by one in
+ *                        FILE (the server's own self-signed one will do)
+ *                        and name HOST; without either of those two, the
+ *                        system's trust store is used
+ *   --allow-plain-token  http://: send the token anyway (in clear)
+ * The certificate is checked before the request (and its token) is sent.
  * Add CLI_API_TARGET_LONG_OPTIONS to the subcommand's getopt_long table and
  * pass every option it returns to cli_api_target_take(). */
 #pragma once
@@ -16,19 +26,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tls.h"
+
 #define CLI_API_TIMEOUT_MS      10000
 #define CLI_API_RESPONSE_MAX    (16 * 1024 * 1024) /* body, after de-chunking */
 #define CLI_API_TOKEN_MAX       129
 #define CLI_API_HOST_MAX        256
 #define CLI_API_SOCKET_PATH_MAX 108
+#define CLI_API_PATH_MAX        4096
+#define CLI_API_ERR_MAX         512 /* a reason cli_api_request() gives */
 
-enum { CLI_API_OPT_SOCKET = 0x1000, CLI_API_OPT_SERVER, CLI_API_OPT_TOKEN_FILE };
+enum {
+	CLI_API_OPT_SOCKET = 0x1000,
+	CLI_API_OPT_SERVER,
+	CLI_API_OPT_TOKEN_FILE,
+	CLI_API_OPT_FINGERPRINT,
+	CLI_API_OPT_CACERT,
+	CLI_API_OPT_PLAIN_TOKEN,
+};
 
 /* clang-format off */
-#define CLI_API_TARGET_LONG_OPTIONS                                     \
-	{"socket", required_argument, NULL, CLI_API_OPT_SOCKET},        \
-	{"server", required_argument, NULL, CLI_API_OPT_SERVER},        \
-	{"token-file", required_argument, NULL, CLI_API_OPT_TOKEN_FILE}
+#define CLI_API_TARGET_LONG_OPTIONS                                             \
+	{"socket", required_argument, NULL, CLI_API_OPT_SOCKET},                \
+	{"server", required_argument, NULL, CLI_API_OPT_SERVER},                \
+	{"token-file", required_argument, NULL, CLI_API_OPT_TOKEN_FILE},        \
+	{"fingerprint", required_argument, NULL, CLI_API_OPT_FINGERPRINT},      \
+	{"cacert", required_argument, NULL, CLI_API_OPT_CACERT},                \
+	{"allow-plain-token", no_argument, NULL, CLI_API_OPT_PLAIN_TOKEN}
+
+/* For a subcommand's usage text. */
+#define CLI_API_TARGET_USAGE                                                                   \
+	"API options: --socket PATH (default " CLI_DEFAULT_SOCKET "),\n"                        \
+	"             --server [https://|http://]HOST[:PORT] (TCP; HTTPS, port 443, by default),\n" \
+	"             --token-file FILE (TCP; else $NETBAY_TOKEN),\n"                           \
+	"             --fingerprint SHA256 or --cacert FILE (how to trust the HTTPS server),\n"  \
+	"             --allow-plain-token (send the token over http:// anyway)\n"
 /* clang-format on */
 
 /* Where the API is and how to prove who we are. */
@@ -36,11 +68,18 @@ struct cli_api_target {
 	char socket[CLI_API_SOCKET_PATH_MAX]; /* used when host is empty */
 	char host[CLI_API_HOST_MAX];          /* TCP: name or address; "": the socket */
 	uint16_t port;                        /* TCP port */
-	char token[CLI_API_TOKEN_MAX];        /* sent over TCP only; "": none */
-	int timeout_ms;                       /* for the whole request */
+	bool tls;                             /* TCP: HTTPS */
+	bool port_given;                      /* TCP: the port was in --server */
+	bool have_pin;                        /* HTTPS: pin is the certificate's fingerprint */
+	uint8_t pin[TLS_FP_LEN];
+	char ca_file[CLI_API_PATH_MAX]; /* HTTPS: trust this; "": the pin, or the system's */
+	bool plain_token;               /* http://: the token may go in clear */
+	char token[CLI_API_TOKEN_MAX];  /* sent over TCP only; "": none */
+	int timeout_ms;                 /* for the whole request */
 };
 
-/* The defaults: the socket CLI_DEFAULT_SOCKET, the token from $NETBAY_TOKEN. */
+/* The defaults: the socket CLI_DEFAULT_SOCKET, the token from $NETBAY_TOKEN,
+ * the pin from $NETBAY_FINGERPRINT (ignored when it is not a fingerprint). */
 void cli_api_target_init(struct cli_api_target *t);
 
 /* Applies one of the CLI_API_TARGET_LONG_OPTIONS (opt as getopt_long returned
@@ -53,7 +92,7 @@ int cli_api_target_option(struct cli_api_target *t, int opt, const char *arg, ch
  * reported on stderr. False when opt was not applied (the caller exits 2). */
 bool cli_api_target_take(struct cli_api_target *t, int opt, const char *arg);
 
-/* "the socket /run/netbay/api.sock" or "netbay.lan:8080", for messages. */
+/* "/run/netbay/api.sock", "https://netbay.lan:8443" or "http://netbay.lan:80", for messages. */
 const char *cli_api_target_describe(const struct cli_api_target *t, char *buf, size_t n);
 
 /* Sends one request and reads the whole answer (blocking, at most

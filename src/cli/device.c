@@ -48,9 +48,7 @@ static void usage(FILE *f)
 	      "  import   add or update devices from CSV lines mac,name,uuid,group; every\n"
 	      "           line is checked first and nothing is imported if one is bad\n"
 	      "  export   write every device in the import format (stdout without FILE)\n"
-	      "\n"
-	      "API options: --socket PATH (default " CLI_DEFAULT_SOCKET "), --server HOST[:PORT],\n"
-	      "             --token-file FILE (TCP; else $NETBAY_TOKEN)\n",
+	      "\n" CLI_API_TARGET_USAGE,
 	      f);
 }
 
@@ -61,7 +59,7 @@ static void usage(FILE *f)
 static int call(const struct cli_api_target *t, const char *method, const char *path, json_t *body,
                 json_t **ret, bool quiet)
 {
-	char err[256];
+	char err[CLI_API_ERR_MAX];
 	int status = 0;
 	*ret = NULL;
 	if (cli_api_request(t, method, path, body, ret, &status, err, sizeof err) < 0) {

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "core/tls.h"
 #include "doctor/doctor.h"
 
 extern char **environ;
@@ -27,7 +28,9 @@ static void usage(FILE *f)
 	      "  --timeout SEC          how long each probe waits (default 3)\n"
 	      "  --dhcp-wait SEC        how long DHCP offers are collected (default 3)\n"
 	      "  --http-port PORT       the server's HTTP port (default 80)\n"
-	      "  --api-port PORT        the server's [api] listen port, when it has one\n"
+	      "  --api-port PORT        the server's [api] listen port (HTTPS), when it has one\n"
+	      "                         (default: the port its health answer names)\n"
+	      "  --fingerprint SHA256   the HTTPS certificate must have this fingerprint\n"
 	      "  --srv NAME             an SRV record to resolve (repeatable), e.g. _vlmcs._tcp\n"
 	      "  --clock-threshold SEC  a clock offset above this warns (default 60);\n"
 	      "                         above five times this it fails\n"
@@ -56,6 +59,7 @@ enum {
 	OPT_CLOCK,
 	OPT_ARCH,
 	OPT_RESOLV,
+	OPT_FINGERPRINT,
 };
 
 static int seconds_ms(const char *opt, const char *arg, int *ret)
@@ -141,6 +145,17 @@ static int take_option(int c, char *arg, struct doctor_opts *o, uint32_t *mask, 
 	case OPT_RESOLV:
 		o->resolv_conf = arg;
 		return 0;
+	case OPT_FINGERPRINT:
+		if (tls_fingerprint_parse(arg, o->pin) < 0) {
+			fprintf(stderr,
+			        "netbay doctor: --fingerprint '%.120s' is not a SHA-256 "
+			        "fingerprint "
+			        "(32 hex pairs, AB:CD:...)\n",
+			        arg);
+			return -EINVAL;
+		}
+		o->have_pin = true;
+		return 0;
 	default:
 		usage(stderr);
 		return -EINVAL;
@@ -185,6 +200,7 @@ int cli_doctor(int argc, char **argv)
 	        {"clock-threshold", required_argument, NULL, OPT_CLOCK},
 	        {"arch", required_argument, NULL, OPT_ARCH},
 	        {"resolv-conf", required_argument, NULL, OPT_RESOLV},
+	        {"fingerprint", required_argument, NULL, OPT_FINGERPRINT},
 	        {"help", no_argument, NULL, 'h'},
 	        {0},
 	};

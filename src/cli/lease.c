@@ -26,9 +26,7 @@ static void usage(FILE *f)
 	      "           from another server): every line is checked first and nothing is\n"
 	      "           imported if one is bad; through the running server's API (the socket\n"
 	      "           of [api] socket in the config) while it runs, else into the database\n"
-	      "\n"
-	      "API options: --socket PATH (default " CLI_DEFAULT_SOCKET "), --server HOST[:PORT],\n"
-	      "             --token-file FILE (TCP; else $NETBAY_TOKEN)\n",
+	      "\n" CLI_API_TARGET_USAGE,
 	      f);
 }
 
@@ -36,7 +34,7 @@ static void usage(FILE *f)
  * or -1 when there was no answer (reported). */
 static int call(const struct cli_api_target *t, const char *method, const char *path, json_t **ret)
 {
-	char err[256];
+	char err[CLI_API_ERR_MAX];
 	int status = 0;
 	*ret = NULL;
 	if (cli_api_request(t, method, path, NULL, ret, &status, err, sizeof err) < 0) {

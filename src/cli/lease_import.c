@@ -208,7 +208,7 @@ static void say_bad_rows(const struct rows *rs, json_t *answer)
 static int import_online(const struct cli_api_target *t, int pid, const char *db,
                          const struct rows *rs, bool dry_run)
 {
-	char err[256], where[160];
+	char err[CLI_API_ERR_MAX], where[160];
 	int status = 0;
 	json_t *body = rows_json(rs, dry_run), *answer = NULL;
 	if (!body) {

@@ -26,9 +26,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "  --json   print the server's answer as JSON\n"
 	      "  --all    the whole timeline kept, not only the last 40 events\n"
-	      "\n"
-	      "API options: --socket PATH (default " CLI_DEFAULT_SOCKET "), --server HOST[:PORT],\n"
-	      "             --token-file FILE (TCP; else $NETBAY_TOKEN)\n",
+	      "\n" CLI_API_TARGET_USAGE,
 	      f);
 }
 
@@ -178,7 +176,7 @@ static void print_findings(const json_t *findings, const json_t *events)
 
 static int why(const struct cli_api_target *t, const char *key, bool as_json, bool all)
 {
-	char seg[512], path[600], err[256];
+	char seg[512], path[600], err[CLI_API_ERR_MAX];
 	json_t *j = NULL;
 	int status = 0;
 	if (cli_api_escape_segment(key, seg, sizeof seg) < 0) {

@@ -167,7 +167,8 @@ struct conf {
 	} tftp;
 	/* [boot]: loaders per firmware, relative to the boot root ("" = none) */
 	struct boot_loaders boot;
-	/* [http]: boot files and per-device iPXE scripts (and the API, with a token) */
+	/* [http]: boot files and per-device iPXE scripts (and the API: health, and the
+	 * rest with a token when [api] allow-plain-token) */
 	struct {
 		bool enable;
 		uint32_t listen; /* 0: every address */
@@ -183,6 +184,10 @@ struct conf {
 		uint32_t listen_port;       /* 0: no TCP listener of its own */
 		int listen_line;            /* where listen was set, for cross-checks */
 		char token[CONF_TOKEN_MAX]; /* "": the API is not served over TCP */
+		bool tls;                   /* [api] listen speaks HTTPS (core/tls.h) */
+		char tls_cert[CONF_PATH_MAX], tls_key[CONF_PATH_MAX]; /* "": DATA-DIR/tls/ */
+		int tls_cert_line, tls_key_line;
+		bool allow_plain_token; /* the token is accepted over plain HTTP too */
 	} api;
 	/* [dns]: the DNS server (src/dns, docs/dns.md) */
 	struct {

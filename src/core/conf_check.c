@@ -1,12 +1,17 @@
 /* The checks the config loader runs over the whole file once every line is
  * read, where one key alone cannot tell: subnets and their ranges, routers
  * and lease timers; host reservations against the pools and each other; the
- * [api] TCP listener; the default group; and, through conf_check_dns(), the
+ * [api] TCP listener and its TLS certificate; the default group; and, through conf_check_dns(), the
  * [dns] records. Each problem is reported at the line it concerns. */
 #include "core/conf.h"
 #include "core/conf_internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "core/tls.h"
 
 static bool ranges_overlap(uint32_t a1, uint32_t a2, uint32_t b1, uint32_t b2)
 {
@@ -119,17 +124,74 @@ static void check_hosts(struct conf_state *st)
 	}
 }
 
+static void warn(struct conf_state *st, int line, const char *fmt, ...) NB_PRINTF(3, 4);
+static void warn(struct conf_state *st, int line, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	conf_diag_add(st->d, st->file, line, "warning: %s", msg);
+}
+
+/* [api] tls-cert and tls-key: both or neither; readable, a pair, in date. */
+static void check_tls_files(struct conf_state *st)
+{
+	struct conf *c = st->c;
+	NB_CLEANUP(tls_cert_freep) struct tls_cert *cert = NULL;
+	char err[400], t[32];
+	struct stat sb;
+	int64_t now = nb_wall_sec();
+
+	if (!c->api.tls_cert[0] != !c->api.tls_key[0]) {
+		st->line = c->api.tls_cert[0] ? c->api.tls_cert_line : c->api.tls_key_line;
+		diag(st, "%s: needs %s as well", c->api.tls_cert[0] ? "tls-cert" : "tls-key",
+		     c->api.tls_cert[0] ? "tls-key" : "tls-cert");
+		return;
+	}
+	if (!c->api.tls_cert[0])
+		return;
+	st->line = c->api.tls_cert_line;
+	if (tls_cert_load(c->api.tls_cert, NULL, now, &cert, err, sizeof err) < 0) {
+		diag(st, "tls-cert: %s", err);
+		return;
+	}
+	tls_cert_free(steal_ptr(&cert));
+	st->line = c->api.tls_key_line;
+	if (tls_cert_load(c->api.tls_cert, c->api.tls_key, now, &cert, err, sizeof err) < 0) {
+		diag(st, "tls-key: %s", err);
+		return;
+	}
+	if (cert->info.not_after - now < TLS_EXPIRY_WARN_SEC)
+		warn(st, c->api.tls_cert_line, "tls-cert: %s expires on %s, in %lld days",
+		     c->api.tls_cert, tls_time_fmt(cert->info.not_after, t, sizeof t),
+		     (long long) ((cert->info.not_after - now) / 86400));
+	if (cert->info.not_before > now)
+		warn(st, c->api.tls_cert_line,
+		     "tls-cert: %s is not valid before %s (is the clock right?)", c->api.tls_cert,
+		     tls_time_fmt(cert->info.not_before, t, sizeof t));
+	if (stat(c->api.tls_key, &sb) == 0 && (sb.st_mode & S_IROTH))
+		warn(st, c->api.tls_key_line,
+		     "tls-key: %s is readable by every user (mode %04o); chmod o-r %s",
+		     c->api.tls_key, (unsigned) (sb.st_mode & 07777), c->api.tls_key);
+}
+
 static void check_api(struct conf_state *st)
 {
 	struct conf *c = st->c;
 	char a[IP4_STRLEN];
 
+	check_tls_files(st);
 	if (!c->api.listen_port)
 		return;
 	st->line = c->api.listen_line;
 	if (!c->api.token[0])
 		diag(st,
 		     "listen: the API over TCP needs [api] token (a bearer token clients send)");
+	else if (!c->api.tls && !c->api.allow_plain_token)
+		diag(st, "listen: with [api] tls = no the token would cross the network in clear; "
+		         "set allow-plain-token = yes to accept that, or keep tls = yes");
 	if (c->http.enable && c->http.port == c->api.listen_port &&
 	    (c->http.listen == 0 || c->api.listen_addr == 0 ||
 	     c->http.listen == c->api.listen_addr))

@@ -65,6 +65,8 @@ int conf_parse_client_id(void *obj, char *value, int line, char *err, size_t err
 int conf_parse_api_socket(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_api_listen(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_api_token(void *obj, char *value, int line, char *err, size_t errlen);
+int conf_parse_api_tls_cert(void *obj, char *value, int line, char *err, size_t errlen);
+int conf_parse_api_tls_key(void *obj, char *value, int line, char *err, size_t errlen);
 int conf_parse_boot_file(void *field, char *value, int line, char *err, size_t errlen);
 
 /* conf_dns.c */

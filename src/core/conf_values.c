@@ -292,6 +292,35 @@ int conf_parse_api_token(void *obj, char *value, int line, char *err, size_t err
 	return 0;
 }
 
+static int tls_path(char *field, size_t size, const char *value, char *err, size_t errlen)
+{
+	if (*value && *value != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", value);
+		return -EINVAL;
+	}
+	if (nb_strlcpy(field, value, size) < 0) {
+		snprintf(err, errlen, "too long (at most %zu characters)", size - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The files themselves are read and checked with the whole file
+ * (conf_check.c), once both keys are known. */
+int conf_parse_api_tls_cert(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	c->api.tls_cert_line = line;
+	return tls_path(c->api.tls_cert, sizeof c->api.tls_cert, value, err, errlen);
+}
+
+int conf_parse_api_tls_key(void *obj, char *value, int line, char *err, size_t errlen)
+{
+	struct conf *c = obj;
+	c->api.tls_key_line = line;
+	return tls_path(c->api.tls_key, sizeof c->api.tls_key, value, err, errlen);
+}
+
 /* A loader file name: a path inside the boot root (the mapping TFTP and HTTP
  * apply to client requests, so ".." or control bytes are refused here). */
 int conf_parse_boot_file(void *field, char *value, int line, char *err, size_t errlen)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/tls.h"
 #include "core/util.h"
 
 struct httpc_response;
@@ -115,7 +116,9 @@ struct doctor_opts {
 	int timeout_ms;        /* per probe */
 	int dhcp_wait_ms;      /* how long OFFERs are collected */
 	uint16_t http_port;    /* the server's HTTP port (boot files, health) */
-	uint16_t api_port;     /* an [api] listen port; 0: none */
+	uint16_t api_port;     /* an [api] listen port (HTTPS); 0: none */
+	bool have_pin;         /* --fingerprint: the HTTPS certificate must have pin */
+	uint8_t pin[32];       /* SHA-256 (TLS_FP_LEN) */
 	int clock_warn_sec;    /* clock offset above this warns ... */
 	int clock_fail_sec;    /* ... and above this fails */
 	size_t boot_max_bytes; /* the boot file fetch stops after this much */
@@ -158,6 +161,25 @@ struct doctor_health {
 	char dhcp_mode[16]; /* "full", "proxy", "off" ("" when not said) */
 	int64_t time;       /* the JSON "time" (0: none) */
 	int64_t local;      /* the local clock when the answer came */
+	/* "tls": the HTTPS listener the server names (port 0: none said) */
+	uint16_t tls_port;
+	char tls_fingerprint[96]; /* as it gives it, checked to be a fingerprint */
+};
+
+/* What the HTTPS port answered (http.c): the TLS handshake without any
+ * check of the certificate, what the certificate says, and the health
+ * answer over it. */
+struct doctor_tls {
+	uint32_t addr;
+	uint16_t port;
+	int err;        /* 0: a TLS session came up; -errno: why not (why) */
+	char why[256];  /* the handshake's failure */
+	char desc[128]; /* protocol and ciphers */
+	bool have_cert;
+	struct tls_cert_info cert;   /* the server's certificate (the chain's first) */
+	char asked[DOCTOR_NAME_MAX]; /* the name or address the doctor used */
+	bool names_asked;            /* the certificate names it */
+	struct doctor_health health; /* GET /api/v1/health over TLS */
 };
 
 /* The netbay server as the DHCP offers on the interface lead to it: the
@@ -453,6 +475,22 @@ const struct doctor_health *doctor_health_at(struct doctor *d, uint32_t addr);
  * for an address). Returns 0 when netbay answered, else negative. */
 int doctor_http_judge(struct doctor_result *r, const char *url, const char *asked_name,
                       const struct doctor_health *h);
+/* GET path over TLS from addr:port: the session comes up whatever the
+ * certificate is; what it is goes into *t (host: the name or address used,
+ * sent as SNI and checked against the certificate's names). Returns 0 with
+ * *ret (free with httpc_response_done), or -errno (t->err and t->why say
+ * when the TLS part failed). */
+int doctor_https_get(uint32_t addr, uint16_t port, const char *host, const char *path,
+                     int timeout_ms, size_t body_max, struct doctor_tls *t,
+                     struct httpc_response *ret);
+/* The judge of the HTTPS port: no TLS, an expired or not yet valid
+ * certificate, one that does not name t->asked, one whose fingerprint is
+ * not pin (NULL: none given) or not named_fp (netbay's health answer; ""
+ * none) fail, each with the evidence (dates, names, both fingerprints);
+ * expiring within 30 days warns. now: this machine's clock. Returns 0 when
+ * netbay answered over TLS, else negative. */
+int doctor_tls_judge(struct doctor_result *r, const struct doctor_tls *t, const uint8_t *pin,
+                     const char *named_fp, int64_t now);
 
 /* ---- addressing.c */
 

@@ -13,6 +13,7 @@
 #include "core/conf.h"
 #include "core/ctl.h"
 #include "core/services.h"
+#include "core/tls.h"
 #include "core/util.h"
 #include "diag/report.h"
 #include "http/api_internal.h"
@@ -127,11 +128,17 @@ static unsigned get_health(const struct http_api_call *c, json_t **ret, char *er
 	int m = a->conf->dhcp.mode;
 	/* instance and dhcp.mode: what `netbay doctor` tells one server from another
 	 * by, and whether it needs proxyDHCP's port 4011 (docs/api.md) */
-	*ret = json_pack("{s:s, s:s, s:s, s:I, s:I, s:{s:s?}}", "name", a->conf->server.name,
+	/* tls: the HTTPS listener's certificate, to pin (`netbay status`, the doctor) */
+	json_t *tls = a->tls_port ? json_pack("{s:s, s:I, s:i}", "fingerprint", a->tls_fingerprint,
+	                                      "expires", (json_int_t) a->tls_expires, "port",
+	                                      (int) a->tls_port)
+	                          : json_null();
+	*ret = json_pack("{s:s, s:s, s:s, s:I, s:I, s:{s:s?}, s:o?}", "name", a->conf->server.name,
 	                 "version", NETBAY_VERSION, "instance", a->instance, "time",
 	                 (json_int_t) nb_wall_sec(), "uptime",
 	                 (json_int_t) ((nb_now_ms() - a->started_ms) / 1000), "dhcp", "mode",
-	                 m >= 0 && (size_t) m < NB_ARRAY_SIZE(dhcp_modes) ? dhcp_modes[m] : NULL);
+	                 m >= 0 && (size_t) m < NB_ARRAY_SIZE(dhcp_modes) ? dhcp_modes[m] : NULL,
+	                 "tls", tls);
 	return *ret ? 200 : 500;
 }
 
@@ -291,9 +298,23 @@ static bool method_is(const struct api_route *r, const char *method)
 	       (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
 }
 
-static bool auth_refused(enum http_api_auth auth, struct http_reply *rp)
+static bool auth_refused(const struct http_api *a, enum http_api_auth auth, struct http_reply *rp)
 {
 	switch (auth) {
+	case HTTP_API_AUTH_PLAIN:
+		if (a->tls_port)
+			http_api_error(
+			        rp, 403,
+			        "the API token is not accepted over plain HTTP: use HTTPS on "
+			        "port %u ([api] listen), or set [api] allow-plain-token = yes",
+			        a->tls_port);
+		else
+			http_api_error(
+			        rp, 403,
+			        "the API token is not accepted over plain HTTP: serve the API "
+			        "over HTTPS ([api] listen), or set [api] allow-plain-token = "
+			        "yes");
+		return true;
 	case HTTP_API_AUTH_OK:
 		return false;
 	case HTTP_API_AUTH_MISSING:
@@ -351,7 +372,7 @@ void http_api_handle(struct http_api *a, const struct http_req *rq, enum http_ap
 	const struct api_route *route =
 	        route_find(rq->method, rq->path, buf, c.param, allow, sizeof allow);
 
-	if (!(route && route->open) && auth_refused(auth, rp))
+	if (!(route && route->open) && auth_refused(a, auth, rp))
 		return;
 	if (!route && allow[0]) {
 		char m[16];
@@ -420,6 +441,14 @@ struct http_api *http_api_new(const struct nb_services *svc, const struct conf *
 void http_api_reload(struct http_api *a, const struct conf *c)
 {
 	a->conf = c;
+}
+
+void http_api_set_tls(struct http_api *a, const struct tls_cert_info *info, uint16_t port)
+{
+	a->tls_port = info ? port : 0;
+	snprintf(a->tls_fingerprint, sizeof a->tls_fingerprint, "%s",
+	         info ? info->fingerprint : "");
+	a->tls_expires = info ? info->not_after : 0;
 }
 
 void http_api_free(struct http_api *a)

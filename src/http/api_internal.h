@@ -18,6 +18,10 @@ struct http_api {
 	const struct conf *conf;
 	int64_t started_ms;
 	char instance[17]; /* random per start: the health answer's identity */
+	/* the HTTPS listener's certificate (tls_port 0: none) */
+	uint16_t tls_port;
+	char tls_fingerprint[96];
+	int64_t tls_expires;
 };
 
 /* One call of a route: the request, its parsed body and its {params}, in

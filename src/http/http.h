@@ -2,12 +2,15 @@
  *
  * Listeners (each its own MHD daemon in external-epoll mode, its epoll fd
  * watched by the loop, no threads):
- *   [http] listen:port   boot files and /boot/MAC.ipxe (http/boot.h), and the
- *                        API for clients that send [api] token
+ *   [http] listen:port   plain HTTP: boot files and /boot/MAC.ipxe
+ *                        (http/boot.h), and the API for clients that send
+ *                        [api] token only when [api] allow-plain-token
  *   [api] socket         the API, no token: the socket's permissions are
  *                        the authentication
- *   [api] listen         the API alone over TCP, token required
- * /api/v1/health answers everywhere without a token. */
+ *   [api] listen         the API alone over TCP, HTTPS ([api] tls; the
+ *                        certificate from core/tls.h), token required
+ * /api/v1/health answers everywhere without a token, and names the HTTPS
+ * listener's certificate (its fingerprint, to pin). */
 #pragma once
 
 #include "core/services.h"

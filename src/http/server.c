@@ -37,6 +37,7 @@
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/services.h"
+#include "core/tls.h"
 #include "http/api.h"
 #include "http/boot.h"
 #include "http/conn.h"
@@ -60,6 +61,8 @@ struct listener_spec {
 	uint32_t addr;
 	uint16_t port;
 	char path[CONF_SOCKET_MAX];
+	bool tls; /* HTTPS, with the certificate of this fingerprint */
+	uint8_t fp[TLS_FP_LEN];
 };
 
 struct listener {
@@ -77,6 +80,7 @@ struct listener {
 	struct loop_timer *resume;   /* accepting again after running out of fds */
 	struct http_conns conns;
 	struct http_conn *adding; /* the record MHD_add_connection is taking over */
+	struct tls_cert *cert;    /* an HTTPS listener's, kept while MHD runs with it */
 	struct log_ratelimit rl;  /* connection lines: refused, evicted, timed out */
 	uint64_t refused_lan, refused_source, refused_full, evicted, timed_out;
 };
@@ -182,28 +186,51 @@ static bool token_equal(const char *given, size_t given_len, const char *token)
 	return diff == 0;
 }
 
-static enum http_api_auth auth_of(struct listener *l, struct MHD_Connection *conn)
+/* The bearer token of the request as sent, *ret_len its length; NULL (and 0) when none. */
+static const char *bearer(struct MHD_Connection *conn, size_t *ret_len)
 {
-	const char *token = l->srv->conf->api.token;
-	if (l->kind == LISTEN_API_UNIX)
-		return HTTP_API_AUTH_OK;
-	if (!token[0])
-		return HTTP_API_AUTH_CLOSED;
 	const char *h =
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	*ret_len = 0;
 	if (!h)
-		return HTTP_API_AUTH_MISSING;
+		return NULL;
 	while (*h == ' ')
 		h++;
 	if (strncasecmp(h, "Bearer ", 7) != 0)
-		return HTTP_API_AUTH_MISSING;
+		return NULL;
 	h += 7;
 	while (*h == ' ')
 		h++;
 	size_t len = strlen(h);
 	while (len && h[len - 1] == ' ')
 		len--;
-	return token_equal(h, len, token) ? HTTP_API_AUTH_OK : HTTP_API_AUTH_WRONG;
+	*ret_len = len;
+	return h;
+}
+
+static enum http_api_auth auth_of(struct listener *l, struct MHD_Connection *conn,
+                                  const char *client)
+{
+	const struct conf *c = l->srv->conf;
+	size_t len;
+	if (l->kind == LISTEN_API_UNIX)
+		return HTTP_API_AUTH_OK;
+	if (!c->api.token[0])
+		return HTTP_API_AUTH_CLOSED;
+	const char *h = bearer(conn, &len);
+	bool right = h && token_equal(h, len, c->api.token);
+	if (!l->spec.tls && !c->api.allow_plain_token) {
+		/* refused whatever was sent; the right token in clear is worth a word */
+		if (right)
+			log_rl(&l->srv->rl, LOG_LVL_WARN,
+			       "http: %s: sent the API token over plain HTTP (%s port; refused): "
+			       "whoever can see the LAN may have it, change [api] token",
+			       client, kind_names[l->kind]);
+		return HTTP_API_AUTH_PLAIN;
+	}
+	if (!h)
+		return HTTP_API_AUTH_MISSING;
+	return right ? HTTP_API_AUTH_OK : HTTP_API_AUTH_WRONG;
 }
 
 /* ---- connections of the TCP listeners */
@@ -546,7 +573,7 @@ static enum MHD_Result respond(struct listener *l, struct MHD_Connection *conn, 
 			http_api_error(&rp, 413, "the body is over %zu bytes",
 			               http_api_body_max(method, url));
 		else
-			http_api_handle(srv->api, &rq, auth_of(l, conn), &rp);
+			http_api_handle(srv->api, &rq, auth_of(l, conn, client), &rp);
 	} else if (l->kind == LISTEN_HTTP && srv->boot) {
 		local_name(l, conn, server, sizeof server);
 		rq.range =
@@ -772,6 +799,7 @@ static void listener_free(struct listener *l)
 		MHD_stop_daemon(
 		        l->mhd); /* closes the connections (and a listen socket it was given) */
 	http_conns_done(&l->conns);
+	tls_cert_free(l->cert);
 	if (l->listen_fd >= 0)
 		close(l->listen_fd);
 	if (l->kind == LISTEN_API_UNIX && l->sock_ino && stat(l->spec.path, &st) == 0 &&
@@ -800,13 +828,24 @@ static struct MHD_Daemon *start_mhd(struct listener *l, int fd)
 		                        (unsigned) HTTP_IDLE_SEC, MHD_OPTION_NOTIFY_COMPLETED,
 		                        on_completed, l, MHD_OPTION_UNESCAPE_CALLBACK, unescape, l,
 		                        MHD_OPTION_END);
-	return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0,
-	                        NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-	                        l, MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_MHD_TCP_MAX,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_IDLE_SEC,
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-	                        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-	                        MHD_OPTION_UNESCAPE_CALLBACK, unescape, l, MHD_OPTION_END);
+	/* HTTPS: GnuTLS in MHD, the certificate in memory (l->cert outlives the daemon) */
+	struct MHD_OptionItem tls[] = {
+	        {MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert ? l->cert->cert_pem : NULL},
+	        {MHD_OPTION_HTTPS_MEM_KEY, 0, l->cert ? l->cert->key_pem : NULL},
+	        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *) TLS_PRIORITIES},
+	        {MHD_OPTION_END, 0, NULL},
+	};
+	if (!l->cert)
+		tls[0].option = MHD_OPTION_END;
+	return MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+	                                (l->cert ? MHD_USE_TLS : 0),
+	                        0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER,
+	                        on_mhd_log, l, MHD_OPTION_CONNECTION_LIMIT,
+	                        (unsigned) HTTP_MHD_TCP_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+	                        (unsigned) HTTP_IDLE_SEC, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	                        l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+	                        MHD_OPTION_UNESCAPE_CALLBACK, unescape, l, MHD_OPTION_ARRAY, tls,
+	                        MHD_OPTION_END);
 }
 
 /* The loop side of a started listener: MHD's epoll fd and timer, and for
@@ -828,9 +867,55 @@ static int listener_watch(struct listener *l)
 	return loop_io_add(loop, l->listen_fd, EPOLLIN, on_accept, l, &l->accept_io);
 }
 
+/* The certificate an HTTPS listener for c serves: loaded, or made at first
+ * start (core/tls.h); what was made or replaced is logged here. */
+static int api_cert(struct http_server *srv, const struct conf *c, struct tls_cert **ret)
+{
+	char note[400], err[400], t[32];
+	struct tls_cert *cert = NULL;
+	int r = tls_server_cert(c, srv->svc->lan, nb_wall_sec(), &cert, note, sizeof note, err,
+	                        sizeof err);
+	if (r < 0) {
+		log_err("http: API over HTTPS: %s", err);
+		return r;
+	}
+	if (cert->generated && note[0])
+		log_warn("http: made a new self-signed TLS certificate, %s: the old one was not "
+		         "usable (%s); clients that pinned its fingerprint must pin the new one",
+		         cert->cert_path, note);
+	else if (cert->generated)
+		log_info("http: made a self-signed TLS certificate %s (%s, valid until %s)",
+		         cert->cert_path, cert->info.key_type,
+		         tls_time_fmt(cert->info.not_after, t, sizeof t));
+	*ret = cert;
+	return 0;
+}
+
+/* An HTTPS listener's certificate, once it serves it: the fingerprint to pin,
+ * and for the self-signed one the names the server has now but the
+ * certificate does not carry (an address that came since it was made). */
+static void log_cert(struct http_server *srv, const struct conf *c, const struct tls_cert *cert)
+{
+	struct tls_self_names names;
+	char t[32], missing[512];
+	log_info("http: API TLS certificate %s (%s, expires %s), SHA-256 fingerprint %s",
+	         cert->cert_path, cert->info.key_type,
+	         tls_time_fmt(cert->info.not_after, t, sizeof t), cert->info.fingerprint);
+	if (!cert->self)
+		return;
+	tls_server_names(c, srv->svc->lan, &names);
+	tls_self_missing(&cert->info, &names, missing, sizeof missing);
+	if (missing[0])
+		log_warn("http: the self-signed TLS certificate %s does not name %s: clients that "
+		         "check names (curl --cacert) refuse it there, those that pin the "
+		         "fingerprint do not mind; to make a new one (a new fingerprint), remove "
+		         "%s and %s and reload",
+		         cert->cert_path, missing, cert->cert_path, cert->key_path);
+}
+
 static int listener_new(struct http_server *srv, enum listener_kind kind,
                         const struct listener_spec *spec, const struct conf *c,
-                        struct listener **ret)
+                        struct tls_cert **cert, struct listener **ret)
 {
 	char where[CONF_SOCKET_MAX + 8];
 	struct listener *l = calloc(1, sizeof *l);
@@ -859,6 +944,7 @@ static int listener_new(struct http_server *srv, enum listener_kind kind,
 	}
 	if (is_tcp(l))
 		l->listen_fd = fd; /* ours: MHD gets the connections, not the socket */
+	l->cert = steal_ptr(cert);
 	l->mhd = start_mhd(l, fd);
 	if (!l->mhd) {
 		log_err("http: cannot start libmicrohttpd on %s", where);
@@ -875,7 +961,13 @@ static int listener_new(struct http_server *srv, enum listener_kind kind,
 		return r;
 	}
 	listener_arm(l);
-	log_info("http: %s listening on %s", kind_names[kind], where);
+	log_info("http: %s listening on %s%s", kind_names[kind], where, l->cert ? " (HTTPS)" : "");
+	if (l->cert)
+		log_cert(srv, c, l->cert);
+	else if (is_tcp(l) && c->api.token[0] && c->api.allow_plain_token)
+		log_warn("http: [api] allow-plain-token = yes: the %s listener on %s takes the API "
+		         "token over plain HTTP, where anyone who can see the LAN can read it",
+		         kind_names[kind], where);
 	*ret = l;
 	return 0;
 }
@@ -892,7 +984,8 @@ static struct listener_spec spec_of(const struct conf *c, enum listener_kind kin
 	case LISTEN_API_TCP:
 		s = (struct listener_spec){.on = c->api.listen_port != 0,
 		                           .addr = c->api.listen_addr,
-		                           .port = (uint16_t) c->api.listen_port};
+		                           .port = (uint16_t) c->api.listen_port,
+		                           .tls = c->api.tls};
 		break;
 	case LISTEN_API_UNIX:
 		s.on = c->api.socket[0] != 0;
@@ -907,7 +1000,18 @@ static struct listener_spec spec_of(const struct conf *c, enum listener_kind kin
 static bool spec_equal(const struct listener_spec *a, const struct listener_spec *b)
 {
 	return a->on == b->on && a->addr == b->addr && a->port == b->port &&
-	       strcmp(a->path, b->path) == 0;
+	       strcmp(a->path, b->path) == 0 && a->tls == b->tls &&
+	       memcmp(a->fp, b->fp, sizeof a->fp) == 0;
+}
+
+/* What the health answer says of TLS: the HTTPS listener's certificate. */
+static void publish_tls(struct http_server *srv)
+{
+	const struct listener *l = srv->l[LISTEN_API_TCP];
+	if (l && l->cert)
+		http_api_set_tls(srv->api, &l->cert->info, l->spec.port);
+	else
+		http_api_set_tls(srv->api, NULL, 0);
 }
 
 /* Makes the listeners match c: unchanged ones keep running (and their
@@ -915,20 +1019,28 @@ static bool spec_equal(const struct listener_spec *a, const struct listener_spec
 static int apply_listeners(struct http_server *srv, const struct conf *c)
 {
 	for (enum listener_kind k = 0; k < LISTEN_KINDS; k++) {
+		NB_CLEANUP(tls_cert_freep) struct tls_cert *cert = NULL;
 		struct listener_spec want = spec_of(c, k);
 		struct listener *l = srv->l[k];
+		int r;
+		if (want.on && want.tls) {
+			if ((r = api_cert(srv, c, &cert)) < 0)
+				return r;
+			memcpy(want.fp, cert->info.fp, sizeof want.fp);
+		}
 		if (l && spec_equal(&l->spec, &want))
 			listener_limits(l, c);
 		if (l ? spec_equal(&l->spec, &want) : !want.on)
 			continue;
 		listener_free(l);
 		srv->l[k] = NULL;
+		publish_tls(srv);
 		if (!want.on)
 			continue;
-		int r = listener_new(srv, k, &want, c, &srv->l[k]);
-		if (r < 0)
+		if ((r = listener_new(srv, k, &want, c, &cert, &srv->l[k])) < 0)
 			return r;
 	}
+	publish_tls(srv);
 	return 0;
 }
 

@@ -279,8 +279,8 @@ int httpc_wait_fd(int fd, short events, int64_t deadline_ms)
 	}
 }
 
-int httpc_receive(int fd, bool head, size_t body_max, size_t buf_max, int64_t deadline_ms,
-                  struct httpc_response *ret)
+int httpc_receive_from(httpc_read_fn rd, void *ctx, bool head, size_t body_max, size_t buf_max,
+                       int64_t deadline_ms, struct httpc_response *ret)
 {
 	NB_CLEANUP(freep) char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -294,18 +294,35 @@ int httpc_receive(int fd, bool head, size_t body_max, size_t buf_max, int64_t de
 			return -EFBIG;
 		if (nb_grow(&buf, &cap, len + 1, 1) < 0)
 			return -ENOMEM;
-		ssize_t k = recv(fd, buf + len, NB_MIN(cap, buf_max) - len, 0);
-		if (k < 0 && errno == EAGAIN) {
-			r = httpc_wait_fd(fd, POLLIN, deadline_ms);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		if (k < 0 && errno != EINTR)
-			return -errno;
+		ssize_t k = rd(ctx, buf + len, NB_MIN(cap, buf_max) - len, deadline_ms);
+		if (k < 0)
+			return (int) k;
 		if (k == 0)
 			eof = true;
-		if (k > 0)
-			len += (size_t) k;
+		len += (size_t) k;
 	}
+}
+
+/* httpc_read_fn over a plain non-blocking socket. */
+static ssize_t sock_read(void *ctx, void *buf, size_t n, int64_t deadline_ms)
+{
+	int fd = *(int *) ctx;
+	for (;;) {
+		ssize_t k = recv(fd, buf, n, 0);
+		if (k >= 0)
+			return k;
+		if (errno == EAGAIN) {
+			int r = httpc_wait_fd(fd, POLLIN, deadline_ms);
+			if (r < 0)
+				return r;
+		} else if (errno != EINTR) {
+			return -errno;
+		}
+	}
+}
+
+int httpc_receive(int fd, bool head, size_t body_max, size_t buf_max, int64_t deadline_ms,
+                  struct httpc_response *ret)
+{
+	return httpc_receive_from(sock_read, &fd, head, body_max, buf_max, deadline_ms, ret);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define HTTPC_HEADER_MAX (16 * 1024) /* status line and headers */
 
@@ -45,3 +46,11 @@ int httpc_wait_fd(int fd, short events, int64_t deadline_ms);
  * without a complete response, -ETIMEDOUT, -ENOMEM or -errno of recv. */
 int httpc_receive(int fd, bool head, size_t body_max, size_t buf_max, int64_t deadline_ms,
                   struct httpc_response *ret);
+
+/* Reads what has arrived into buf (at most n bytes), waiting until
+ * deadline_ms when nothing has: > 0 bytes, 0 at the end of the stream,
+ * -ETIMEDOUT or another -errno. */
+typedef ssize_t (*httpc_read_fn)(void *ctx, void *buf, size_t n, int64_t deadline_ms);
+/* httpc_receive() over any stream (a TLS session: httpc/tls.h). */
+int httpc_receive_from(httpc_read_fn rd, void *ctx, bool head, size_t body_max, size_t buf_max,
+                       int64_t deadline_ms, struct httpc_response *ret);

@@ -1,7 +1,8 @@
 /* A health answer as the doctor reads it from whatever host an address
  * leads to: the HTTP response parser, then doctor_health_read. Whatever
  * comes back, the result is a set of NUL-terminated strings, "netbay" only
- * for a 200 that names itself, and describable. */
+ * for a 200 that names itself, an HTTPS port only with a fingerprint, and
+ * describable. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	terminated(h.instance, sizeof h.instance);
 	terminated(h.dhcp_mode, sizeof h.dhcp_mode);
 	terminated(h.snippet, sizeof h.snippet);
+	terminated(h.tls_fingerprint, sizeof h.tls_fingerprint);
+	/* an HTTPS port is kept only with a fingerprint that parses */
+	uint8_t fp[TLS_FP_LEN];
+	if (h.tls_port && tls_fingerprint_parse(h.tls_fingerprint, fp) < 0)
+		abort();
 	if (h.addr != 1 || h.port != 80 || (h.netbay && (h.status != 200 || !h.name[0])) ||
 	    (k != 1 && (h.err == 0 || h.netbay)))
 		abort();

@@ -25,6 +25,7 @@ port = 8080
 [api]
 socket = @SOCK@
 token = {TOKEN}
+listen = {SRV}:8443
 [group lab]
 bios = lab.kpxe
 [group kiosk]
@@ -74,31 +75,33 @@ def test_tcp_needs_the_token(pair, netbay):
     nb = netbay(srv, CONF).start()
     st, _, d = api(nb, "POST", "/api/v1/devices", {"macs": [MAC], "name": "pc1"})
     assert st == 201
-    base = f"http://{SRV}:8080/api/v1"
+    base = f"https://{SRV}:8443/api/v1"
+    cert = nb.data / "tls" / "cert.pem"
     for method, path in [("GET", "/devices"), ("GET", "/devices/pc1"), ("GET", "/groups"),
                          ("DELETE", "/devices/pc1"), ("POST", "/devices/pc1/approve"),
                          ("PATCH", "/devices/pc1"), ("POST", "/devices/import")]:
-        st, head, body = req(cli, base + path, method=method)
+        st, head, body = req(cli, base + path, method=method, cacert=cert)
         assert st == 401 and "Bearer" in body["error"], (method, path)
         assert 'WWW-Authenticate: Bearer realm="netbay"' in head
-        st, _, body = req(cli, base + path, method=method, token=TOKEN + "x")
+        st, _, body = req(cli, base + path, method=method, token=TOKEN + "x", cacert=cert)
         assert (st, body) == (401, {"error": "wrong token"}), (method, path)
     # none of that changed anything
     st, _, now = api(nb, "GET", "/api/v1/devices/pc1")
     assert st == 200 and now == d
     # with the token
-    st, head, body = req(cli, base + "/devices/pc1", token=TOKEN)
+    st, head, body = req(cli, base + "/devices/pc1", token=TOKEN, cacert=cert)
     assert st == 200 and body["macs"] == [MAC] and 'ETag: "1"' in head
-    st, _, body = req(cli, base + "/devices/pc1/approve", method="POST", token=TOKEN)
+    st, _, body = req(cli, base + "/devices/pc1/approve", method="POST", token=TOKEN,
+                      cacert=cert)
     assert st == 200 and body["state"] == "approved"
     # the CLI over TCP with a token file
     tok = nb.dir / "token"
     tok.write_text(TOKEN + "\n")
-    r = cli.run(NETBAY, "device", "list", "--json", "--server", f"{SRV}:8080",
-                "--token-file", tok)
+    r = cli.run(NETBAY, "device", "list", "--json", "--server", f"{SRV}:8443",
+                "--token-file", tok, "--cacert", cert)
     assert [d["name"] for d in json.loads(r.stdout)] == ["pc1"]
-    r = cli.run(NETBAY, "device", "list", "--server", f"{SRV}:8080", check=False,
-                env={"PATH": "/usr/bin:/bin"})
+    r = cli.run(NETBAY, "device", "list", "--server", f"{SRV}:8443", "--cacert", cert,
+                check=False, env={"PATH": "/usr/bin:/bin"})
     assert r.returncode == 1 and "needs Authorization: Bearer" in r.stderr
 
 

@@ -4,7 +4,8 @@
   out of the boot root is refused, at start, on a reload, and when the file
   is swapped while running; the client never gets the outside file.
 - Slow clients: a slowloris from 8 addresses (plain sockets) does not stop
-  curl fetching a boot file and the API health route; a request trickling a
+  curl fetching a boot file and the API health route (plain, and HTTPS on
+  [api] listen); a request trickling a
   byte at a time is closed at its deadline; a full table makes room by
   closing the oldest connection without a complete request.
 - One boundary: with [server] interfaces = lan, connections arriving on the
@@ -183,8 +184,8 @@ def test_slowloris_does_not_stop_boot_or_api(pair, netbay):
         held.append(established(srv, 80, nb.proc.pid))
         rc, st, body = curl(cli, f"http://{SRV}/undionly.kpxe", "--interface", CLI)
         assert (rc, st) == (0, 200) and body == "pxe" * 100
-        for url in [f"http://{SRV}/api/v1/health", f"http://{SRV}:8081/api/v1/health"]:
-            rc, st, body = curl(cli, url, "--interface", CLI)
+        for url in [f"http://{SRV}/api/v1/health", f"https://{SRV}:8081/api/v1/health"]:
+            rc, st, body = curl(cli, url, "--interface", CLI, "-k")
             assert (rc, st) == (0, 200), (url, rc, st)
             assert json.loads(body)["version"]
         time.sleep(1)
@@ -213,6 +214,36 @@ def test_request_deadline_is_not_reset_by_bytes(pair, netbay):
     # a byte every 0.2 s, never a whole request: closed at the 2 s deadline
     assert stats["closed_by_server"] == 1, stats
     assert 1.5 <= stats["lifetimes"][0] <= 5.0, stats
+
+
+def test_tls_handshake_has_the_request_deadline(pair, netbay):
+    """On the HTTPS port a connection that never finishes its TLS handshake
+    (no byte, or half a ClientHello) is closed at the request deadline."""
+    srv, cli, root, _ = pair
+    nb = netbay(srv, base_conf(root, "request-timeout = 2s")).start()
+    r = cli.run(sys.executable, "-c", f"""
+import socket, time, json
+out = []
+for first in [b"", bytes([22, 3, 1, 0, 200, 1, 0])]:  # nothing; a record header and 2 bytes
+    s = socket.create_connection(("{SRV}", 8081), source_address=("{ATTACKERS[0]}", 0))
+    s.settimeout(10)
+    t0 = time.monotonic()
+    s.sendall(first)
+    try:
+        while s.recv(100):
+            pass
+    except ConnectionResetError:
+        pass
+    out.append(time.monotonic() - t0)
+print(json.dumps(out))
+""", timeout=40)
+    lives = json.loads(r.stdout)
+    assert all(1.5 <= t <= 6.0 for t in lives), lives
+    assert "no complete request within 2 s ([http] request-timeout); API connection closed" \
+        in nb.log()
+    # and the port still serves
+    rc, st, _ = curl(cli, f"https://{SRV}:8081/api/v1/health", "--interface", CLI, "-k")
+    assert (rc, st) == (0, 200)
 
 
 def test_full_table_closes_the_oldest_idle(pair, netbay):
@@ -273,11 +304,12 @@ def test_outside_link_gets_nothing(two_links, netbay):
     urls = []
     for addr in ["10.81.0.1", "10.82.0.1"]:
         urls += [f"http://{addr}/undionly.kpxe", f"http://{addr}/api/v1/health",
-                 f"http://{addr}:8081/api/v1/health"]
+                 f"https://{addr}:8081/api/v1/health"]
     for url in urls:
-        rc, st, body = curl(out, url, max_time=3)
-        assert st == 0 and rc in (7, 52, 56) and body == "", (url, rc, st)  # reset, no reply
-        rc, st, body = curl(lanc, url, "--interface", "10.81.0.2")
+        rc, st, body = curl(out, url, "-k", max_time=3)
+        # reset, no reply (over TLS: before the handshake, 35)
+        assert st == 0 and rc in (7, 35, 52, 56) and body == "", (url, rc, st)
+        rc, st, body = curl(lanc, url, "--interface", "10.81.0.2", "-k")
         assert (rc, st) == (0, 200), (url, rc, st)
     # the LAN link, but a source in no served network
     rc, st, _ = curl(lanc, "http://10.81.0.1/undionly.kpxe", "--interface", "10.83.0.5",

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/api.h"
+#include "core/tls.h"
 #include "core/util.h"
 
 static void test_target_options(void **state)
@@ -36,19 +37,29 @@ static void test_target_options(void **state)
 	        cli_api_target_option(&t, CLI_API_OPT_SOCKET, "/tmp/a.sock", err, sizeof err), 1);
 	assert_string_equal(t.socket, "/tmp/a.sock");
 
-	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_SERVER, "nb.lan", err, sizeof err),
-	                 1);
-	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "nb.lan:80");
-	assert_int_equal(
-	        cli_api_target_option(&t, CLI_API_OPT_SERVER, "10.0.0.1:8080", err, sizeof err), 1);
-	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "10.0.0.1:8080");
-	assert_int_equal(
-	        cli_api_target_option(&t, CLI_API_OPT_SERVER, "[fd00::1]:81", err, sizeof err), 1);
-	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "[fd00::1]:81");
-	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_SERVER, "fd00::2", err, sizeof err),
-	                 1);
-	assert_string_equal(cli_api_target_describe(&t, where, sizeof where), "[fd00::2]:80");
-	static const char *const bad[] = {"", ":80", "h:0", "h:65536", "h:x", "[fd00::1", "[a]x"};
+	/* HTTPS unless http:// says otherwise; 443 and 80 by default */
+	static const struct {
+		const char *arg, *where;
+		bool tls;
+	} good[] = {
+	        {"nb.lan", "https://nb.lan:443", true},
+	        {"http://nb.lan", "http://nb.lan:80", false},
+	        {"HTTPS://10.0.0.1:8443", "https://10.0.0.1:8443", true},
+	        {"http://10.0.0.1:8080", "http://10.0.0.1:8080", false},
+	        {"[fd00::1]:81", "https://[fd00::1]:81", true},
+	        {"http://fd00::2", "http://[fd00::2]:80", false},
+	};
+	for (size_t i = 0; i < NB_ARRAY_SIZE(good); i++) {
+		assert_int_equal(
+		        cli_api_target_option(&t, CLI_API_OPT_SERVER, good[i].arg, err, sizeof err),
+		        1);
+		assert_string_equal(cli_api_target_describe(&t, where, sizeof where),
+		                    good[i].where);
+		assert_int_equal(t.tls, good[i].tls);
+	}
+	static const char *const bad[] = {
+	        "",         ":80",     "h:0",        "h:65536",        "h:x", "[fd00::1", "[a]x",
+	        "https://", "ftp://h", "https://h/", "https://h:1/api"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(
 		        cli_api_target_option(&t, CLI_API_OPT_SERVER, bad[i], err, sizeof err),
@@ -70,6 +81,34 @@ static void test_target_options(void **state)
 	cli_api_target_init(&t);
 	assert_string_equal(t.token, "from-the-environment");
 	unsetenv("NETBAY_TOKEN");
+
+	/* the pin: an option or the environment; CA file; plain token */
+	char fp[TLS_FP_STRLEN];
+	uint8_t raw[TLS_FP_LEN];
+	memset(raw, 0x5a, sizeof raw);
+	tls_fingerprint_fmt(raw, fp);
+	assert_false(t.have_pin);
+	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_FINGERPRINT, fp, err, sizeof err),
+	                 1);
+	assert_true(t.have_pin);
+	assert_memory_equal(t.pin, raw, sizeof raw);
+	assert_int_equal(
+	        cli_api_target_option(&t, CLI_API_OPT_FINGERPRINT, "5A:5A", err, sizeof err),
+	        -EINVAL);
+	assert_non_null(strstr(err, "is not a SHA-256 fingerprint"));
+	setenv("NETBAY_FINGERPRINT", fp, 1);
+	cli_api_target_init(&t);
+	assert_true(t.have_pin);
+	setenv("NETBAY_FINGERPRINT", "junk", 1);
+	cli_api_target_init(&t);
+	assert_false(t.have_pin);
+	unsetenv("NETBAY_FINGERPRINT");
+	assert_int_equal(
+	        cli_api_target_option(&t, CLI_API_OPT_CACERT, "/etc/x.pem", err, sizeof err), 1);
+	assert_string_equal(t.ca_file, "/etc/x.pem");
+	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_PLAIN_TOKEN, NULL, err, sizeof err),
+	                 1);
+	assert_true(t.plain_token);
 
 	char seg[32];
 	assert_int_equal(cli_api_escape_segment("52:54:00:aa:bb:cc", seg, sizeof seg), 0);
@@ -268,9 +307,10 @@ static void test_transport_tcp(void **state)
 	assert_int_equal(listen(lfd, 4), 0);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *) &sin, &len), 0);
 	cli_api_target_init(&t);
-	snprintf(server, sizeof server, "127.0.0.1:%u", ntohs(sin.sin_port));
+	snprintf(server, sizeof server, "http://127.0.0.1:%u", ntohs(sin.sin_port));
 	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_SERVER, server, err, sizeof err), 1);
 	snprintf(t.token, sizeof t.token, "tcp-token-0123456789");
+	t.plain_token = true; /* over http:// only when asked for */
 	assert_int_equal(against(&t, lfd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]", false,
 	                         NULL, &j, &status, err, &req),
 	                 0);
@@ -279,7 +319,7 @@ static void test_transport_tcp(void **state)
 	json_decref(j);
 	assert_non_null(strstr(req, "Authorization: Bearer tcp-token-0123456789\r\n"));
 	char host[64];
-	snprintf(host, sizeof host, "Host: %s\r\n", server);
+	snprintf(host, sizeof host, "Host: %s\r\n", server + 7);
 	assert_non_null(strstr(req, host));
 	close(lfd);
 

@@ -10,6 +10,8 @@
 
 #include "conf_helpers.h"
 #include "core/conf.h"
+#include "core/tls.h"
+#include "core/util.h"
 
 #define SUBNET "[subnet 10.0.0.0/24]\nrange = 10.0.0.100-10.0.0.199\n"
 
@@ -255,7 +257,8 @@ static const char every_key[] =
         "[http]\nenable = no\nlisten = 10.0.0.1\nport = 8080\nipxe-template = custom.ipxe\n"
         "max-connections = 99\nconnections-per-source = 5\nrequest-timeout = 20s\n"
         "[api]\nsocket = /run/nb-test.sock\nlisten = 127.0.0.1:8099\n"
-        "token = tok-0123456789abcdef\n"
+        "token = tok-0123456789abcdef\ntls = no\nallow-plain-token = yes\n"
+        "tls-cert = @DIR@/c.pem\ntls-key = @DIR@/k.pem\n"
         "[boot]\nbios = a.kpxe\nuefi-ia32 = b.efi\nuefi-x64 = c.efi\nuefi-arm64 = d.efi\n"
         "http-x64 = e.efi\nhttp-arm64 = f.efi\n"
         "[dns]\nmode = local\ndomain = corp.example\nlisten = 10.0.0.1, 127.0.0.1\nport = 5353\n"
@@ -327,7 +330,30 @@ static void test_every_key_loads(void **state)
 {
 	(void) state;
 	assert_every_key_set();
-	struct conf *c = conf_ok(every_key);
+	/* the certificate files are read at load: a pair made for this run */
+	char dir[] = "/tmp/nb-conf-tlsXXXXXX", path[64], err[200], *cert = NULL, *key = NULL;
+	assert_non_null(mkdtemp(dir));
+	struct tls_self_names names = {.name = "bay7", .n_addrs = 1, .addrs = {0x7f000001}};
+	assert_int_equal(tls_self_make(&names, nb_wall_sec(), &cert, &key, err, sizeof err), 0);
+	snprintf(path, sizeof path, "%s/c.pem", dir);
+	assert_int_equal(nb_write_file_atomic(path, cert, strlen(cert), 0644), 0);
+	snprintf(path, sizeof path, "%s/k.pem", dir);
+	assert_int_equal(nb_write_file_atomic(path, key, strlen(key), 0600), 0);
+	free(cert);
+	free(key);
+	char text[sizeof every_key + 64];
+	const char *at = strstr(every_key, "@DIR@/c.pem"), *at2 = strstr(every_key, "@DIR@/k.pem");
+	snprintf(text, sizeof text, "%.*s%s%.*s%s%s", (int) (at - every_key), every_key, dir,
+	         (int) (at2 - at - 5), at + 5, dir, at2 + 5);
+	struct conf *c = conf_ok(text);
+	assert_false(c->api.tls);
+	assert_true(c->api.allow_plain_token);
+	snprintf(path, sizeof path, "%s/c.pem", dir);
+	assert_string_equal(c->api.tls_cert, path);
+	snprintf(path, sizeof path, "%s/k.pem", dir);
+	assert_string_equal(c->api.tls_key, path);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
 	assert_string_equal(c->server.name, "bay7");
 	assert_string_equal(c->server.data_dir, "/tmp/nb-data");
 	assert_int_equal(c->server.n_interfaces, 2);

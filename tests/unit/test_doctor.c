@@ -616,6 +616,141 @@ static void test_http_judge(void **state)
 	assert_int_equal(r.status, DOCTOR_FAIL);
 }
 
+/* ---- the HTTPS part of the http check */
+
+#define TLS_NOW 1800000000LL
+
+/* A TLS answer as doctor_https_get() would record it: a certificate valid
+ * for a year around TLS_NOW, naming bay, bay.lan and 10.0.0.1; netbay answers. */
+static void tls_ok(struct doctor_tls *t)
+{
+	*t = (struct doctor_tls){
+	        .addr = 0x0a000001, .port = 8443, .have_cert = true, .names_asked = true};
+	snprintf(t->asked, sizeof t->asked, "bay");
+	snprintf(t->desc, sizeof t->desc, "(TLS1.3)-(ECDHE-SECP256R1)");
+	t->cert.not_before = TLS_NOW - 86400 * 180;
+	t->cert.not_after = TLS_NOW + 86400 * 180;
+	memset(t->cert.fp, 0x42, TLS_FP_LEN);
+	tls_fingerprint_fmt(t->cert.fp, t->cert.fingerprint);
+	snprintf(t->cert.subject, sizeof t->cert.subject, "bay");
+	snprintf(t->cert.key_type, sizeof t->cert.key_type, "ECDSA P-256");
+	static const char *const names[] = {"bay", "bay.lan", "10.0.0.1"};
+	for (size_t i = 0; i < 3; i++)
+		snprintf(t->cert.names[t->cert.n_names++], TLS_NAME_MAX, "%s", names[i]);
+	t->health = (struct doctor_health){.netbay = true, .status = 200};
+	snprintf(t->health.name, sizeof t->health.name, "bay");
+	snprintf(t->health.version, sizeof t->health.version, "0.1.0");
+}
+
+static void tls_case(const struct doctor_tls *t, const uint8_t *pin, const char *named, int64_t now,
+                     enum doctor_status want, const char *finding_part, const char *evidence_part)
+{
+	struct doctor_result r;
+	doctor_result_init(&r, "http");
+	(void) doctor_tls_judge(&r, t, pin, named, now);
+	if (r.status != want || !strstr(r.finding, finding_part) ||
+	    (evidence_part && !has_evidence(&r, evidence_part))) {
+		print_message("got %d '%s'\n", r.status, r.finding);
+		for (size_t i = 0; i < r.n_evidence; i++)
+			print_message("  %s\n", r.evidence[i]);
+	}
+	assert_int_equal(r.status, want);
+	assert_non_null(strstr(r.finding, finding_part));
+	if (evidence_part)
+		assert_true(has_evidence(&r, evidence_part));
+}
+
+static void test_tls_judge(void **state)
+{
+	(void) state;
+	struct doctor_tls t;
+	uint8_t pin[TLS_FP_LEN];
+	char other[TLS_FP_STRLEN];
+
+	tls_ok(&t);
+	memset(pin, 0x42, sizeof pin);
+	tls_case(&t, NULL, "", TLS_NOW, DOCTOR_PASS,
+	         "netbay answers over HTTPS at "
+	         "https://10.0.0.1:8443 (certificate for bay)",
+	         "names in the certificate: bay, bay.lan, 10.0.0.1 (CN bay)");
+	tls_case(&t, pin, t.cert.fingerprint, TLS_NOW, DOCTOR_PASS, "over HTTPS", NULL);
+
+	/* expired: the dates and the local clock in evidence */
+	tls_case(&t, NULL, "", TLS_NOW + 86400 * 200, DOCTOR_FAIL,
+	         "the certificate of https://10.0.0.1:8443 expired on 2027-07-14",
+	         "certificate valid from 2026-07-19 08:00:00 UTC until 2027-07-14 08:00:00 UTC; "
+	         "this machine's clock: 2027-08-03 08:00:00 UTC");
+	tls_case(&t, NULL, "", TLS_NOW - 86400 * 200, DOCTOR_FAIL, "is not valid before 2026-07-19",
+	         NULL);
+	tls_case(&t, NULL, "", TLS_NOW + 86400 * 170, DOCTOR_WARN,
+	         "expires on 2027-07-14 08:00:00 UTC, in 10 days", NULL);
+	/* another name than the one used */
+	t.names_asked = false;
+	snprintf(t.asked, sizeof t.asked, "10.0.0.9");
+	tls_case(&t, NULL, "", TLS_NOW, DOCTOR_FAIL,
+	         "the certificate of https://10.0.0.1:8443 does not name '10.0.0.9'",
+	         "names in the certificate: bay, bay.lan, 10.0.0.1 (CN bay)");
+	tls_ok(&t);
+	/* not the fingerprint given: both in evidence */
+	pin[0] = 0x43;
+	tls_case(&t, pin, "", TLS_NOW, DOCTOR_FAIL, "is not the one you were given (--fingerprint)",
+	         "fingerprint you were given:     43:42:42");
+	tls_case(&t, pin, "", TLS_NOW, DOCTOR_FAIL, "you were given",
+	         "certificate SHA-256 fingerprint: 42:42:42");
+	/* not the one netbay's health names: something in between */
+	memset(pin, 0x11, sizeof pin);
+	tls_fingerprint_fmt(pin, other);
+	tls_case(&t, NULL, other, TLS_NOW, DOCTOR_FAIL,
+	         "is not the one netbay says it serves: something in between",
+	         "fingerprint netbay's health names: 11:11:11");
+	/* no TLS there; TLS but not netbay */
+	t.err = -EPROTO;
+	snprintf(t.why, sizeof t.why, "what answers does not speak TLS (a plain HTTP port?)");
+	tls_case(&t, NULL, "", TLS_NOW, DOCTOR_FAIL,
+	         "no TLS at https://10.0.0.1:8443: what answers does not speak TLS", NULL);
+	tls_ok(&t);
+	t.health.netbay = false;
+	t.health.status = 404;
+	tls_case(&t, NULL, "", TLS_NOW, DOCTOR_FAIL, "does not answer as netbay: HTTP 404", NULL);
+}
+
+static void test_health_reads_tls(void **state)
+{
+	(void) state;
+	struct doctor_health h;
+	struct httpc_response resp = {.status = 200};
+	char body[400];
+	uint8_t fp[TLS_FP_LEN];
+	memset(fp, 0xab, sizeof fp);
+	char text[TLS_FP_STRLEN];
+	tls_fingerprint_fmt(fp, text);
+	snprintf(body, sizeof body,
+	         "{\"name\":\"bay\",\"version\":\"0.1.0\",\"tls\":{\"fingerprint\":\"%s\","
+	         "\"expires\":2000000000,\"port\":8443}}",
+	         text);
+	resp.body = body;
+	resp.body_len = strlen(body);
+	doctor_health_read(0, &resp, &h);
+	assert_int_equal(h.tls_port, 8443);
+	assert_string_equal(h.tls_fingerprint, text);
+	/* hostile or absent: ignored */
+	static const char *const bad[] = {
+	        "{\"name\":\"bay\",\"version\":\"1\",\"tls\":null}",
+	        "{\"name\":\"bay\",\"version\":\"1\",\"tls\":{\"fingerprint\":\"AB\",\"port\":1}}",
+	        "{\"name\":\"bay\",\"version\":\"1\",\"tls\":{\"fingerprint\":5,\"port\":1}}",
+	        "{\"name\":\"bay\",\"version\":\"1\",\"tls\":{\"port\":70000}}",
+	        "{\"name\":\"bay\",\"version\":\"1\",\"tls\":[1,2]}",
+	};
+	for (size_t i = 0; i < NB_ARRAY_SIZE(bad); i++) {
+		resp.body = (char *) bad[i];
+		resp.body_len = strlen(bad[i]);
+		doctor_health_read(0, &resp, &h);
+		assert_true(h.netbay);
+		assert_int_equal(h.tls_port, 0);
+		assert_string_equal(h.tls_fingerprint, "");
+	}
+}
+
 /* A health answer as a server gives it, read the way the doctor reads it. */
 static void health_of(struct doctor_health *h, uint32_t addr, int status, const char *ctype,
                       const char *body)
@@ -901,6 +1036,8 @@ int main(void)
 	        cmocka_unit_test(test_dhcp_offers),
 	        cmocka_unit_test(test_reach_judge),
 	        cmocka_unit_test(test_http_judge),
+	        cmocka_unit_test(test_tls_judge),
+	        cmocka_unit_test(test_health_reads_tls),
 	        cmocka_unit_test(test_health_read),
 	        cmocka_unit_test(test_names_identity),
 	        cmocka_unit_test(test_ref_pick),

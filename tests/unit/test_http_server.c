@@ -22,6 +22,7 @@
 #include "core/ctl.h"
 #include "core/loop.h"
 #include "core/services.h"
+#include "core/tls.h"
 #include "http/http.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
@@ -29,8 +30,9 @@
 
 #define TOKEN "server-test-token-0123"
 
-static char dir[64], sock[96];
-static uint16_t port;
+static char dir[64], sock[96], cert[160];
+static uint16_t port, tls_port;
+static uint8_t pin[TLS_FP_LEN];
 static pid_t server;
 
 /* lease.list as the DHCP module will offer it: here it echoes its args. */
@@ -95,11 +97,17 @@ static int setup(void **state)
 	strcpy(dir, "/tmp/nbsrvXXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(sock, sizeof sock, "%s/run/api.sock", dir);
+	snprintf(cert, sizeof cert, "%s/data/tls/cert.pem", dir);
 	port = free_port();
-	snprintf(text, sizeof text,
-	         "[server]\nname = unit\n[dhcp]\nmode = off\n[tftp]\nroot = %s\n"
-	         "[http]\nlisten = 127.0.0.1\nport = %u\n[api]\nsocket = %s\ntoken = %s\n",
-	         dir, port, sock, TOKEN);
+	do
+		tls_port = free_port();
+	while (tls_port == port);
+	snprintf(
+	        text, sizeof text,
+	        "[server]\nname = unit\ndata-dir = %s/data\n[dhcp]\nmode = off\n[tftp]\nroot = %s\n"
+	        "[http]\nlisten = 127.0.0.1\nport = %u\n[api]\nsocket = %s\ntoken = %s\n"
+	        "listen = 127.0.0.1:%u\n",
+	        dir, dir, port, sock, TOKEN, tls_port);
 	server = fork();
 	assert_true(server >= 0);
 	if (server == 0)
@@ -114,8 +122,12 @@ static int setup(void **state)
 		char err[200];
 		if (cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err,
 		                    sizeof err) == 0) {
+			/* the fingerprint to pin, as the health answer gives it */
+			const char *fp = json_string_value(
+			        json_object_get(json_object_get(j, "tls"), "fingerprint"));
+			int r = fp ? tls_fingerprint_parse(fp, pin) : -1;
 			json_decref(j);
-			return 0;
+			return r;
 		}
 		usleep(50000);
 	}
@@ -156,13 +168,28 @@ static void unix_target(struct cli_api_target *t)
 	snprintf(t->socket, sizeof t->socket, "%s", sock);
 }
 
-static void tcp_target(struct cli_api_target *t, const char *token)
+/* The plain [http] port. */
+static void plain_target(struct cli_api_target *t, const char *token)
 {
-	char server_s[32], err[100];
+	char server_s[48], err[100];
 	cli_api_target_init(t);
-	snprintf(server_s, sizeof server_s, "127.0.0.1:%u", port);
+	snprintf(server_s, sizeof server_s, "http://127.0.0.1:%u", port);
 	assert_int_equal(cli_api_target_option(t, CLI_API_OPT_SERVER, server_s, err, sizeof err),
 	                 1);
+	snprintf(t->token, sizeof t->token, "%s", token ? token : "");
+}
+
+/* The HTTPS [api] listen port, the certificate pinned. */
+static void tcp_target(struct cli_api_target *t, const char *token)
+{
+	char server_s[48], err[100];
+	cli_api_target_init(t);
+	snprintf(server_s, sizeof server_s, "127.0.0.1:%u", tls_port); /* https:// by default */
+	assert_int_equal(cli_api_target_option(t, CLI_API_OPT_SERVER, server_s, err, sizeof err),
+	                 1);
+	assert_true(t->tls);
+	t->have_pin = true;
+	memcpy(t->pin, pin, sizeof pin);
 	snprintf(t->token, sizeof t->token, "%s", token ? token : "");
 }
 
@@ -185,7 +212,103 @@ static void test_health_both_ways(void **state)
 	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200),
 	                 0);
 	assert_int_equal(status, 200);
+	json_t *tls = json_object_get(j, "tls");
+	assert_int_equal(json_integer_value(json_object_get(tls, "port")), tls_port);
+	assert_true(json_integer_value(json_object_get(tls, "expires")) > nb_wall_sec() + 86400);
 	json_decref(j);
+	plain_target(&t, NULL);
+	assert_int_equal(cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, 200),
+	                 0);
+	assert_int_equal(status, 200);
+	json_decref(j);
+}
+
+/* The token over plain HTTP: the CLI will not send it, the server refuses it. */
+static void test_plain_http_refuses_the_token(void **state)
+{
+	(void) state;
+	struct cli_api_target t;
+	json_t *j = NULL;
+	int status;
+	char err[300];
+
+	plain_target(&t, TOKEN);
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        -EPERM);
+	assert_non_null(strstr(err, "not sending the API token to http://127.0.0.1:"));
+	t.plain_token = true; /* sent anyway: refused all the same */
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        0);
+	assert_int_equal(status, 403);
+	char want[120];
+	snprintf(want, sizeof want, "not accepted over plain HTTP: use HTTPS on port %u", tls_port);
+	assert_non_null(strstr(cli_api_error_text(j), want));
+	json_decref(j);
+	/* without a token too, and the CLI's pin options make no sense there */
+	plain_target(&t, NULL);
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        0);
+	assert_int_equal(status, 403);
+	json_decref(j);
+	t.have_pin = true;
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        -EINVAL);
+	/* an HTTPS client at the plain port */
+	tcp_target(&t, TOKEN);
+	t.port = port;
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/health", NULL, &j, &status, err, sizeof err),
+	        -EPROTO);
+	assert_non_null(strstr(err, "a plain HTTP port"));
+}
+
+/* How the HTTPS server is trusted: a pin, a CA file, nothing. */
+static void test_https_trust(void **state)
+{
+	(void) state;
+	struct cli_api_target t;
+	json_t *j = NULL;
+	int status;
+	char err[600], fp[TLS_FP_STRLEN];
+
+	/* a wrong pin: refused before the token is sent, both fingerprints said */
+	tcp_target(&t, TOKEN);
+	t.pin[7] ^= 0x40;
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        -EKEYREJECTED);
+	assert_non_null(strstr(err, tls_fingerprint_fmt(pin, fp)));
+	assert_non_null(strstr(err, tls_fingerprint_fmt(t.pin, fp)));
+	assert_non_null(strstr(err, "not the pinned"));
+	/* the generated certificate as the CA file: it names 127.0.0.1 */
+	tcp_target(&t, TOKEN);
+	t.have_pin = false;
+	assert_int_equal(cli_api_target_option(&t, CLI_API_OPT_CACERT, cert, err, sizeof err), 1);
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        0);
+	assert_int_equal(status, 200);
+	json_decref(j);
+	/* ... but not "localhost" */
+	snprintf(t.host, sizeof t.host, "localhost");
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        -EKEYREJECTED);
+	assert_non_null(strstr(err, "not trusted"));
+	/* neither pin nor CA file: the system's trust store does not know it */
+	tcp_target(&t, TOKEN);
+	t.have_pin = false;
+	assert_int_equal(
+	        cli_api_request(&t, "GET", "/api/v1/leases", NULL, &j, &status, err, sizeof err),
+	        -EKEYREJECTED);
+	assert_non_null(strstr(err, "pin it with --fingerprint"));
+	assert_int_equal(
+	        cli_api_target_option(&t, CLI_API_OPT_FINGERPRINT, "AB:CD", err, sizeof err),
+	        -EINVAL);
 }
 
 static void test_tokens_and_routes(void **state)
@@ -286,8 +409,12 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_health_both_ways), cmocka_unit_test(test_tokens_and_routes),
-	        cmocka_unit_test(test_stalled_client), cmocka_unit_test(test_clean_stop), /* last */
+	        cmocka_unit_test(test_health_both_ways),
+	        cmocka_unit_test(test_plain_http_refuses_the_token),
+	        cmocka_unit_test(test_https_trust),
+	        cmocka_unit_test(test_tokens_and_routes),
+	        cmocka_unit_test(test_stalled_client),
+	        cmocka_unit_test(test_clean_stop), /* last */
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
