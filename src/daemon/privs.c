@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,30 +75,53 @@ static int give(int dirfd, const char *path, const struct privs_user *u)
 	return 0;
 }
 
-/* The data-dir and what is in it (the database, its -wal, -shm and lock
- * files): the process that writes them after the switch must own them. */
-static int give_data_dir(const char *dir, const struct privs_user *u)
+/* A directory and the regular files in it, and (depth > 0) its
+ * subdirectories the same way: symlinks are never followed. */
+static int give_tree(int parent, const char *name, const char *path, const struct privs_user *u,
+                     int depth)
 {
-	int r = give(AT_FDCWD, dir, u);
-	if (r < 0)
-		return r;
-	DIR *d = opendir(dir);
-	if (!d)
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	int r = 0;
+	if (fchown(fd, u->uid, u->gid) < 0) {
+		r = -errno;
+		log_err("privileges: cannot give %s to user %s: %m", path, u->name);
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return r < 0 ? r : -errno;
+	}
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d))) {
 		struct stat st;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode) || (st.st_uid == u->uid && st.st_gid == u->gid))
+		char sub[CONF_PATH_MAX + 2 * NAME_MAX];
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+		if (S_ISDIR(st.st_mode) && depth > 0) {
+			r = give_tree(dirfd(d), e->d_name, sub, u, depth - 1);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || (st.st_uid == u->uid && st.st_gid == u->gid))
 			continue;
 		if (fchownat(dirfd(d), e->d_name, u->uid, u->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -errno;
-			log_err("privileges: cannot give %s/%s to user %s: %m", dir, e->d_name,
-			        u->name);
+			log_err("privileges: cannot give %s to user %s: %m", sub, u->name);
 		}
 	}
 	closedir(d);
 	return r;
+}
+
+/* The data-dir and what is in it (the database, its -wal, -shm and lock
+ * files, the generated TLS certificate and key in tls/): the process that
+ * writes them, or re-reads them on a reload, after the switch must own them. */
+static int give_data_dir(const char *dir, const struct privs_user *u)
+{
+	return give_tree(AT_FDCWD, dir, dir, u, 1);
 }
 
 void daemon_note_socket_dir(struct daemon_privs *p, const struct conf *c)

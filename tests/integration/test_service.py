@@ -212,6 +212,30 @@ def test_started_as_root_it_runs_as_netbay(svc):
     assert not nb.sock.exists()  # removed at stop, by the unprivileged process
 
 
+def test_generated_certificate_is_the_users_and_survives_a_reload(svc):
+    """The HTTPS API's certificate is made at first start, as root, before
+    the switch: it must be the user's, so an unprivileged reload re-reads it."""
+    extra = ("[api]\nlisten = 127.0.0.1:8443\ntoken = tok-0123456789abcdef\n"
+             f"socket = {svc.work / 'api.sock'}")
+    nb = svc.make(conf(svc, extra=extra))
+    nb.sock = svc.work / "api.sock"
+    start(nb)
+    tls = nb.data / "tls"
+    assert owner(tls) == "netbay"
+    for f in ("cert.pem", "key.pem"):
+        assert owner(tls / f) == "netbay", f
+    assert os.stat(tls / "key.pem").st_mode & 0o077 == 0
+    n = nb.log().count("reload: configuration applied")
+    nb.signal(signal.SIGHUP)
+    wait_for(lambda: nb.log().count("reload: configuration applied") > n
+             or "refused the new configuration" in nb.log(), what="the reload")
+    assert "refused the new configuration" not in nb.log(), nb.log()
+    r = svc.srv.run("curl", "-s", "-S", "--max-time", "10", "--cacert", tls / "cert.pem",
+                    "https://127.0.0.1:8443/api/v1/health")
+    assert '"version"' in r.stdout, r.stderr
+    assert nb.stop() == 0
+
+
 def test_auto_mode_keeps_the_probe_capability(svc):
     nb = start(svc.make(conf(svc, mode="auto")))
     want = caps(CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW)
