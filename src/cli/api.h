@@ -29,6 +29,11 @@ enum { CLI_API_OPT_SOCKET = 0x1000, CLI_API_OPT_SERVER, CLI_API_OPT_TOKEN_FILE }
 	{"socket", required_argument, NULL, CLI_API_OPT_SOCKET},        \
 	{"server", required_argument, NULL, CLI_API_OPT_SERVER},        \
 	{"token-file", required_argument, NULL, CLI_API_OPT_TOKEN_FILE}
+
+/* Those options, for a subcommand's usage text (CLI_DEFAULT_SOCKET is cli.h's). */
+#define CLI_API_TARGET_USAGE                                                    \
+	"API options: --socket PATH (default " CLI_DEFAULT_SOCKET "), --server HOST[:PORT],\n" \
+	"             --token-file FILE (TCP; else $NETBAY_TOKEN)\n"
 /* clang-format on */
 
 /* Where the API is and how to prove who we are. */
