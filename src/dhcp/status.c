@@ -4,7 +4,6 @@
  * so the numbers are the ones the next DISCOVER meets. */
 #include "dhcp/status.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>

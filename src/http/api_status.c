@@ -4,7 +4,6 @@
  * from dns.stats; the rest is the configuration in force. */
 #include <jansson.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "core/conf.h"
 #include "core/ctl.h"
