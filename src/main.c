@@ -16,6 +16,8 @@ static void usage(FILE *f)
 	      "  lease list [--json]      leases known to the running server\n"
 	      "  lease release ADDR|MAC   end a lease now\n"
 	      "  why MAC|NAME [--json]    a device's boot journey and what went wrong\n"
+	      "  status [--json]          what the running server serves: DHCP per interface,\n"
+	      "                           pools used and free, DNS, TFTP, HTTP, TLS, uptime\n"
 	      "  doctor [SERVER]          client-side checklist: names, ports, DHCP, boot file,\n"
 	      "                           clock, proxy (doctor --help for the options)\n"
 	      "  version                  print the version\n"
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
 		return cli_device(argc, argv);
 	if (strcmp(cmd, "why") == 0)
 		return cli_why(argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return cli_status(argc, argv);
 	if (strcmp(cmd, "doctor") == 0)
 		return cli_doctor(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -13,6 +13,7 @@ int cli_lease(int argc, char **argv);
 int cli_device(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
 int cli_why(int argc, char **argv);
+int cli_status(int argc, char **argv);
 
 struct cli_api_target;
 /* netbay lease import (lease_import.c): through t's API while a server

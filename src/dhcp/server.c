@@ -18,6 +18,7 @@
 #include "dhcp/dhcp.h"
 #include "dhcp/internal.h"
 #include "dhcp/probe.h"
+#include "dhcp/status.h"
 #include "journal/journal.h"
 #include "registry/hosts.h"
 #include "registry/registry.h"
@@ -485,6 +486,7 @@ static void server_free(struct dhcp_server *s)
 	ctl_unregister(s->svc->ctl, "lease.list");
 	ctl_unregister(s->svc->ctl, "lease.release");
 	ctl_unregister(s->svc->ctl, "lease.import");
+	dhcp_status_unregister(s);
 	store_unwatch(s->svc->store, on_turn_end, s);
 	dhcp_sync_free(s);
 	loop_io_free(s->io);
@@ -563,7 +565,7 @@ static int server_new(const struct conf *c, const struct nb_services *svc, void 
 	    (r = ctl_register(svc->ctl, "lease.list", ctl_lease_list, s)) < 0 ||
 	    (r = ctl_register(svc->ctl, "lease.release", ctl_lease_release, s)) < 0 ||
 	    (r = ctl_register(svc->ctl, "lease.import", dhcp_ctl_lease_import, s)) < 0 ||
-	    (r = dhcp_probe_new(s, &s->probe)) < 0)
+	    (r = dhcp_status_register(s)) < 0 || (r = dhcp_probe_new(s, &s->probe)) < 0)
 		goto fail;
 	loop_timer_arm(s->sweep, SWEEP_MS);
 	*ret = s;

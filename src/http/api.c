@@ -213,6 +213,7 @@ static unsigned get_device_why(const struct http_api_call *c, json_t **ret, char
 
 static const struct api_route routes[] = {
         {"GET", "/api/v1/health", get_health, true},
+        {"GET", "/api/v1/status", http_api_status, false},
         {"GET", "/api/v1/leases", get_leases, false},
         {"POST", "/api/v1/leases/import", post_leases_import, false},
         {"POST", "/api/v1/leases/{addr}/release", post_lease_release, false},

@@ -69,3 +69,7 @@ unsigned http_api_group_get(const struct http_api_call *c, json_t **ret, char *e
  * UUID not in conflict), or NULL with a 404 reason in err. */
 const struct registry_device *http_api_device_lookup(const struct http_api_call *c, const char *key,
                                                      char *err, size_t errlen);
+
+/* ---- GET /api/v1/status (api_status.c) */
+
+unsigned http_api_status(const struct http_api_call *c, json_t **ret, char *err, size_t errlen);

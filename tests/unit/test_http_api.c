@@ -350,12 +350,60 @@ static void test_device_journal(void **state)
 	http_reply_done(&rp);
 }
 
+/* GET /api/v1/status: the configuration in force, the modules' commands when they run. */
+static void test_status(void **state)
+{
+	(void) state;
+	struct http_reply rp;
+	expect_error("GET", "/api/v1/status", NULL, HTTP_API_AUTH_MISSING, 401, "Bearer");
+	json_t *j = call("GET", "/api/v1/status", NULL, HTTP_API_AUTH_OK, &rp);
+	assert_int_equal(rp.status, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "name")), "bay1");
+	assert_string_equal(json_string_value(json_object_get(j, "version")), NETBAY_VERSION);
+	assert_true(json_integer_value(json_object_get(j, "uptime")) >= 0);
+	/* DHCP off: the module never registered dhcp.status */
+	json_t *want = json_pack("{s:s}", "mode", "off");
+	assert_true(json_equal(json_object_get(j, "dhcp"), want));
+	json_decref(want);
+	json_t *dns = json_object_get(j, "dns");
+	assert_string_equal(json_string_value(json_object_get(dns, "mode")), "full");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(dns, "listen"), 0)),
+	                    "0.0.0.0:53");
+	assert_true(json_is_null(json_object_get(dns, "stats"))); /* dns.stats not registered */
+	assert_string_equal(json_string_value(json_object_get(dns, "resolv_conf")),
+	                    "/etc/resolv.conf");
+	want = json_pack("{s:b, s:s}", "enabled", 1, "listen", "0.0.0.0:80");
+	assert_true(json_equal(json_object_get(j, "http"), want));
+	json_decref(want);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "tftp"), "enabled")));
+	assert_true(json_is_null(json_object_get(json_object_get(j, "api"), "listen")));
+	json_decref(j);
+	http_reply_done(&rp);
+
+	/* what dns.stats answers is passed through */
+	assert_int_equal(ctl_register(svc.ctl, "dns.stats", fake_cmd, NULL), 0);
+	reset_fake(200, json_pack("{s:i}", "queries", 7), NULL);
+	j = call("GET", "/api/v1/status", NULL, HTTP_API_AUTH_OK, &rp);
+	assert_true(json_equal(json_object_get(json_object_get(j, "dns"), "stats"), fake.result));
+	json_decref(j);
+	http_reply_done(&rp);
+	/* a failing command leaves its part out, not the whole status */
+	reset_fake(500, NULL, "broken");
+	j = call("GET", "/api/v1/status", NULL, HTTP_API_AUTH_OK, &rp);
+	assert_int_equal(rp.status, 200);
+	assert_true(json_is_null(json_object_get(json_object_get(j, "dns"), "stats")));
+	json_decref(j);
+	http_reply_done(&rp);
+	ctl_unregister(svc.ctl, "dns.stats");
+	reset_fake(0, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_health),         cmocka_unit_test(test_auth),
 	        cmocka_unit_test(test_routing),        cmocka_unit_test(test_leases),
-	        cmocka_unit_test(test_device_journal),
+	        cmocka_unit_test(test_device_journal), cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
